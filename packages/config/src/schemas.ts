@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+/** Reusable leaf schemas. Each accepts the raw string from the environment (or undefined). */
+
+export const port = (fallback: number) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0).max(65535).default(fallback);
+
+export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
+  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(max).default(fallback);
+
+export const ratio = (fallback: number) => z.coerce.number({ error: 'must be a number' }).min(0).max(1).default(fallback);
+
+export const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'], { error: 'must be true or false' })
+    .transform((v) => v === 'true' || v === '1' || v === 'yes')
+    .optional()
+    .transform((v) => v ?? fallback);
+
+export const oneOf = <const T extends readonly [string, ...string[]]>(values: T, fallback: T[number]) =>
+  z.enum(values, { error: `must be one of ${values.join(', ')}` }).default(fallback);
+
+/** A URL with one of the given protocols, e.g. `postgresUrl` or `redis:`. */
+export const url = (protocols: readonly string[]) =>
+  z
+    .string()
+    .refine((v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    }, `must be a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}`);
+
+export const postgresUrl = () => url(['postgres:', 'postgresql:']);
+export const redisUrl = () => url(['redis:', 'rediss:']);
+export const httpUrl = () => url(['http:', 'https:']);
+
+/** A comma-separated list; empty means the fallback. */
+export const list = (fallback: readonly string[] = []) =>
+  z
+    .string()
+    .optional()
+    .transform((v) => (v === undefined ? [...fallback] : v.split(',').map((s) => s.trim()).filter(Boolean)));

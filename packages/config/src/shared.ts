@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { loadConfig } from './load.js';
+import { type ConfigOf, type ConfigSpec, env } from './spec.js';
+import { bool, httpUrl, list, oneOf, port, positiveInt, postgresUrl, ratio, redisUrl } from './schemas.js';
+
+/**
+ * Variables every Hearth process reads: where it listens, its data stores, logging and tracing.
+ * Service-specific variables live under `HEARTH_<SERVICE>_` in that service's config.ts.
+ */
+export const sharedSpec = {
+  server: {
+    host: env('HEARTH_HOST', z.string().default('127.0.0.1'), 'interface to listen on (0.0.0.0 in containers)'),
+    port: env('HEARTH_PORT', port(8080), 'port to listen on (0 picks a free one)'),
+    bodyLimitBytes: env('HEARTH_BODY_LIMIT_BYTES', positiveInt(1_048_576, 16 * 1_048_576), 'largest request body accepted'),
+    corsOrigins: env('HEARTH_CORS_ORIGINS', list([]), 'comma-separated origins allowed by CORS; empty allows none'),
+    shutdownGraceMs: env('HEARTH_SHUTDOWN_GRACE_MS', positiveInt(10_000), 'how long in-flight requests may finish on SIGTERM'),
+    drainDelayMs: env(
+      'HEARTH_DRAIN_DELAY_MS',
+      z.coerce.number().int().min(0).max(60_000).default(0),
+      'time between failing readiness and closing the listener, so load balancers stop routing first',
+    ),
+  },
+  database: {
+    url: env('DATABASE_URL', postgresUrl(), 'PostgreSQL connection URL (required; `npm run dev` starts one when unset)'),
+    poolMax: env('HEARTH_DB_POOL_MAX', positiveInt(10, 200), 'connections per service pool'),
+    statementTimeoutMs: env('HEARTH_DB_STATEMENT_TIMEOUT_MS', positiveInt(10_000), 'statement_timeout for every query'),
+    connectionTimeoutMs: env('HEARTH_DB_CONNECT_TIMEOUT_MS', positiveInt(5_000), 'how long to wait for a pooled connection'),
+  },
+  redis: {
+    url: env('REDIS_URL', redisUrl().optional(), 'Redis URL; optional (fan-out falls back to Postgres LISTEN/NOTIFY)'),
+  },
+  auth: {
+    issuer: env('HEARTH_AUTH_ISSUER', z.string().min(1).default('hearth'), 'access token issuer (iss)'),
+    audience: env('HEARTH_AUTH_AUDIENCE', z.string().min(1).default('hearth-api'), 'access token audience (aud)'),
+    jwksUrl: env(
+      'HEARTH_AUTH_JWKS_URL',
+      httpUrl().optional(),
+      "the auth service's JWKS; defaults to this process's own /.well-known/jwks.json (monolith mode)",
+    ),
+  },
+  telemetry: {
+    logLevel: env('HEARTH_LOG_LEVEL', oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'), 'log level'),
+    tracingExporter: env('HEARTH_TRACING_EXPORTER', oneOf(['none', 'console', 'otlp'], 'none'), 'where traces go; off by default'),
+    otlpEndpoint: env('HEARTH_OTLP_ENDPOINT', httpUrl().default('http://127.0.0.1:4318/v1/traces'), 'OTLP/HTTP traces endpoint'),
+    sampleRatio: env('HEARTH_TRACING_SAMPLE_RATIO', ratio(1), 'share of new traces sampled'),
+    defaultMetrics: env('HEARTH_METRICS_DEFAULT', bool(true), 'export Node process metrics on /metrics'),
+  },
+} as const;
+
+/** Service names, in the order they are documented and mounted. */
+export const serviceNames = ['auth', 'user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const;
+export type ServiceName = (typeof serviceNames)[number];
+
+/** The env prefix a service owns, e.g. `HEARTH_AUTH_`. */
+export const servicePrefix = (name: string): string => `HEARTH_${name.toUpperCase()}_`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** A service's whole config: the shared part plus its own under `service`. */
+export type ServiceConfig<S extends ConfigSpec> = ConfigOf<typeof sharedSpec> & { service: ConfigOf<S> };
+
+/**
+ * Loads the shared variables and one service's own. Unknown `HEARTH_*` variables are errors,
+ * except those under another service's prefix (monolith mode sets them all in one env).
+ */
+export function loadServiceConfig<S extends ConfigSpec>(name: ServiceName, spec: S, env: Env): ServiceConfig<S> {
+  const foreignPrefixes = [...serviceNames.filter((n) => n !== name).map(servicePrefix), 'HEARTH_DEV_'];
+  return loadConfig({ ...sharedSpec, service: spec }, env, { ownedPrefixes: ['HEARTH_'], foreignPrefixes }) as ServiceConfig<S>;
+}

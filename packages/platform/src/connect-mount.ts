@@ -1,0 +1,110 @@
+import {
+  Code,
+  ConnectError,
+  type ConnectRouter,
+  type ConnectRouterOptions,
+  createConnectRouter,
+  createContextValues,
+} from '@connectrpc/connect';
+import { createLinkedAbortController } from '@connectrpc/connect/protocol';
+import type { UniversalServerResponse } from '@connectrpc/connect/protocol';
+import * as protoConnect from '@connectrpc/connect/protocol-connect';
+import * as protoGrpc from '@connectrpc/connect/protocol-grpc';
+import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
+import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
+import type { FastifyInstance } from 'fastify';
+import { clientAddressKey } from './client-address.js';
+
+export interface ConnectMountOptions extends ConnectRouterOptions {
+  readonly routes: (router: ConnectRouter) => void;
+  /** After `close()`, in-flight calls get this long before they are aborted. */
+  readonly shutdownTimeoutMs: number;
+}
+
+/**
+ * Mounts Connect handlers on Fastify, like @connectrpc/connect-fastify's plugin (same public
+ * connect-node adapters), with one difference: a request whose binary protobuf body cannot be
+ * decoded is answered InvalidArgument, as a malformed JSON body is. connect-es reports it as
+ * Internal (its parse step runs before any interceptor), which would blame the server for a
+ * client's bad input and page the on-call for it.
+ */
+export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): void {
+  const shutdown = createLinkedAbortController(opts.shutdownSignal);
+  app.addHook('preClose', (done) => {
+    setTimeout(() => shutdown.abort(new ConnectError('server is shutting down', Code.Unavailable)), opts.shutdownTimeoutMs).unref();
+    done();
+  });
+  const router = createConnectRouter({
+    acceptCompression: [compressionGzip, compressionBrotli],
+    ...opts,
+    shutdownSignal: shutdown.signal,
+  });
+  opts.routes(router);
+  if (router.handlers.length === 0) return;
+
+  void app.register(async (scope) => {
+    // Connect reads bodies itself; these parsers only stop Fastify from consuming them.
+    const noop = (_req: unknown, _payload: unknown, done: (err: null, body?: undefined) => void) => done(null, undefined);
+    scope.addContentTypeParser(
+      [
+        protoConnect.contentTypeUnaryJson,
+        protoConnect.contentTypeStreamJson,
+        protoGrpcWeb.contentTypeProto,
+        protoGrpcWeb.contentTypeJson,
+        protoGrpc.contentTypeProto,
+        protoGrpc.contentTypeJson,
+      ],
+      noop,
+    );
+    scope.addContentTypeParser(protoGrpc.contentTypeRegExp, noop);
+    scope.addContentTypeParser(protoGrpcWeb.contentTypeRegExp, noop);
+    scope.addContentTypeParser(protoConnect.contentTypeRegExp, noop);
+
+    for (const handler of router.handlers) {
+      scope.all(handler.requestPath, async (req, reply) => {
+        try {
+          const values = createContextValues().set(clientAddressKey, {
+            ip: req.ip,
+            userAgent: (req.headers['user-agent'] ?? '').slice(0, 512),
+          });
+          const res = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, req.body as undefined, values));
+          for (const [key, value] of Object.entries(reply.getHeaders())) {
+            if (value !== undefined) reply.raw.setHeader(key, value);
+          }
+          await universalResponseToNodeResponse(await decodeFailureAsInvalidArgument(res), reply.raw);
+        } catch (err) {
+          if (ConnectError.from(err).code !== Code.Aborted) req.log.error({ err }, `connect handler ${handler.method.name} failed`);
+        }
+        return reply.hijack();
+      });
+    }
+  });
+}
+
+const PARSE_BINARY = 'parse binary:';
+
+async function decodeFailureAsInvalidArgument(res: UniversalServerResponse): Promise<UniversalServerResponse> {
+  // gRPC: the status travels in trailers.
+  if (res.trailer?.get('grpc-status') === String(Code.Internal) && decodeURIComponent(res.trailer.get('grpc-message') ?? '').startsWith(PARSE_BINARY)) {
+    res.trailer.set('grpc-status', String(Code.InvalidArgument));
+    return res;
+  }
+  // Connect unary: an error is a small JSON body with HTTP 500 for Internal.
+  if (res.status !== 500 || res.body === undefined) return res;
+  const chunks: Uint8Array[] = [];
+  for await (const chunk of res.body) chunks.push(chunk);
+  const bytes = Buffer.concat(chunks);
+  let body: Uint8Array = bytes;
+  let status = res.status;
+  try {
+    const parsed = JSON.parse(bytes.toString('utf8')) as { code?: string; message?: string };
+    if (parsed.code === 'internal' && parsed.message?.startsWith(PARSE_BINARY)) {
+      status = 400;
+      body = Buffer.from(JSON.stringify({ code: 'invalid_argument', message: `cannot decode request: ${parsed.message.slice(PARSE_BINARY.length).trim()}` }));
+      res.header?.set('content-length', String(body.byteLength));
+    }
+  } catch {
+    // Not a Connect JSON error body: pass it through unchanged.
+  }
+  return { ...res, status, body: (async function* () { yield body; })() };
+}

@@ -1,0 +1,76 @@
+import type { ConfigOf, sharedSpec } from '@hearth/config';
+import { type Logger, type Metrics, createLogger, createMetrics, initTracing } from '@hearth/telemetry';
+import { Redis } from 'ioredis';
+import type { HostAuthentication } from './authentication.js';
+import type { TelemetryDeps } from './server.js';
+
+export type SharedConfig = ConfigOf<typeof sharedSpec>;
+
+/**
+ * What one process shares among the services it hosts: logging, metrics, tracing and the
+ * optional Redis connection. Built once per process (one service, or all in monolith mode).
+ */
+export interface BaseRuntime {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly telemetry: TelemetryDeps;
+  /** Absent when REDIS_URL is not configured: callers fall back to Postgres or memory. */
+  readonly redis: Redis | undefined;
+  close(): Promise<void>;
+}
+
+/** What a host hands to the services it creates: the process's runtime and its authentication. */
+export interface Runtime extends BaseRuntime {
+  /** Absent only when the host's authentication was replaced (HostOptions.authenticate). */
+  readonly authentication: HostAuthentication | undefined;
+}
+
+export interface RuntimeOverrides {
+  readonly logger?: Logger;
+  readonly redis?: Redis;
+}
+
+export function createRuntime(name: string, cfg: SharedConfig, overrides: RuntimeOverrides = {}): BaseRuntime {
+  const logger = overrides.logger ?? createLogger({ service: name, level: cfg.telemetry.logLevel });
+  const metrics = createMetrics({ service: name, collectDefault: cfg.telemetry.defaultMetrics });
+  const tracing = initTracing({
+    service: name,
+    config: {
+      exporter: cfg.telemetry.tracingExporter,
+      otlpEndpoint: cfg.telemetry.otlpEndpoint,
+      sampleRatio: cfg.telemetry.sampleRatio,
+    },
+  });
+  const redis = overrides.redis ?? (cfg.redis.url ? connectRedis(cfg.redis.url, logger) : undefined);
+  return {
+    logger,
+    metrics,
+    telemetry: { logger, metrics, tracer: tracing.tracer },
+    redis,
+    async close() {
+      if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
+      await tracing.shutdown();
+    },
+  };
+}
+
+/**
+ * Redis holds only what may be lost, so commands fail fast when it is away instead of queueing
+ * behind a dead connection; callers treat a failure as a cache miss or fall back.
+ */
+function connectRedis(url: string, logger: Logger): Redis {
+  const redis = new Redis(url, {
+    connectTimeout: 2_000,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: true,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+  });
+  let lastLogged = 0;
+  redis.on('error', (err: Error) => {
+    // ioredis emits an error per reconnect attempt; log at most one every 30 s.
+    if (Date.now() - lastLogged < 30_000) return;
+    lastLogged = Date.now();
+    logger.warn({ err: { message: err.message } }, 'redis connection error');
+  });
+  return redis;
+}

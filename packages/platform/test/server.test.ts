@@ -1,0 +1,222 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Code, ConnectError, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { UserService } from '@hearth/contracts';
+import { createLogger, createMetrics, initTracing } from '@hearth/telemetry';
+import { Writable } from 'node:stream';
+import { type HearthServer, type ReadinessCheck, type ServerConfig, createServer } from '../src/index.js';
+
+const ALLOWED_ORIGIN = 'https://app.hearth.test';
+
+const config: ServerConfig = {
+  host: '127.0.0.1',
+  port: 0,
+  bodyLimitBytes: 4096,
+  corsOrigins: [ALLOWED_ORIGIN],
+  shutdownGraceMs: 5_000,
+  drainDelayMs: 0,
+};
+
+/** A readiness check the test can flip. */
+function toggleCheck(): ReadinessCheck & { healthy: boolean } {
+  const c = {
+    name: 'toggle',
+    healthy: true,
+    async check() {
+      if (!c.healthy) throw new Error('down');
+    },
+  };
+  return c;
+}
+
+interface Started {
+  server: HearthServer;
+  url: string;
+  logs: string[];
+  gate: { release(): void; entered: Promise<void> };
+}
+
+async function start(readiness: ReadinessCheck[]): Promise<Started> {
+  const logs: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      logs.push(chunk.toString());
+      cb();
+    },
+  });
+  let release!: () => void;
+  let entered!: () => void;
+  const released = new Promise<void>((r) => (release = r));
+  const enteredP = new Promise<void>((r) => (entered = r));
+  const logger = createLogger({ service: 'platform-test', level: 'info', destination });
+  const server = await createServer({
+    server: config,
+    telemetry: { logger, metrics: createMetrics({ service: 'platform-test', collectDefault: false }), tracer: initTracing({ service: 't', config: { exporter: 'none' } }).tracer },
+    readiness,
+    mounts: [
+      {
+        name: 'user',
+        routes: (router) =>
+          router.service(UserService, {
+            // GetMe waits for the test, to observe draining; ListBlocks fails like a bug would.
+            async getMe() {
+              entered();
+              await released;
+              throw new ConnectError('no such user', Code.NotFound);
+            },
+            async listBlocks() {
+              throw new Error('relation "users.blocks" does not exist; password=hunter2');
+            },
+          }),
+      },
+    ],
+  });
+  const url = await server.listen();
+  return { server, url, logs, gate: { release, entered: enteredP } };
+}
+
+describe('platform server', () => {
+  const check = toggleCheck();
+  let s: Started;
+  let client: ReturnType<typeof createClient<typeof UserService>>;
+
+  before(async () => {
+    s = await start([check]);
+    client = createClient(UserService, createConnectTransport({ baseUrl: s.url, httpVersion: '1.1' }));
+  });
+  after(async () => {
+    s.gate.release();
+    await s.server.close();
+  });
+
+  it('answers liveness and readiness, and readiness follows its checks', async () => {
+    assert.equal((await fetch(`${s.url}/health/live`)).status, 200);
+    const ready = await fetch(`${s.url}/health/ready`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { status: 'ok', checks: { toggle: 'ok' } });
+    check.healthy = false;
+    const down = await fetch(`${s.url}/health/ready`);
+    assert.equal(down.status, 503);
+    assert.deepEqual(await down.json(), { status: 'unavailable', checks: { toggle: 'failed' } });
+    check.healthy = true;
+  });
+
+  it('stays ready but reports degraded when a non-critical check fails', async () => {
+    const degraded = await start([{ name: 'redis', critical: false, check: async () => Promise.reject(new Error('gone')) }]);
+    try {
+      const res = await fetch(`${degraded.url}/health/ready`);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await res.json(), { status: 'degraded', checks: { redis: 'failed' } });
+    } finally {
+      degraded.gate.release();
+      await degraded.server.close();
+    }
+  });
+
+  it('answers an RPC nobody implemented yet with Unimplemented', async () => {
+    await assert.rejects(client.getProfile({ lookup: { case: 'handle', value: 'someone' } }), (err) => {
+      assert.equal(ConnectError.from(err).code, Code.Unimplemented);
+      return true;
+    });
+  });
+
+  it('refuses a request that breaks a protovalidate rule with InvalidArgument and the violations', async () => {
+    const err = await client.getProfile({ lookup: { case: 'userId', value: 'not-a-uuid' } }).catch((e: unknown) => ConnectError.from(e));
+    assert.ok(err instanceof ConnectError);
+    assert.equal(err.code, Code.InvalidArgument);
+    assert.match(err.rawMessage, /user_id/);
+    assert.equal(err.details.length, 1);
+  });
+
+  it('refuses malformed JSON and malformed protobuf with InvalidArgument', async () => {
+    const json = await fetch(`${s.url}/hearth.user.v1.UserService/GetProfile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"userId": ',
+    });
+    assert.equal(json.status, 400);
+    assert.equal(((await json.json()) as { code: string }).code, 'invalid_argument');
+    const proto = await fetch(`${s.url}/hearth.user.v1.UserService/GetProfile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/proto' },
+      body: new Uint8Array([0x0a, 0xff, 0xff, 0xff]),
+    });
+    assert.equal(proto.status, 400);
+    assert.equal(((await proto.json()) as { code: string }).code, 'invalid_argument');
+  });
+
+  it('refuses an oversize body with ResourceExhausted', async () => {
+    const res = await fetch(`${s.url}/hearth.user.v1.UserService/GetProfile`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ handle: 'x'.repeat(10_000) }),
+    });
+    assert.equal(((await res.json()) as { code: string }).code, 'resource_exhausted');
+  });
+
+  it('answers unknown routes and unknown methods with 404', async () => {
+    assert.equal((await fetch(`${s.url}/nope`)).status, 404);
+    const res = await fetch(`${s.url}/hearth.user.v1.UserService/NoSuchMethod`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    assert.equal(res.status, 404);
+  });
+
+  it('hides internals of unexpected errors but logs them with the request id', async () => {
+    const err = await client.listBlocks({}).catch((e: unknown) => ConnectError.from(e));
+    assert.ok(err instanceof ConnectError);
+    assert.equal(err.code, Code.Internal);
+    assert.doesNotMatch(err.rawMessage, /hunter2|relation/);
+    const line = s.logs.find((l) => l.includes('relation'));
+    assert.ok(line, 'the original error is logged');
+    assert.match(line, /"requestId"/);
+  });
+
+  it('sends security headers and CORS headers for allowed origins only', async () => {
+    const live = await fetch(`${s.url}/health/live`);
+    assert.equal(live.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(live.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    const preflight = await fetch(`${s.url}/hearth.user.v1.UserService/GetMe`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: ALLOWED_ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,connect-protocol-version,authorization',
+      },
+    });
+    assert.equal(preflight.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
+    assert.match(preflight.headers.get('access-control-allow-headers') ?? '', /connect-protocol-version/i);
+    const other = await fetch(`${s.url}/hearth.user.v1.UserService/GetMe`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.test', 'access-control-request-method': 'POST' },
+    });
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+  });
+
+  it('exports RPC metrics by code', async () => {
+    const text = await (await fetch(`${s.url}/metrics`)).text();
+    assert.match(text, /hearth_rpc_requests_total\{[^}]*method="GetProfile"[^}]*code="unimplemented"[^}]*\} [1-9]/);
+    assert.match(text, /hearth_rpc_requests_total\{[^}]*code="invalid_argument"[^}]*\} [1-9]/);
+  });
+});
+
+describe('graceful shutdown', () => {
+  it('fails readiness, lets the in-flight request finish, then stops', async () => {
+    const s = await start([]);
+    const client = createClient(UserService, createConnectTransport({ baseUrl: s.url, httpVersion: '1.1' }));
+    const inFlight = client.getMe({}).catch((e: unknown) => ConnectError.from(e));
+    await s.gate.entered;
+    const closing = s.server.close();
+    const ready = await fetch(`${s.url}/health/ready`).catch(() => undefined);
+    assert.notEqual(ready?.status, 200, 'not ready while draining');
+    s.gate.release();
+    const result = await inFlight;
+    assert.ok(result instanceof ConnectError);
+    assert.equal(result.code, Code.NotFound, 'the in-flight call got its real answer');
+    await closing;
+    await assert.rejects(fetch(`${s.url}/health/live`));
+  });
+});

@@ -1,0 +1,16 @@
+export { type Logger, type LoggerOptions, REDACTED, createLogger, redactPaths } from './logger.js';
+export {
+  CORRELATION_ID_HEADER,
+  REQUEST_ID_HEADER,
+  type RequestContext,
+  getRequestContext,
+  requestContextKey,
+  requestIdsFrom,
+  sanitizeId,
+} from './request-context.js';
+export { type Metrics, type MetricsOptions, RPC_DURATION_BUCKETS, createMetrics } from './metrics.js';
+export { DEFAULT_OTLP_ENDPOINT, type Tracing, type TracingConfig, type TracingOptions, initTracing } from './tracing.js';
+export { codeName, logLevelFor } from './codes.js';
+export { type TelemetryDeps, telemetryInterceptor } from './telemetry-interceptor.js';
+export { INTERNAL_ERROR_MESSAGE, errorLoggingInterceptor } from './error-logging-interceptor.js';
+export type { Tracer } from '@opentelemetry/api';

@@ -1,0 +1,126 @@
+import { ConnectError, type Interceptor } from '@connectrpc/connect';
+import {
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TextMapGetter,
+  type Tracer,
+  context,
+  trace,
+} from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { codeName, codeOf } from './codes.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import {
+  CORRELATION_ID_HEADER,
+  REQUEST_ID_HEADER,
+  type RequestContext,
+  requestContextKey,
+  requestIdsFrom,
+} from './request-context.js';
+import { observeStream } from './stream.js';
+
+export interface TelemetryDeps {
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  readonly tracer: Tracer;
+}
+
+// RPC span attributes as OTel's (incubating) semantic conventions name them for Connect; copied
+// rather than imported because the incubating entry point may rename them in a minor release.
+const ATTR_RPC_SYSTEM = 'rpc.system';
+const ATTR_RPC_SERVICE = 'rpc.service';
+const ATTR_RPC_METHOD = 'rpc.method';
+const ATTR_RPC_CONNECT_RPC_ERROR_CODE = 'rpc.connect_rpc.error_code';
+const RPC_SYSTEM_CONNECT_RPC = 'connect_rpc';
+
+// Owned here rather than taken from the global propagator, so an incoming `traceparent` is
+// honoured the same way whether or not (and by whom) globals were registered.
+const propagator = new W3CTraceContextPropagator();
+const headerGetter: TextMapGetter<Headers> = {
+  get: (carrier, key) => carrier.get(key) ?? undefined,
+  keys: (carrier) => [...carrier.keys()],
+};
+
+/**
+ * The outermost server interceptor. For every call it establishes the RequestContext (ids from
+ * `x-request-id` / `x-correlation-id`, a tagged child logger), runs the handler inside a server
+ * span that continues an incoming W3C `traceparent`, echoes the ids in response headers (on
+ * errors via the ConnectError's metadata), and records `hearth_rpc_requests_total` and
+ * `hearth_rpc_duration_seconds` with the code name from codeName(): `ok` or the Connect wire name
+ * such as `not_found`. Streaming calls are measured until their output stream ends.
+ */
+export function telemetryInterceptor(deps: TelemetryDeps): Interceptor {
+  const { logger, metrics, tracer } = deps;
+  return (next) => async (req) => {
+    const service = req.service.typeName;
+    const method = req.method.name;
+    const rpc = `${service}/${method}`;
+    const started = performance.now();
+
+    const parent = propagator.extract(ROOT_CONTEXT, req.header, headerGetter);
+    const span = tracer.startSpan(
+      rpc,
+      {
+        kind: SpanKind.SERVER,
+        attributes: { [ATTR_RPC_SYSTEM]: RPC_SYSTEM_CONNECT_RPC, [ATTR_RPC_SERVICE]: service, [ATTR_RPC_METHOD]: method },
+      },
+      parent,
+    );
+    const active = trace.setSpan(parent, span);
+
+    const { requestId, correlationId } = requestIdsFrom(req.header);
+    const spanContext = span.spanContext();
+    const traceId = span.isRecording() ? spanContext.traceId : undefined;
+    const rc: RequestContext = {
+      requestId,
+      correlationId,
+      logger: logger.child({ rpc, requestId, correlationId, ...(traceId ? { traceId } : {}) }),
+    };
+    req.contextValues.set(requestContextKey, rc);
+
+    const finish = (err?: unknown): void => {
+      const code = err === undefined ? undefined : codeOf(err);
+      const labels = { service, method, code: codeName(code) };
+      metrics.rpcRequests.inc(labels);
+      metrics.rpcDuration.observe(labels, (performance.now() - started) / 1000);
+      endSpan(span, err, labels.code);
+    };
+
+    try {
+      const res = await context.with(active, () => next(req));
+      res.header.set(REQUEST_ID_HEADER, requestId);
+      res.header.set(CORRELATION_ID_HEADER, correlationId);
+      if (!res.stream) {
+        finish();
+        return res;
+      }
+      const message = observeStream(res.message, {
+        around: (pull) => context.with(active, pull),
+        // The ids already went out in the stream's headers; no need to repeat them in trailers.
+        onEnd: finish,
+      });
+      return { ...res, message };
+    } catch (err) {
+      if (err instanceof ConnectError) tagIds(err, requestId, correlationId);
+      finish(err);
+      throw err;
+    }
+  };
+}
+
+function tagIds(err: ConnectError, requestId: string, correlationId: string): void {
+  err.metadata.set(REQUEST_ID_HEADER, requestId);
+  err.metadata.set(CORRELATION_ID_HEADER, correlationId);
+}
+
+function endSpan(span: Span, err: unknown, code: string): void {
+  if (err !== undefined) {
+    span.setAttribute(ATTR_RPC_CONNECT_RPC_ERROR_CODE, code);
+    // Only the code: an error message can carry internals, and the log line has the details.
+    span.setStatus({ code: SpanStatusCode.ERROR, message: code });
+  }
+  span.end();
+}

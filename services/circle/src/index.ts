@@ -1,0 +1,2 @@
+export { CircleApp, type CircleDeps, SCHEMA } from './app.js';
+export { type CircleConfig, circleConfigSpec } from './config.js';

@@ -1,0 +1,30 @@
+import websocket from '@fastify/websocket';
+import type { Logger } from '@hearth/telemetry';
+import type { FastifyInstance } from 'fastify';
+import { Connection, type ConnectionLimits } from './connection.js';
+import { SUBPROTOCOL } from './frames.js';
+
+export const REALTIME_PATH = '/v1/realtime';
+
+export interface GatewayOptions extends ConnectionLimits {
+  readonly maxFrameBytes: number;
+}
+
+/**
+ * Registers the WebSocket endpoint in its own encapsulated Fastify scope, so the websocket
+ * plugin's hooks apply to this route only. Frames larger than `maxFrameBytes` are refused by ws
+ * itself (close 1009) before they are buffered.
+ */
+export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, log: Logger): Promise<void> {
+  await app.register(async (scope) => {
+    await scope.register(websocket, {
+      options: {
+        maxPayload: opts.maxFrameBytes,
+        handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
+      },
+    });
+    scope.get(REALTIME_PATH, { websocket: true }, (socket, req) => {
+      new Connection(socket, opts, log.child({ connection: req.id }));
+    });
+  });
+}

@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type MessageInitShape, create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { loadServiceConfig } from '@hearth/config';
+import {
+  ClientFrameSchema,
+  ErrorCode,
+  type ServerFrame,
+  ServerFrameSchema,
+} from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import { type Host, startHost } from '@hearth/platform';
+import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
+import { WebSocket } from 'ws';
+import { RealtimeApp, realtimeConfigSpec } from '../src/index.js';
+
+const SUBPROTOCOL = 'hearth.realtime.v1';
+
+interface Peer {
+  ws: WebSocket;
+  frames: ServerFrame[];
+  closed: Promise<{ code: number; reason: string }>;
+  next(): Promise<ServerFrame>;
+}
+
+function connect(url: string, opts: { autoPong?: boolean } = {}): Promise<Peer> {
+  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/realtime`, SUBPROTOCOL, { autoPong: opts.autoPong ?? true });
+  const frames: ServerFrame[] = [];
+  const waiters: Array<(f: ServerFrame) => void> = [];
+  ws.on('message', (data: Buffer) => {
+    const frame = fromBinary(ServerFrameSchema, data);
+    const waiter = waiters.shift();
+    if (waiter) waiter(frame);
+    else frames.push(frame);
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  const next = () =>
+    new Promise<ServerFrame>((resolve, reject) => {
+      const queued = frames.shift();
+      if (queued) return resolve(queued);
+      waiters.push(resolve);
+      setTimeout(() => reject(new Error('no frame within 3 s')), 3_000).unref();
+    });
+  return new Promise((resolve, reject) => {
+    ws.once('open', () => resolve({ ws, frames, closed, next }));
+    ws.once('error', reject);
+  });
+}
+
+function send(ws: WebSocket, frame: MessageInitShape<typeof ClientFrameSchema>['frame'], id = 1n): void {
+  ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id, frame })));
+}
+
+function errorOf(frame: ServerFrame) {
+  assert.equal(frame.frame.case, 'error');
+  return frame.frame.value;
+}
+
+let testDb: TestDatabase;
+before(async () => {
+  testDb = await createTestDatabase({ prefix: 'realtime' });
+});
+after(() => testDb.drop());
+
+function startGateway(env: Record<string, string>): Promise<Host> {
+  const config = loadServiceConfig('realtime', realtimeConfigSpec, {
+    // The gateway owns no schema; it reads the session deny-list's record (schema authz).
+    DATABASE_URL: testDb.url,
+    // The auth service runs elsewhere; nothing here presents a token yet.
+    HEARTH_AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
+    HEARTH_PORT: '0',
+    HEARTH_LOG_LEVEL: 'silent',
+    ...env,
+  });
+  return startHost({ name: 'realtime', config, create: async (rt) => [RealtimeApp.fromConfig(config, rt)] });
+}
+
+describe('realtime gateway', () => {
+  let host: Host;
+
+  before(async () => {
+    host = await startGateway({
+      HEARTH_REALTIME_HELLO_TIMEOUT_MS: '400',
+      HEARTH_REALTIME_HEARTBEAT_MS: '5000',
+      HEARTH_REALTIME_MAX_FRAME_BYTES: '2048',
+    });
+  });
+  after(() => host.close());
+
+  it('selects the hearth subprotocol and answers Ping with Pong', async () => {
+    const peer = await connect(host.url);
+    assert.equal(peer.ws.protocol, SUBPROTOCOL);
+    send(peer.ws, { case: 'ping', value: { nonce: 42n } }, 7n);
+    const pong = await peer.next();
+    assert.equal(pong.frame.case, 'pong');
+    assert.equal(pong.frame.value.nonce, 42n);
+    assert.equal(pong.frame.value.replyTo, 7n);
+    peer.ws.close();
+  });
+
+  it('refuses a Hello until sessions exist, with UNIMPLEMENTED and close code 4012', async () => {
+    const peer = await connect(host.url);
+    send(peer.ws, { case: 'hello', value: { protocolVersion: 1, accessToken: 'x' } }, 3n);
+    const err = errorOf(await peer.next());
+    assert.equal(err.code, ErrorCode.UNIMPLEMENTED);
+    assert.equal(err.closing, true);
+    assert.equal(err.replyTo, 3n);
+    assert.deepEqual(await peer.closed, { code: 4000 + ErrorCode.UNIMPLEMENTED, reason: 'UNIMPLEMENTED' });
+  });
+
+  it('refuses an unsupported protocol version', async () => {
+    const peer = await connect(host.url);
+    send(peer.ws, { case: 'hello', value: { protocolVersion: 2 } });
+    assert.equal(errorOf(await peer.next()).code, ErrorCode.PROTOCOL_VERSION_UNSUPPORTED);
+    assert.equal((await peer.closed).code, 4000 + ErrorCode.PROTOCOL_VERSION_UNSUPPORTED);
+  });
+
+  it('refuses text messages, undecodable bytes and rule-breaking frames as INVALID_FRAME', async () => {
+    for (const payload of ['{"ping":{}}', Buffer.from([0x12, 0xff, 0xff]), toBinary(ClientFrameSchema, create(ClientFrameSchema, { id: 1n }))]) {
+      const peer = await connect(host.url);
+      peer.ws.send(payload);
+      const err = errorOf(await peer.next());
+      assert.equal(err.code, ErrorCode.INVALID_FRAME, String(payload));
+      assert.equal((await peer.closed).code, 4000 + ErrorCode.INVALID_FRAME);
+    }
+  });
+
+  it('refuses frames other than Ping before Hello', async () => {
+    const peer = await connect(host.url);
+    send(peer.ws, { case: 'ack', value: { channel: 'circle:0190f3a2-7c4e-7a1b-9c3d-2e4f5a6b7c8d', seq: 1n } });
+    assert.equal(errorOf(await peer.next()).code, ErrorCode.UNAUTHENTICATED);
+  });
+
+  it('closes a socket that sends no Hello in time', async () => {
+    const peer = await connect(host.url);
+    assert.equal(errorOf(await peer.next()).code, ErrorCode.HELLO_TIMEOUT);
+    assert.equal((await peer.closed).code, 4000 + ErrorCode.HELLO_TIMEOUT);
+  });
+
+  it('refuses frames larger than the limit', async () => {
+    const peer = await connect(host.url);
+    peer.ws.send(Buffer.alloc(4096));
+    assert.equal((await peer.closed).code, 1009);
+  });
+});
+
+describe('realtime heartbeats', () => {
+  let host: Host;
+
+  before(async () => {
+    host = await startGateway({ HEARTH_REALTIME_HELLO_TIMEOUT_MS: '10000', HEARTH_REALTIME_HEARTBEAT_MS: '100' });
+  });
+  after(() => host.close());
+
+  it('drops a peer that stops answering pings, and keeps one that answers', async () => {
+    const silent = await connect(host.url, { autoPong: false });
+    const alive = await connect(host.url, { autoPong: true });
+    const { code } = await silent.closed;
+    assert.equal(code, 1006, 'terminated without a close handshake');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(alive.ws.readyState, WebSocket.OPEN);
+    send(alive.ws, { case: 'ping', value: { nonce: 1n } });
+    assert.equal((await alive.next()).frame.case, 'pong');
+    alive.ws.close();
+  });
+});
