@@ -1,0 +1,30 @@
+export {
+  ACCESS_COOKIE,
+  ACCESS_TOKEN_ALGORITHMS,
+  type AccessTokenAlgorithm,
+  type AccessTokenClaims,
+  CSRF_COOKIE,
+  CSRF_HEADER,
+  REFRESH_COOKIE,
+} from './claims.js';
+export { DENY_LIST_GRACE_MS, type DenyEntry, type SessionDenyList } from './deny-list.js';
+export { type Identity, identityKey, type Role } from './identity.js';
+export { AUTH_ERROR, type AuthzLogger } from './errors.js';
+export {
+  type TokenVerifier,
+  type TokenVerifierOptions,
+  type VerifiedToken,
+  createTokenVerifier,
+} from './verifier.js';
+export { type Authenticator, authenticateToken, bearerToken, csrfMatches, parseCookies } from './credentials.js';
+export { type AuthenticationOptions, authenticationInterceptor, requireIdentity } from './interceptor.js';
+export { type UpgradeAuthOptions, type UpgradeCredentials, authenticateUpgrade } from './upgrade.js';
+export { type RedisDenyListOptions, RedisSessionDenyList } from './redis-deny-list.js';
+export { type PostgresDenyListOptions, PostgresSessionDenyList } from './postgres-deny-list.js';
+export {
+  type DenyListRecord,
+  type LayeredDenyListOptions,
+  LayeredSessionDenyList,
+  createSessionDenyList,
+} from './layered-deny-list.js';
+export { AUTHZ_SCHEMA, authzMigrations, migrateAuthz } from './migrations.js';
