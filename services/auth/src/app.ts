@@ -1,0 +1,125 @@
+import { type SessionDenyList, createSessionDenyList, migrateAuthz } from '@hearth/authz';
+import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
+import { JWKS_PATH, type Runtime, type ServiceModule, postgresCheck } from '@hearth/platform';
+import type { FastifyInstance } from 'fastify';
+import pg from 'pg';
+import type { AuthConfig } from './config.js';
+import { type AuthLimits, createAuthLimits, defaultAuthLimitsConfig } from './limits/index.js';
+import { migrations } from './migrations/index.js';
+import { registerRpc } from './rpc/index.js';
+import { AuthService } from './service/auth-service.js';
+import { KeyWrapper } from './service/crypto.js';
+import { KeyRing } from './service/key-ring.js';
+import { PasswordHasher } from './service/passwords.js';
+import { SessionService } from './service/session-service.js';
+import { Sessions } from './service/sessions.js';
+import { TokenIssuer } from './service/tokens.js';
+import type { AuthTables } from './store/schema.js';
+
+/** The Postgres schema this service owns; no other service reads it. */
+export const SCHEMA = 'auth';
+
+export { JWKS_PATH };
+/** Shorter than KeyRing's publish lead (1 h), so a successor is in every cache before it signs. */
+const JWKS_MAX_AGE_SEC = 300;
+
+export interface AuthDeps {
+  readonly db: Database<AuthTables>;
+  readonly denyList: SessionDenyList;
+  readonly limits: AuthLimits;
+  /** The service's clock; tests move it to exercise expiry and key rotation. */
+  readonly now: () => Date;
+}
+
+/** Composition root of the auth service: the one place its dependencies are built and wired. */
+export class AuthApp implements ServiceModule {
+  static fromConfig(config: AuthConfig, runtime: Runtime, overrides: Partial<AuthDeps> = {}): AuthApp {
+    const db =
+      overrides.db ??
+      createDatabase<AuthTables>(
+        { ...config.database, schema: SCHEMA, idleTimeoutMs: 30_000, applicationName: 'hearth-auth' },
+        { logger: runtime.logger },
+      );
+    const denyList = overrides.denyList ?? createSessionDenyList({ db, redis: runtime.redis, logger: runtime.logger });
+    // Without Redis the counters live in Postgres, on a small pool of their own (the limiter
+    // speaks pg directly, not Kysely).
+    const limitsPool =
+      overrides.limits || runtime.redis
+        ? undefined
+        : new pg.Pool({ connectionString: config.database.url, max: 2, application_name: 'hearth-auth-limits' });
+    limitsPool?.on('error', (err) => runtime.logger.warn({ err }, 'idle rate-limit Postgres connection failed'));
+    const limits =
+      overrides.limits ??
+      createAuthLimits({
+        config: defaultAuthLimitsConfig,
+        ...(runtime.redis ? { redis: runtime.redis } : {}),
+        ...(limitsPool ? { postgres: { pool: limitsPool, schema: SCHEMA } } : {}),
+      });
+    const deps = { db, denyList, limits, now: overrides.now ?? (() => new Date()) };
+    return new AuthApp(config, runtime, deps, limitsPool);
+  }
+
+  readonly mount;
+  readonly readiness;
+  /** Register, Login and Refresh sign in; Logout must work with an expired access token. */
+  readonly publicMethods = ['Register', 'Login', 'Refresh', 'Logout', 'StartOAuth', 'FinishOAuth'] as const;
+  readonly keyRing: KeyRing;
+
+  private constructor(
+    config: AuthConfig,
+    runtime: Runtime,
+    private readonly deps: AuthDeps,
+    private readonly limitsPool: pg.Pool | undefined,
+  ) {
+    const s = config.service;
+    const kek = s.keyEncryptionKey;
+    if (!kek) throw new Error('HEARTH_AUTH_KEY_ENCRYPTION_KEY is required');
+    this.keyRing = new KeyRing({
+      db: deps.db,
+      wrapper: new KeyWrapper(kek.reveal()),
+      alg: s.signingAlg,
+      rotationMs: s.keyRotationDays * 86_400_000,
+      accessTtlMs: s.accessTtlSec * 1000,
+      now: deps.now,
+      logger: runtime.logger,
+    });
+    const tokens = new TokenIssuer(this.keyRing, { issuer: config.auth.issuer, audience: config.auth.audience, accessTtlSec: s.accessTtlSec });
+    const sessions = new Sessions(deps.db, tokens, deps.denyList, {
+      refreshIdleTtlMs: s.refreshIdleTtlSec * 1000,
+      sessionMaxTtlMs: s.sessionMaxTtlSec * 1000,
+    });
+    const common = { db: deps.db, sessions, limits: deps.limits, now: deps.now };
+    const rpc = {
+      auth: new AuthService({ ...common, hasher: new PasswordHasher() }),
+      sessions: new SessionService(common),
+      now: deps.now,
+      logger: runtime.logger,
+    };
+    const keyRing = this.keyRing;
+    this.mount = {
+      name: 'auth',
+      routes: (router: Parameters<typeof registerRpc>[0]) => registerRpc(router, rpc),
+      http(app: FastifyInstance) {
+        app.get(JWKS_PATH, async (_req, reply) => {
+          const jwks = await keyRing.jwks();
+          return reply.header('cache-control', `public, max-age=${JWKS_MAX_AGE_SEC}`).type('application/json').send(jwks);
+        });
+      },
+    };
+    this.readiness = [postgresCheck(deps.db, 'postgres:auth')];
+    this.keyRing.start();
+  }
+
+  async migrate(): Promise<void> {
+    await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
+    // The deny-list's Postgres record (also the fallback when Redis is down).
+    await migrateAuthz(this.deps.db);
+    await this.keyRing.rotate();
+  }
+
+  async close(): Promise<void> {
+    this.keyRing.close();
+    await this.limitsPool?.end();
+    await this.deps.db.destroy();
+  }
+}

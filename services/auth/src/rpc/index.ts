@@ -1,0 +1,30 @@
+import type { ConnectRouter } from '@connectrpc/connect';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { changePassword } from './change-password.js';
+import type { RpcDeps } from './context.js';
+import { listSessions } from './list-sessions.js';
+import { login } from './login.js';
+import { logoutAll } from './logout-all.js';
+import { logout } from './logout.js';
+import { refresh } from './refresh.js';
+import { register } from './register.js';
+import { revokeSession } from './revoke-session.js';
+
+export type { RpcDeps } from './context.js';
+
+/**
+ * The AuthService handlers, one file per RPC. RPCs not listed here (the OAuth ones and
+ * RevokeUserSessions) are answered with Code.Unimplemented by Connect until they are built.
+ */
+export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
+  router.service(AuthService, {
+    register: register(deps),
+    login: login(deps),
+    refresh: refresh(deps),
+    logout: logout(deps),
+    logoutAll: logoutAll(deps),
+    listSessions: listSessions(deps),
+    revokeSession: revokeSession(deps),
+    changePassword: changePassword(deps),
+  });
+}

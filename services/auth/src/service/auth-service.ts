@@ -1,0 +1,134 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { Identity } from '@hearth/authz';
+import { type Database, newId } from '@hearth/db';
+import type { AuthLimits } from '../limits/types.js';
+import { accountStore } from '../store/accounts.js';
+import { outboxStore } from '../store/outbox.js';
+import type { Account, AuthTables } from '../store/schema.js';
+import { type RequestMeta, recordAudit } from './audit.js';
+import { type PasswordHasher, checkPasswordStrength } from './passwords.js';
+import { type IssuedTokens, type Sessions, unauthenticated } from './sessions.js';
+import { toRoles } from './tokens.js';
+
+export interface AuthServiceDeps {
+  readonly db: Database<AuthTables>;
+  readonly hasher: PasswordHasher;
+  readonly sessions: Sessions;
+  readonly limits: AuthLimits;
+  readonly now: () => Date;
+}
+
+export interface RegisterInput {
+  readonly email: string;
+  readonly password: string;
+  readonly handle: string;
+  readonly displayName: string;
+  readonly deviceName: string;
+}
+
+/** One message for every failed login, so it never tells whether an email has an account. */
+export const INVALID_CREDENTIALS = 'email or password is incorrect';
+
+/** Emails compare after NFKC, trimming and lower-casing (the unique index sees only this form). */
+export function normalizeEmail(email: string): string {
+  return email.normalize('NFKC').trim().toLowerCase();
+}
+
+/** Accounts and passwords: Register, Login, ChangePassword. */
+export class AuthService {
+  constructor(private readonly d: AuthServiceDeps) {}
+
+  /**
+   * Creates the account, its profile (via the outbox) and a session in one transaction.
+   *
+   * An email that already has an account is answered as Login would answer those credentials:
+   * the right password signs in (so a retry after a lost response is safe, whatever its
+   * idempotency key), a wrong one gets the Login error and counts as a failed login. Both paths
+   * cost one argon2id operation, so timing does not tell them apart either.
+   */
+  async register(input: RegisterInput, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.d.limits.consumeRegister(meta.ip);
+    const email = normalizeEmail(input.email);
+    await checkPasswordStrength(input.password, [email, email.split('@')[0] ?? '', input.handle, input.displayName]);
+    const existing = await accountStore.findByEmail(this.d.db.db, email);
+    if (existing) return this.#login({ email, password: input.password, deviceName: input.deviceName }, meta, 'register');
+
+    const passwordHash = await this.d.hasher.hash(input.password);
+    const userId = newId();
+    const now = this.d.now();
+    const started = await this.d.db.transaction(async (trx, tx) => {
+      if (!(await accountStore.insert(trx, { id: userId, email, passwordHash, now }))) return undefined;
+      // The profile belongs to the user service; its relay delivers this row (handle and name are
+      // kept nowhere else in the auth schema).
+      await outboxStore.insert(trx, 'user.registered', { user_id: userId, handle: input.handle, display_name: input.displayName }, now);
+      const session = await this.d.sessions.start(trx, { userId, deviceName: input.deviceName, meta, now });
+      await recordAudit(trx, meta, { type: 'register', userId, sessionId: session.sessionId }, now, tx);
+      return session;
+    });
+    // A concurrent Register of the same email won the unique index a moment ago.
+    if (!started) return this.#login({ email, password: input.password, deviceName: input.deviceName }, meta, 'register');
+    return this.d.sessions.issue(started, userId, ['user'], now);
+  }
+
+  async login(input: { email: string; password: string; deviceName: string }, meta: RequestMeta): Promise<IssuedTokens> {
+    return this.#login({ ...input, email: normalizeEmail(input.email) }, meta, 'login');
+  }
+
+  /** Password sign-in, for Login and for Register of a taken email; `email` is normalized. */
+  async #login(input: { email: string; password: string; deviceName: string }, meta: RequestMeta, via: 'login' | 'register'): Promise<IssuedTokens> {
+    const key = { email: input.email, ip: meta.ip };
+    await this.d.limits.checkLogin(key);
+    const found = await accountStore.findByEmail(this.d.db.db, key.email);
+    const account = found && found.state !== 'deleted' && found.deleted_at === null ? found : undefined;
+    // Unknown email, deleted account or no password: a verify against the dummy hash, same cost.
+    const ok = await this.d.hasher.verify(account?.password_hash, input.password);
+    if (!account || !ok) {
+      await this.d.limits.recordLoginFailure(key);
+      const reason = !account ? 'unknown_account' : account.password_hash ? 'wrong_password' : 'no_password';
+      await recordAudit(this.d.db.db, meta, { type: 'login_failed', userId: account?.id ?? null, detail: { reason, via } }, this.d.now());
+      throw unauthenticated(INVALID_CREDENTIALS);
+    }
+    if (account.state !== 'active') {
+      await recordAudit(this.d.db.db, meta, { type: 'login_failed', userId: account.id, detail: { reason: account.state, via } }, this.d.now());
+      throw new ConnectError('account suspended', Code.PermissionDenied);
+    }
+    await this.d.limits.recordLoginSuccess(key);
+    return this.#signIn(account, input.deviceName, meta, via === 'register' ? { via } : {});
+  }
+
+  async #signIn(account: Account, deviceName: string, meta: RequestMeta, detail: Record<string, unknown>): Promise<IssuedTokens> {
+    const now = this.d.now();
+    const started = await this.d.db.transaction(async (trx, tx) => {
+      const session = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
+      await recordAudit(trx, meta, { type: 'login_ok', userId: account.id, sessionId: session.sessionId, detail }, now, tx);
+      return session;
+    });
+    return this.d.sessions.issue(started, account.id, toRoles(account.roles), now);
+  }
+
+  /** Sets a new password and ends every other session of the user; returns how many ended. */
+  async changePassword(identity: Identity, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<number> {
+    const account = await accountStore.findById(this.d.db.db, identity.userId);
+    if (!account || account.state === 'deleted') throw unauthenticated('authentication required');
+    if (account.password_hash) {
+      // Guessing the current password from a borrowed session is limited like Login.
+      const key = { email: account.email, ip: meta.ip };
+      await this.d.limits.checkLogin(key);
+      if (!input.currentPassword || !(await this.d.hasher.verify(account.password_hash, input.currentPassword))) {
+        await this.d.limits.recordLoginFailure(key);
+        meta.logger.info({ userId: account.id }, 'change password refused: current password wrong');
+        throw new ConnectError('current password is incorrect', Code.PermissionDenied);
+      }
+    }
+    if (input.newPassword === input.currentPassword) {
+      throw new ConnectError('new_password must differ from current_password', Code.InvalidArgument);
+    }
+    await checkPasswordStrength(input.newPassword, [account.email, account.email.split('@')[0] ?? '']);
+    const passwordHash = await this.d.hasher.hash(input.newPassword);
+    const now = this.d.now();
+    return this.d.db.transaction(async (trx, tx) => {
+      await accountStore.setPasswordHash(trx, account.id, passwordHash, now);
+      return this.d.sessions.revokeAll(trx, tx, { userId: account.id, keep: identity.sessionId, reason: 'password_changed', meta, now });
+    });
+  }
+}

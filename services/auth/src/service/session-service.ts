@@ -1,0 +1,148 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { Identity } from '@hearth/authz';
+import { type Database, InvalidCursorError, decodeCursor, encodeCursor } from '@hearth/db';
+import type { AuthLimits } from '../limits/types.js';
+import { accountStore } from '../store/accounts.js';
+import type { AuthTables, SessionRow } from '../store/schema.js';
+import { type SessionPosition, refreshTokenStore, sessionStore } from '../store/sessions.js';
+import { type RequestMeta, recordAudit } from './audit.js';
+import { sha256 } from './crypto.js';
+import { type IssuedTokens, type Sessions, type StartedSession, unauthenticated } from './sessions.js';
+import { toRoles } from './tokens.js';
+
+export interface SessionServiceDeps {
+  readonly db: Database<AuthTables>;
+  readonly sessions: Sessions;
+  readonly limits: AuthLimits;
+  readonly now: () => Date;
+}
+
+export interface SessionPage {
+  readonly sessions: readonly SessionRow[];
+  readonly nextPageToken: string;
+}
+
+const INVALID_REFRESH = 'invalid refresh token';
+const DEFAULT_PAGE_SIZE = 50;
+
+type RefreshOutcome =
+  | { kind: 'ok'; started: StartedSession; userId: string; roles: readonly string[] }
+  | { kind: 'reuse' }
+  | { kind: 'invalid' };
+
+/** Refresh-token rotation and the caller's sessions: Refresh, Logout, LogoutAll, ListSessions, RevokeSession. */
+export class SessionService {
+  constructor(private readonly d: SessionServiceDeps) {}
+
+  /**
+   * Rotates the refresh token. The token row is locked (FOR UPDATE), so of two concurrent
+   * refreshes of one token exactly one rotates it; the other then finds it rotated, which is
+   * what a stolen copy looks like, so the session is revoked. Honest clients serialise their
+   * refreshes (the SDK does); there is no grace window, because a window would let a copied
+   * token race its owner and fork the family undetected.
+   */
+  async refresh(token: string, meta: RequestMeta): Promise<IssuedTokens> {
+    await this.d.limits.consumeRefresh(meta.ip);
+    const now = this.d.now();
+    const hash = sha256(token);
+    const outcome = await this.d.db.transaction(async (trx, tx): Promise<RefreshOutcome> => {
+      const row = await refreshTokenStore.findForUpdate(trx, hash);
+      if (!row) return { kind: 'invalid' };
+      const session = await sessionStore.findById(trx, row.session_id, { forUpdate: true });
+      if (!session || session.revoked_at) return { kind: 'invalid' };
+      const userId = session.user_id;
+      if (row.rotated_at) {
+        await this.d.sessions.revoke(trx, tx, {
+          sessionId: session.id,
+          userId,
+          reason: 'refresh_reuse_detected',
+          meta,
+          now,
+          detail: { rotatedAt: row.rotated_at.toISOString() },
+        });
+        return { kind: 'reuse' };
+      }
+      if (row.expires_at <= now || session.idle_expires_at <= now || session.absolute_expires_at <= now) return { kind: 'invalid' };
+      const account = await accountStore.findById(trx, userId);
+      if (!account || account.state !== 'active') {
+        await this.d.sessions.revoke(trx, tx, { sessionId: session.id, userId, reason: 'session_revoked', meta, now, detail: { why: 'account_inactive' } });
+        return { kind: 'invalid' };
+      }
+      const next = this.d.sessions.tokens.refresh();
+      const expiresAt = this.d.sessions.refreshExpiry(now, session.absolute_expires_at);
+      await refreshTokenStore.insert(trx, { tokenHash: next.hash, sessionId: session.id, now, expiresAt });
+      await refreshTokenStore.markRotated(trx, hash, next.hash, now);
+      await sessionStore.touch(trx, session.id, { now, idleExpiresAt: expiresAt, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256) });
+      await recordAudit(trx, meta, { type: 'refresh', userId, sessionId: session.id }, now, tx);
+      return { kind: 'ok', started: { sessionId: session.id, refreshToken: next.token, refreshExpiresAt: expiresAt }, userId, roles: account.roles };
+    });
+    if (outcome.kind !== 'ok') throw unauthenticated(INVALID_REFRESH);
+    return this.d.sessions.issue(outcome.started, outcome.userId, toRoles(outcome.roles), now);
+  }
+
+  /**
+   * Ends the caller's session, named by the access token or else by a refresh token (any token
+   * of the family, rotated or not: holding one proves the session, and ending it is harmless).
+   * Idempotent; Unauthenticated only when nothing names a session.
+   */
+  async logout(identity: Identity | undefined, refreshToken: string | undefined, meta: RequestMeta): Promise<void> {
+    let target: { sessionId: string; userId: string } | undefined;
+    if (identity) target = { sessionId: identity.sessionId, userId: identity.userId };
+    else if (refreshToken) {
+      const row = await refreshTokenStore.find(this.d.db.db, sha256(refreshToken));
+      const session = row && (await sessionStore.findById(this.d.db.db, row.session_id));
+      if (session) target = { sessionId: session.id, userId: session.user_id };
+    }
+    if (!target) throw unauthenticated('no session to end');
+    const now = this.d.now();
+    const { sessionId, userId } = target;
+    await this.d.db.transaction((trx, tx) => this.d.sessions.revoke(trx, tx, { sessionId, userId, reason: 'logout', meta, now }));
+  }
+
+  async logoutAll(identity: Identity, keepCurrent: boolean, meta: RequestMeta): Promise<number> {
+    const now = this.d.now();
+    return this.d.db.transaction((trx, tx) =>
+      this.d.sessions.revokeAll(trx, tx, {
+        userId: identity.userId,
+        keep: keepCurrent ? identity.sessionId : undefined,
+        reason: 'logout_all',
+        meta,
+        now,
+      }),
+    );
+  }
+
+  async list(identity: Identity, pageSize: number, pageToken: string): Promise<SessionPage> {
+    const limit = pageSize > 0 ? Math.min(pageSize, 100) : DEFAULT_PAGE_SIZE;
+    const after = pageToken ? parsePosition(pageToken) : undefined;
+    const rows = await sessionStore.listLive(this.d.db.db, identity.userId, this.d.now(), limit + 1, after);
+    const page = rows.slice(0, limit);
+    const last = page.at(-1);
+    const nextPageToken = rows.length > limit && last ? encodeCursor({ t: last.last_used_at.toISOString(), id: last.id }) : '';
+    return { sessions: page, nextPageToken };
+  }
+
+  /** Ends one of the caller's sessions; true when it was the calling session. */
+  async revokeSession(identity: Identity, sessionId: string, meta: RequestMeta): Promise<{ current: boolean }> {
+    const now = this.d.now();
+    await this.d.db.transaction(async (trx, tx) => {
+      const session = await sessionStore.findById(trx, sessionId, { forUpdate: true });
+      // Another user's session is indistinguishable from none.
+      if (!session || session.user_id !== identity.userId) throw new ConnectError('session not found', Code.NotFound);
+      await this.d.sessions.revoke(trx, tx, { sessionId, userId: identity.userId, reason: 'session_revoked', meta, now });
+    });
+    return { current: sessionId === identity.sessionId };
+  }
+}
+
+function parsePosition(token: string): SessionPosition {
+  try {
+    const c = decodeCursor(token);
+    const at = typeof c.t === 'string' ? new Date(c.t) : undefined;
+    if (!at || Number.isNaN(at.getTime()) || typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id)) throw new InvalidCursorError('bad fields');
+    return { lastUsedAt: at, id: c.id };
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new ConnectError('invalid page_token', Code.InvalidArgument);
+    throw err;
+  }
+}

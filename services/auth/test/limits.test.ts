@@ -1,0 +1,216 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
+import { Redis } from 'ioredis';
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+import pg from 'pg';
+import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig } from '../src/limits/index.js';
+
+const config: AuthLimitsConfig = { ...defaultAuthLimitsConfig, registerPerIpPerHour: 3, refreshPerIpPerMinute: 4 };
+const tinyWindow: AuthLimitsConfig = { ...config, loginWindowSec: 2 };
+
+let testRedis: TestRedis;
+let redis: Redis;
+let testDb: TestDatabase;
+let pool: pg.Pool;
+
+before(async () => {
+  testRedis = await createTestRedis();
+  redis = new Redis(testRedis.url, { lazyConnect: true });
+  // The limiter sends nothing to a Redis that is not ready (it counts in memory instead), so
+  // the Redis cases must start on a connected client or they would silently test memory.
+  await redis.connect();
+  testDb = await createTestDatabase({ prefix: 'auth_limits' });
+  pool = new pg.Pool({ connectionString: testDb.url, max: 4 });
+  await pool.query('create schema auth');
+});
+after(async () => {
+  await testRedis.flush();
+  redis.disconnect();
+  await testRedis.close();
+  await pool.end();
+  await testDb.drop();
+});
+
+const fresh = (): LoginKey => ({ email: `${randomUUID()}@example.test`, ip: `10.${randomUUID()}` });
+
+/** One login that fails verification, as the service runs it. */
+async function failLogin(limits: AuthLimits, key: LoginKey): Promise<void> {
+  await limits.checkLogin(key);
+  await limits.recordLoginFailure(key);
+}
+
+/** Asserts a ResourceExhausted refusal and returns its retry-after in seconds. */
+async function refused(attempt: Promise<void>, max = 900): Promise<number> {
+  const err = await attempt.then(
+    () => assert.fail('expected ResourceExhausted, the attempt was allowed'),
+    (e: unknown) => e,
+  );
+  assert.ok(err instanceof ConnectError, String(err));
+  assert.equal(err.code, Code.ResourceExhausted);
+  const retryAfter = Number(err.metadata.get('retry-after'));
+  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= max, `retry-after ${err.metadata.get('retry-after')}`);
+  return retryAfter;
+}
+
+interface Backend {
+  name: string;
+  make(cfg: AuthLimitsConfig): AuthLimits;
+  /** Every stored key, to show where counters live and that no email is stored in clear. */
+  storedKeys?(): Promise<string[]>;
+}
+
+const backends: Backend[] = [
+  { name: 'memory', make: (cfg) => createAuthLimits({ config: cfg }) },
+  {
+    name: 'redis',
+    make: (cfg) => createAuthLimits({ config: cfg, redis, keyPrefix: testRedis.keyPrefix }),
+    storedKeys: async () => {
+      const keys: string[] = [];
+      for await (const batch of redis.scanStream({ match: `${testRedis.keyPrefix}*`, count: 500 })) keys.push(...(batch as string[]));
+      return keys;
+    },
+  },
+  {
+    name: 'postgres',
+    make: (cfg) => createAuthLimits({ config: cfg, postgres: { pool, schema: 'auth' } }),
+    storedKeys: async () => (await pool.query<{ key: string }>('select key from auth.rate_limits')).rows.map((r) => r.key),
+  },
+];
+
+for (const backend of backends) {
+  describe(`auth limits in ${backend.name}`, () => {
+    it('refuses the sixth login of an account after five failures, with a retry-after', async () => {
+      const limits = backend.make(config);
+      const email = `${randomUUID()}@example.test`;
+      // Each attempt from its own IP: only the account counter can refuse.
+      for (let i = 0; i < 5; i++) await failLogin(limits, { email, ip: `192.0.2.${i}` });
+      const retryAfter = await refused(limits.checkLogin({ email, ip: '192.0.2.99' }));
+      assert.ok(retryAfter > 890, `the window started moments ago, so nearly all of it is left: ${retryAfter}`);
+      await limits.checkLogin(fresh());
+      if (backend.storedKeys) {
+        const keys = await backend.storedKeys();
+        assert.ok(keys.some((k) => k.includes('auth_login_fail_account:')), keys.join(' '));
+        assert.ok(!keys.some((k) => k.includes(email) || k.includes(email.split('@')[0] ?? '')), 'no email in clear');
+      }
+    });
+
+    it('refuses every account from an IP after five failures from it (shared IPs included)', async () => {
+      const limits = backend.make(config);
+      const ip = `198.51.100.${randomUUID()}`;
+      for (let i = 0; i < 5; i++) await failLogin(limits, { email: `${randomUUID()}@example.test`, ip });
+      await refused(limits.checkLogin({ email: `${randomUUID()}@example.test`, ip }));
+      await limits.checkLogin({ email: `${randomUUID()}@example.test`, ip: `${ip}-other` });
+    });
+
+    it('a success clears the account failures, not the IP failures', async () => {
+      const limits = backend.make(config);
+      const key = fresh();
+      for (let i = 0; i < 4; i++) await failLogin(limits, key);
+      await limits.checkLogin(key);
+      await limits.recordLoginSuccess(key);
+      // Account back at 0: four more failures from elsewhere leave it below the limit.
+      const elsewhere = { email: key.email, ip: `${key.ip}-elsewhere` };
+      for (let i = 0; i < 4; i++) await failLogin(limits, elsewhere);
+      await limits.checkLogin(elsewhere);
+      await limits.recordLoginSuccess(elsewhere);
+      // IP still at 4: one more failure from it, by anyone, reaches the limit.
+      await failLogin(limits, { email: `${randomUUID()}@example.test`, ip: key.ip });
+      await refused(limits.checkLogin({ email: `${randomUUID()}@example.test`, ip: key.ip }));
+    });
+
+    it('parallel attempts cannot all pass the check before their failures are counted', async () => {
+      const limits = backend.make(config);
+      const key = fresh();
+      const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => limits.checkLogin(key)));
+      const passed = outcomes.filter((o) => o.status === 'fulfilled').length;
+      // Exactly 5 with one Redis connection; a Postgres pool may order the account and IP
+      // reservations differently per connection and refuse a few more, never admit more.
+      assert.ok(passed >= 1 && passed <= 5, `at most as many attempts in flight as failures allowed, ${passed} passed`);
+      for (const o of outcomes) if (o.status === 'rejected') await refused(Promise.reject(o.reason as Error), 1);
+      for (let i = 0; i < passed; i++) await limits.recordLoginFailure(key);
+      for (let i = passed; i < 5; i++) await failLogin(limits, key);
+      const retryAfter = await refused(limits.checkLogin(key));
+      assert.ok(retryAfter > 1, 'at the limit the wait is the window, not the in-flight second');
+    });
+
+    it('an attempt still in flight is released by its outcome', async () => {
+      const limits = backend.make(config);
+      const key = fresh();
+      for (let i = 0; i < 4; i++) await failLogin(limits, key);
+      await limits.checkLogin(key);
+      // The fifth attempt may fail: nothing else may be verified meanwhile.
+      await refused(limits.checkLogin(key), 1);
+      await limits.recordLoginSuccess(key);
+      await limits.checkLogin(key);
+    });
+
+    it('limits registrations and refreshes per IP', async () => {
+      const limits = backend.make(config);
+      const ip = `203.0.113.${randomUUID()}`;
+      for (let i = 0; i < 3; i++) await limits.consumeRegister(ip);
+      assert.ok((await refused(limits.consumeRegister(ip), 3600)) > 3500);
+      await limits.consumeRegister(`${ip}-other`);
+      for (let i = 0; i < 4; i++) await limits.consumeRefresh(ip);
+      await refused(limits.consumeRefresh(ip), 60);
+      await limits.consumeRefresh(`${ip}-other`);
+    });
+
+    it('lets the account and the IP try again when the window ends', async () => {
+      const limits = backend.make(tinyWindow);
+      const key = fresh();
+      for (let i = 0; i < 5; i++) await failLogin(limits, key);
+      const retryAfter = await refused(limits.checkLogin(key), 2);
+      await sleep(retryAfter * 1000 + 100);
+      await limits.checkLogin(key);
+      await limits.recordLoginFailure(key);
+      await limits.checkLogin(key);
+    });
+  });
+}
+
+describe('auth limits when the store is down', () => {
+  const deadRedisClients = {
+    'failing fast': () => new Redis({ host: '127.0.0.1', port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0 }),
+    // ioredis defaults, as an app would have them: commands queue while it reconnects.
+    'queueing while reconnecting': () => new Redis({ host: '127.0.0.1', port: 1 }),
+  };
+  for (const [name, connect] of Object.entries(deadRedisClients)) {
+    it(`Redis unreachable (client ${name}): limits per process, without waiting on the connection`, async () => {
+      const dead = connect();
+      dead.on('error', () => undefined);
+      try {
+        const limits = createAuthLimits({ config, redis: dead, keyPrefix: testRedis.keyPrefix });
+        const key = fresh();
+        const started = Date.now();
+        for (let i = 0; i < 5; i++) await failLogin(limits, key);
+        await refused(limits.checkLogin(key));
+        for (let i = 0; i < 3; i++) await limits.consumeRegister(key.ip);
+        await refused(limits.consumeRegister(key.ip), 3600);
+        assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+      } finally {
+        dead.disconnect();
+      }
+    });
+  }
+
+  it('Postgres unreachable: limits per process', async () => {
+    const deadPool = new pg.Pool({ host: '127.0.0.1', port: 1, connectionTimeoutMillis: 500 });
+    deadPool.on('error', () => undefined);
+    try {
+      const limits = createAuthLimits({ config, postgres: { pool: deadPool, schema: 'auth' } });
+      const key = fresh();
+      for (let i = 0; i < 5; i++) await failLogin(limits, key);
+      await refused(limits.checkLogin(key));
+    } finally {
+      await deadPool.end();
+    }
+  });
+
+  it('rejects a config that would disable a limit', () => {
+    assert.throws(() => createAuthLimits({ config: { ...config, loginFailuresPerWindow: 0 } }), /loginFailuresPerWindow=0/);
+    assert.throws(() => createAuthLimits({ config, postgres: { pool, schema: 'auth"; drop' } }), /invalid schema name/);
+  });
+});

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import { type TestAuth, newUser, startAuth } from './helpers.js';
+
+async function code(p: Promise<unknown>): Promise<Code | 'ok'> {
+  try {
+    await p;
+    return 'ok';
+  } catch (err) {
+    return ConnectError.from(err).code;
+  }
+}
+
+// The limiter's own behaviour is tested in limits.test.ts; this shows the RPCs call it.
+describe('auth RPCs go through the rate limiter', () => {
+  let t: TestAuth;
+  before(async () => {
+    t = await startAuth({ limits: 'real' });
+  });
+  after(() => t?.close());
+
+  it('Login: repeated failures for an account are refused with ResourceExhausted, even with the right password', async () => {
+    const user = newUser();
+    await t.client.register(user);
+    const attempt = (password: string) => t.client.login({ email: user.email, password, tokenDelivery: TokenDelivery.BODY });
+    for (let i = 0; i < 5; i++) assert.equal(await code(attempt('definitely wrong password')), Code.Unauthenticated);
+    assert.equal(await code(attempt(user.password)), Code.ResourceExhausted);
+  });
+
+  it('Register: refused per IP after the hourly allowance', async () => {
+    const results: Array<Code | 'ok'> = [];
+    for (let i = 0; i < 11; i++) results.push(await code(t.client.register(newUser())));
+    assert.ok(results.includes(Code.ResourceExhausted), results.join(','));
+    assert.ok(results.includes('ok'));
+  });
+});
