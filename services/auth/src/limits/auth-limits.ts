@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+
+import { SlidingWindow } from './sliding-window.js';
 import type { CounterBackend } from './stores.js';
 import type { AuthLimits, LoginKey } from './types.js';
 
 export interface AuthLimitsConfig {
   /** Failed logins allowed per account and per IP within one window before refusing. */
   loginFailuresPerWindow: number;
-  /** The login failure window in seconds; it starts at the first failure (ADR 0005). */
+  /** The login failure window in seconds; it slides (ADR 0005). */
   loginWindowSec: number;
   registerPerIpPerHour: number;
   refreshPerIpPerMinute: number;
@@ -39,7 +40,7 @@ export function accountKey(email: string): string {
 }
 
 interface LoginSubject {
-  readonly failures: RateLimiterAbstract;
+  readonly failures: SlidingWindow;
   readonly key: string;
   readonly inFlightKey: string;
 }
@@ -48,11 +49,14 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
   assertConfig(config);
   const limit = config.loginFailuresPerWindow;
   const window = config.loginWindowSec;
-  const accountFailures = backend.counter({ name: 'auth_login_fail_account', points: limit, durationSec: window });
-  const ipFailures = backend.counter({ name: 'auth_login_fail_ip', points: limit, durationSec: window });
+  // The library counters only count; the sliding windows decide (points never refuse here).
+  const sliding = (name: string, windowSec: number) =>
+    new SlidingWindow(backend.counter({ name, points: IN_FLIGHT_MAX, durationSec: SlidingWindow.storeDurationSec(windowSec) }), windowSec * 1000);
+  const accountFailures = sliding('auth_login_fail_account', window);
+  const ipFailures = sliding('auth_login_fail_ip', window);
   const inFlight = backend.counter({ name: 'auth_login_in_flight', points: IN_FLIGHT_MAX, durationSec: IN_FLIGHT_SEC });
-  const register = backend.counter({ name: 'auth_register_ip', points: config.registerPerIpPerHour, durationSec: 3600 });
-  const refresh = backend.counter({ name: 'auth_refresh_ip', points: config.refreshPerIpPerMinute, durationSec: 60 });
+  const register = sliding('auth_register_ip', 3600);
+  const refresh = sliding('auth_refresh_ip', 60);
 
   const subjects = (key: LoginKey): [account: LoginSubject, ip: LoginSubject] => {
     const account = accountKey(key.email);
@@ -69,14 +73,12 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
     if (res.consumedPoints < 0) await inFlight.delete(inFlightKey);
   };
 
-  const consume = async (limiter: RateLimiterAbstract, key: string, windowSec: number): Promise<void> => {
+  // Counted before the decision, refused ones included, like a library consume: a client that
+  // keeps hammering keeps itself refused.
+  const consume = async (counter: SlidingWindow, key: string, allowed: number, windowSec: number): Promise<void> => {
     await backend.ready();
-    try {
-      await limiter.consume(key);
-    } catch (err) {
-      if (err instanceof RateLimiterRes) throw tooManyAttempts(retryAfter(err.msBeforeNext, windowSec));
-      throw err;
-    }
+    const count = await counter.add(key);
+    if (count.total > allowed) throw tooManyAttempts(retryAfter(count.msUntilAtMost(allowed - 1), windowSec));
   };
 
   return {
@@ -87,14 +89,15 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
       // releases its reservation, so a concurrent attempt is seen in one count or the other,
       // and parallel guesses cannot all pass a check that only read the failures.
       const reserved = await Promise.all(all.map((s) => inFlight.penalty(s.inFlightKey)));
-      const failures = await Promise.all(all.map((s) => s.failures.get(s.key)));
+      const failures = await Promise.all(all.map((s) => s.failures.count(s.key)));
       let refusal: number | undefined;
       all.forEach((_, i) => {
-        const failed = failures[i]?.consumedPoints ?? 0;
+        const failed = failures[i]?.total ?? 0;
         const pending = Math.max(reserved[i]?.consumedPoints ?? 1, 1);
         if (failed + pending <= limit) return;
-        // At the limit: wait for the window. Below it: other attempts are still being verified.
-        const wait = failed >= limit ? retryAfter(failures[i]?.msBeforeNext ?? -1, window) : 1;
+        // At the limit: wait until a failure leaves the window. Below it: other attempts are
+        // still being verified.
+        const wait = failed >= limit ? retryAfter(failures[i]?.msUntilAtMost(limit - 1) ?? -1, window) : 1;
         refusal = Math.max(refusal ?? 0, wait);
       });
       if (refusal !== undefined) {
@@ -107,7 +110,7 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
       await backend.ready();
       await Promise.all(
         subjects(key).map(async (s) => {
-          await s.failures.penalty(s.key);
+          await s.failures.add(s.key);
           await release(s.inFlightKey);
         }),
       );
@@ -116,18 +119,21 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
     async recordLoginSuccess(key) {
       await backend.ready();
       const [account, ip] = subjects(key);
-      await Promise.all([accountFailures.delete(account.key), release(account.inFlightKey), release(ip.inFlightKey)]);
+      await Promise.all([accountFailures.reset(account.key), release(account.inFlightKey), release(ip.inFlightKey)]);
     },
 
-    consumeRegister: (ip) => consume(register, ip, 3600),
-    consumeRefresh: (ip) => consume(refresh, ip, 60),
+    consumeRegister: (ip) => consume(register, ip, config.registerPerIpPerHour, 3600),
+    consumeRefresh: (ip) => consume(refresh, ip, config.refreshPerIpPerMinute, 60),
   };
 }
 
-/** Whole seconds, at least 1 (0 would invite an immediate retry) and at most the window. */
+/**
+ * Whole seconds, at least 1 (0 would invite an immediate retry) and at most the window plus
+ * the one bucket the count may reach back beyond it.
+ */
 function retryAfter(msBeforeNext: number, windowSec: number): number {
-  if (!(msBeforeNext > 0)) return windowSec;
-  return Math.min(windowSec, Math.max(1, Math.ceil(msBeforeNext / 1000)));
+  if (!(msBeforeNext > 0)) return 1;
+  return Math.min(SlidingWindow.storeDurationSec(windowSec), Math.max(1, Math.ceil(msBeforeNext / 1000)));
 }
 
 function assertConfig(config: AuthLimitsConfig): void {
