@@ -1,3 +1,4 @@
+import { authenticateUpgrade } from '@hearth/authz';
 import { type Runtime, type ServiceModule, type ServiceMount } from '@hearth/platform';
 import type { RealtimeConfig } from './config.js';
 import { registerGateway } from './gateway/route.js';
@@ -16,10 +17,24 @@ export class RealtimeApp implements ServiceModule {
 
   private constructor(config: RealtimeConfig, runtime: Runtime) {
     const log = runtime.logger.child({ subsystem: 'realtime' });
+    const authentication = runtime.authentication;
+    if (!authentication) throw new Error('the realtime gateway needs the host authentication (verifier and deny-list)');
+    const { verifier, denyList } = authentication;
+    // Cookie-authenticated sockets are accepted from the origins CORS allows.
+    const upgrade = { verifier, denyList, allowedOrigins: config.server.corsOrigins, logger: log };
     this.mount = {
       name: 'realtime',
       routes: () => undefined,
-      http: (app) => registerGateway(app, config.service, log),
+      http: (app) =>
+        registerGateway(
+          app,
+          config.service,
+          (headers) => ({
+            authenticate: async (accessToken) => (await authenticateUpgrade(upgrade, { accessToken, headers })).identity,
+            isRevoked: (sessionId) => denyList.isRevoked(sessionId),
+          }),
+          log,
+        ),
     };
   }
 

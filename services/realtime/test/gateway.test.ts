@@ -99,14 +99,16 @@ describe('realtime gateway', () => {
     peer.ws.close();
   });
 
-  it('refuses a Hello until sessions exist, with UNIMPLEMENTED and close code 4012', async () => {
-    const peer = await connect(host.url);
-    send(peer.ws, { case: 'hello', value: { protocolVersion: 1, accessToken: 'x' } }, 3n);
-    const err = errorOf(await peer.next());
-    assert.equal(err.code, ErrorCode.UNIMPLEMENTED);
-    assert.equal(err.closing, true);
-    assert.equal(err.replyTo, 3n);
-    assert.deepEqual(await peer.closed, { code: 4000 + ErrorCode.UNIMPLEMENTED, reason: 'UNIMPLEMENTED' });
+  it('refuses a Hello without a valid token or cookie with UNAUTHENTICATED and close code 4001', async () => {
+    for (const accessToken of ['not-a-jwt', '']) {
+      const peer = await connect(host.url);
+      send(peer.ws, { case: 'hello', value: { protocolVersion: 1, accessToken } }, 3n);
+      const err = errorOf(await peer.next());
+      assert.equal(err.code, ErrorCode.UNAUTHENTICATED, accessToken);
+      assert.equal(err.closing, true);
+      assert.equal(err.replyTo, 3n);
+      assert.deepEqual(await peer.closed, { code: 4000 + ErrorCode.UNAUTHENTICATED, reason: 'UNAUTHENTICATED' });
+    }
   });
 
   it('refuses an unsupported protocol version', async () => {

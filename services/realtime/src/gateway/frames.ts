@@ -58,6 +58,32 @@ export function errorFrame(code: ErrorCode, message: string, opts: { replyTo?: b
   });
 }
 
+/** The answer to an authenticated Hello. Channel limits are 0 until channels exist. */
+export function welcomeFrame(
+  replyTo: bigint,
+  connectionId: string,
+  identity: { userId: string; sessionId: string },
+  limits: { heartbeatMs: number; maxBufferedBytes: number; maxFrameBytes: number },
+): ServerFrame {
+  return create(ServerFrameSchema, {
+    frame: {
+      case: 'welcome',
+      value: {
+        replyTo,
+        protocolVersion: PROTOCOL_VERSION,
+        connectionId,
+        userId: identity.userId,
+        sessionId: identity.sessionId,
+        limits: {
+          heartbeatInterval: durationFromMs(limits.heartbeatMs),
+          maxBufferedBytes: BigInt(limits.maxBufferedBytes),
+          maxFrameBytes: limits.maxFrameBytes,
+        },
+      },
+    },
+  });
+}
+
 export function pongFrame(replyTo: bigint, nonce: bigint): ServerFrame {
   return create(ServerFrameSchema, { frame: { case: 'pong', value: { replyTo, nonce } } });
 }

@@ -72,7 +72,8 @@ export type RegisterRequest = Message<"hearth.auth.v1.RegisterRequest"> & {
   tokenDelivery: TokenDelivery;
 
   /**
-   * Client-generated key (8..64 characters) that makes retries safe; see the RPC comment.
+   * Client-generated key (8..64 characters), as on every create. Register is idempotent by
+   * email and password (see the RPC comment), so retries are safe whatever the key.
    *
    * @generated from field: string idempotency_key = 7;
    */
@@ -829,7 +830,8 @@ export const RevokeUserSessionsResponseSchema: GenMessage<RevokeUserSessionsResp
  * Web apps. Instead of `Authorization: Bearer`, a web app on the API origin may sign in with
  * TOKEN_DELIVERY_COOKIE and let the browser carry HTTP-only cookies. Every call authenticated
  * by cookie must also send the value of the `__Host-hearth_csrf` cookie in the `X-Hearth-CSRF`
- * header (double-submit); a missing or wrong header fails with Unauthenticated. Calls with a
+ * header (double-submit); a missing or wrong header fails with PermissionDenied (on the
+ * public sign-in RPCs the cookie is then ignored and the call runs anonymously). Calls with a
  * bearer token ignore cookies.
  *
  * Errors common to every RPC: InvalidArgument with field violations when a request breaks a
@@ -844,15 +846,18 @@ export const AuthService: GenService<{
    * Creates an account with email and password, creates its profile (handle, display name)
    * and signs in. Anyone may call it.
    *
-   * Errors: AlreadyExists if the handle is taken, or if the email already has an account.
-   * The second case is the one place the API confirms that an email is registered: a
-   * sign-up form cannot avoid it without an email round trip, which v1 does not have. To
-   * keep probing slow, Register is rate-limited per IP and per email, and an existing email
-   * costs the same time as a new one. Login never tells the two apart.
+   * An email that already has an account is answered exactly as Login would answer the same
+   * email and password: the right password signs in to that account (so a retry after a lost
+   * response is safe), a wrong one fails with Unauthenticated "email or password is
+   * incorrect" and counts as a failed login. Register never says "this email is taken", and
+   * both paths cost one password hash, so timing does not tell them apart. (Creating an
+   * account is still visible to whoever created it; without an email round trip, which v1
+   * does not have, a sign-up cannot hide that. Register is rate-limited per IP to keep such
+   * probing slow.) A taken handle does not fail Register: the user service picks a free
+   * variant, which the app can change with hearth.user.v1.UserService.UpdateProfile.
    *
-   * Idempotent by `idempotency_key`: a retry with the same key, email and password (after a
-   * lost response) signs in to the account the first call created instead of failing with
-   * AlreadyExists.
+   * Errors: InvalidArgument if the password is too weak or too common (the message says why);
+   * Unauthenticated as above; ResourceExhausted when rate-limited.
    *
    * @generated from rpc hearth.auth.v1.AuthService.Register
    */
