@@ -64,6 +64,10 @@ HEARTH_HOST: "0.0.0.0"
 HEARTH_PORT: "8080"
 HEARTH_DRAIN_DELAY_MS: {{ mul .Values.shutdown.drainDelaySeconds 1000 | quote }}
 HEARTH_SHUTDOWN_GRACE_MS: {{ mul .Values.shutdown.shutdownGraceSeconds 1000 | quote }}
+{{- if not (hasKey .Values.config "HEARTH_AUTH_JWKS_URL") }}
+{{- /* Every process verifies access tokens against the auth service's keys, in-cluster. */}}
+HEARTH_AUTH_JWKS_URL: {{ printf "http://%s:8080/.well-known/jwks.json" (include "hearth.componentName" (dict "root" . "component" "auth")) | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
 {{ $key }}: {{ include "hearth.envValue" $value }}
 {{- end }}
@@ -92,7 +96,7 @@ could ever satisfy.
 */}}
 {{- define "hearth.validate" -}}
 {{- if not .Values.existingSecret }}
-{{- fail "existingSecret is required: create a Secret holding DATABASE_URL (and REDIS_URL, keys) and pass its name; secrets never go in values" }}
+{{- fail "existingSecret is required: create a Secret holding DATABASE_URL, HEARTH_AUTH_KEY_ENCRYPTION_KEY (and REDIS_URL, OAuth client secrets) and pass its name; secrets never go in values" }}
 {{- end }}
 {{- range $key := list "HEARTH_HOST" "HEARTH_PORT" "HEARTH_DRAIN_DELAY_MS" "HEARTH_SHUTDOWN_GRACE_MS" "DATABASE_URL" "REDIS_URL" }}
 {{- if hasKey $.Values.config $key }}
