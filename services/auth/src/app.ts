@@ -10,11 +10,13 @@ import { registerRpc } from './rpc/index.js';
 import { AuthService } from './service/auth-service.js';
 import { KeyWrapper } from './service/crypto.js';
 import { KeyRing } from './service/key-ring.js';
+import { OAuthProviders, type ProviderSettings } from './service/oauth-providers.js';
+import { OAuthService } from './service/oauth-service.js';
 import { PasswordHasher } from './service/passwords.js';
 import { SessionService } from './service/session-service.js';
 import { Sessions } from './service/sessions.js';
 import { TokenIssuer } from './service/tokens.js';
-import type { AuthTables } from './store/schema.js';
+import type { AuthTables, ProviderName } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
 export const SCHEMA = 'auth';
@@ -61,7 +63,10 @@ export class AuthApp implements ServiceModule {
 
   readonly mount;
   readonly readiness;
-  /** Register, Login and Refresh sign in; Logout must work with an expired access token. */
+  /**
+   * Register, Login, Refresh and FinishOAuth sign in; Logout must work with an expired access
+   * token; StartOAuth starts sign-ins anonymously (a LINK flow reads the identity when sent).
+   */
   readonly publicMethods = ['Register', 'Login', 'Refresh', 'Logout', 'StartOAuth', 'FinishOAuth'] as const;
   readonly keyRing: KeyRing;
 
@@ -89,9 +94,17 @@ export class AuthApp implements ServiceModule {
       sessionMaxTtlMs: s.sessionMaxTtlSec * 1000,
     });
     const common = { db: deps.db, sessions, limits: deps.limits, now: deps.now };
+    const oauth = new OAuthService({
+      db: deps.db,
+      sessions,
+      providers: new OAuthProviders(providerSettings(config), runtime.logger),
+      redirectUris: new Set(s.oauth.redirectUris),
+      now: deps.now,
+    });
     const rpc = {
       auth: new AuthService({ ...common, hasher: new PasswordHasher() }),
       sessions: new SessionService(common),
+      oauth,
       now: deps.now,
       logger: runtime.logger,
     };
@@ -122,4 +135,28 @@ export class AuthApp implements ServiceModule {
     await this.limitsPool?.end();
     await this.deps.db.destroy();
   }
+}
+
+/**
+ * The providers that are configured: a client id turns one on, and then its secret is required
+ * (both are server-side confidential clients). Half a configuration refuses to start.
+ */
+function providerSettings(config: AuthConfig): Partial<Record<ProviderName, ProviderSettings>> {
+  const out: Partial<Record<ProviderName, ProviderSettings>> = {};
+  const problems: string[] = [];
+  for (const name of ['google', 'apple'] as const) {
+    const p = config.service.oauth[name];
+    const env = `HEARTH_AUTH_${name.toUpperCase()}`;
+    if (!p.clientId) {
+      if (p.clientSecret) problems.push(`${env}_CLIENT_SECRET is set without ${env}_CLIENT_ID`);
+      continue;
+    }
+    if (!p.clientSecret) {
+      problems.push(`${env}_CLIENT_SECRET is required with ${env}_CLIENT_ID`);
+      continue;
+    }
+    out[name] = { issuer: p.issuer, clientId: p.clientId, clientSecret: p.clientSecret.reveal() };
+  }
+  if (problems.length > 0) throw new Error(`invalid OAuth configuration: ${problems.join('; ')}`);
+  return out;
 }

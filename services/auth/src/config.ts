@@ -1,4 +1,4 @@
-import { type ConfigSpec, type ServiceConfig, env, schemas, secretEnv } from '@hearth/config';
+import { type ConfigSpec, type ServiceConfig, env, schemas, secretEnv, z } from '@hearth/config';
 
 const KEK = secretEnv(
   'HEARTH_AUTH_KEY_ENCRYPTION_KEY',
@@ -26,6 +26,15 @@ export const authConfigSpec = {
     'absolute session lifetime from sign-in, whatever the refreshes',
   ),
   keyRotationDays: env('HEARTH_AUTH_KEY_ROTATION_DAYS', schemas.positiveInt(30, 365), 'how long one signing key signs before its successor takes over'),
+  oauth: {
+    redirectUris: env(
+      'HEARTH_AUTH_OAUTH_REDIRECT_URIS',
+      redirectUriList(),
+      'comma-separated redirect URIs StartOAuth accepts (exact match, no query or fragment); empty allows none',
+    ),
+    google: providerSpec('GOOGLE', 'Google', 'https://accounts.google.com'),
+    apple: providerSpec('APPLE', 'Apple', 'https://appleid.apple.com'),
+  },
 } as const satisfies ConfigSpec;
 
 export type AuthConfig = ServiceConfig<typeof authConfigSpec>;
@@ -34,4 +43,57 @@ function decodesTo32Bytes(value: string): boolean {
   const trimmed = value.trim();
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(trimmed)) return false;
   return Buffer.from(trimmed, 'base64').length === 32;
+}
+
+/** One OpenID provider: found by discovery on its issuer; "not configured" without a client id. */
+function providerSpec(key: string, name: string, issuer: string) {
+  return {
+    issuer: env(`HEARTH_AUTH_${key}_ISSUER`, issuerUrl(issuer), `${name} OpenID issuer URL (https; plain http only on loopback, for tests)`),
+    clientId: env(`HEARTH_AUTH_${key}_CLIENT_ID`, z.string().optional(), `${name} OAuth client id; unset turns ${name} sign-in off`),
+    clientSecret: secretEnv(`HEARTH_AUTH_${key}_CLIENT_SECRET`, { optional: true }, `${name} OAuth client secret; required with the client id`),
+  } as const;
+}
+
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
+
+/** True for http issuers on this machine: the only place a provider may run without TLS. */
+export function isLoopbackHttp(url: URL): boolean {
+  return url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
+}
+
+function issuerUrl(fallback: string) {
+  return z
+    .string()
+    .default(fallback)
+    .refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'https:' || isLoopbackHttp(u)) && !u.search && !u.hash;
+      } catch {
+        return false;
+      }
+    }, 'must be an https URL without query or fragment (http only for 127.0.0.1, ::1 or localhost)');
+}
+
+/**
+ * Redirect URIs are compared as exact strings, and the token request sends the URI back without
+ * its query, so each must be written as the URL parser writes it and carry no query or fragment.
+ */
+function redirectUriList() {
+  return schemas.list([]).superRefine((uris, ctx) => {
+    for (const uri of uris) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(uri);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} is not a URL` });
+        continue;
+      }
+      if (parsed.search || parsed.hash || uri.includes('?') || uri.includes('#')) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} must not have a query or fragment` });
+      } else if (parsed.href !== uri) {
+        ctx.addIssue({ code: 'custom', message: `${JSON.stringify(uri)} must be written in normal form: ${JSON.stringify(parsed.href)}` });
+      }
+    }
+  });
 }

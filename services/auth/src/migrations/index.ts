@@ -3,6 +3,7 @@ import * as accounts from './2026-11-23-0001-accounts.js';
 import * as sessions from './2026-11-23-0002-sessions.js';
 import * as signingKeys from './2026-11-23-0003-signing-keys.js';
 import * as auditOutbox from './2026-11-23-0004-audit-outbox.js';
+import * as oauth from './2026-11-23-0005-oauth.js';
 
 /**
  * The auth schema's migrations, in the order they apply (keys sort by timestamp). Each one is
@@ -13,4 +14,5 @@ export const migrations: Migrations = {
   '2026_11_23_0002_sessions': sessions,
   '2026_11_23_0003_signing_keys': signingKeys,
   '2026_11_23_0004_audit_outbox': auditOutbox,
+  '2026_11_23_0005_oauth': oauth,
 };

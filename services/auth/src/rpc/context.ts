@@ -8,13 +8,15 @@ import { requestContextKey } from '@hearth/telemetry';
 import type { AuthService } from '../service/auth-service.js';
 import type { AuditLogger, RequestMeta } from '../service/audit.js';
 import { tokenCookies } from '../service/cookies.js';
+import type { OAuthService } from '../service/oauth-service.js';
 import type { SessionService } from '../service/session-service.js';
 import type { IssuedTokens } from '../service/sessions.js';
 
-/** What the handlers need: the two services, and how long cookies live. */
+/** What the handlers need: the services, and the clock cookies' lifetimes are counted from. */
 export interface RpcDeps {
   readonly auth: AuthService;
   readonly sessions: SessionService;
+  readonly oauth: OAuthService;
   readonly now: () => Date;
   /** Used when a call has no request context (a router transport without telemetry). */
   readonly logger: AuditLogger;

@@ -2,6 +2,9 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
 import { changePassword } from './change-password.js';
 import type { RpcDeps } from './context.js';
+import { finishOAuth } from './finish-oauth.js';
+import { linkOAuth } from './link-oauth.js';
+import { listLinkedIdentities } from './list-linked-identities.js';
 import { listSessions } from './list-sessions.js';
 import { login } from './login.js';
 import { logoutAll } from './logout-all.js';
@@ -9,12 +12,14 @@ import { logout } from './logout.js';
 import { refresh } from './refresh.js';
 import { register } from './register.js';
 import { revokeSession } from './revoke-session.js';
+import { startOAuth } from './start-oauth.js';
+import { unlinkOAuth } from './unlink-oauth.js';
 
 export type { RpcDeps } from './context.js';
 
 /**
- * The AuthService handlers, one file per RPC. RPCs not listed here (the OAuth ones and
- * RevokeUserSessions) are answered with Code.Unimplemented by Connect until they are built.
+ * The AuthService handlers, one file per RPC. RPCs not listed here (RevokeUserSessions) are
+ * answered with Code.Unimplemented by Connect until they are built.
  */
 export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
   router.service(AuthService, {
@@ -26,5 +31,10 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     listSessions: listSessions(deps),
     revokeSession: revokeSession(deps),
     changePassword: changePassword(deps),
+    startOAuth: startOAuth(deps),
+    finishOAuth: finishOAuth(deps),
+    linkOAuth: linkOAuth(deps),
+    unlinkOAuth: unlinkOAuth(deps),
+    listLinkedIdentities: listLinkedIdentities(deps),
   });
 }

@@ -11,7 +11,12 @@ export type AuditType =
   | 'logout'
   | 'logout_all'
   | 'session_revoked'
-  | 'password_changed';
+  | 'password_changed'
+  | 'oauth_login_ok'
+  | 'oauth_register'
+  | 'oauth_failed'
+  | 'identity_linked'
+  | 'identity_unlinked';
 
 export interface AuditLogger {
   info(obj: object, msg: string): void;
@@ -35,7 +40,7 @@ export interface AuditEvent {
   readonly detail?: Record<string, unknown>;
 }
 
-const WARN: ReadonlySet<AuditType> = new Set(['login_failed', 'refresh_reuse_detected']);
+const WARN: ReadonlySet<AuditType> = new Set(['login_failed', 'refresh_reuse_detected', 'oauth_failed']);
 
 /**
  * The security audit trail: a row in auth.audit_events (in the caller's transaction, so it

@@ -6,7 +6,8 @@ export type Db = Kysely<AuthTables>;
 export interface NewAccount {
   readonly id: string;
   readonly email: string;
-  readonly passwordHash: string;
+  /** Null for an account created through Google or Apple: it has no password until ChangePassword sets one. */
+  readonly passwordHash: string | null;
   readonly now: Date;
 }
 

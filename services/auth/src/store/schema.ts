@@ -8,6 +8,8 @@ export interface AuthTables {
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
   outbox: OutboxTable;
+  identities: IdentitiesTable;
+  oauth_flows: OAuthFlowsTable;
 }
 
 export interface AccountsTable {
@@ -85,3 +87,33 @@ export interface OutboxTable {
   created_at: Date;
   delivered_at: Generated<Date | null>;
 }
+
+export type ProviderName = 'google' | 'apple';
+export type FlowIntentName = 'sign_in' | 'link';
+
+export interface IdentitiesTable {
+  id: string;
+  account_id: string;
+  provider: ProviderName;
+  subject: string;
+  email: string | null;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+export type IdentityRow = Selectable<IdentitiesTable>;
+
+export interface OAuthFlowsTable {
+  state_hash: Buffer;
+  provider: ProviderName;
+  intent: FlowIntentName;
+  redirect_uri: string;
+  code_challenge: string;
+  nonce: string;
+  user_id: string | null;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export type OAuthFlowRow = Selectable<OAuthFlowsTable>;
