@@ -95,8 +95,9 @@ describe('monolith mode', () => {
     for (const { rpc, status, code } of answers) {
       assert.notEqual(status, 404, rpc);
       // An empty request is refused by its validation rules, or reaches the handler, which
-      // answers Unimplemented until its issue lands; ListSessions succeeds (no code).
-      const allowed: Array<string | undefined> = rpc === 'hearth.auth.v1.AuthService/ListSessions' ? [undefined] : ['invalid_argument', 'unimplemented'];
+      // answers Unimplemented until its issue lands; the auth RPCs that take `{}` succeed (no code).
+      const succeeds = ['ListSessions', 'ListLinkedIdentities'].map((m) => `hearth.auth.v1.AuthService/${m}`);
+      const allowed: Array<string | undefined> = succeeds.includes(rpc) ? [undefined] : ['invalid_argument', 'unimplemented'];
       assert.ok(allowed.includes(code), `${rpc} answered ${status} ${code}`);
     }
   });
