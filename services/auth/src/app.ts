@@ -97,6 +97,7 @@ export class AuthApp implements ServiceModule {
     const oauth = new OAuthService({
       db: deps.db,
       sessions,
+      limits: deps.limits,
       providers: new OAuthProviders(providerSettings(config), runtime.logger),
       redirectUris: new Set(s.oauth.redirectUris),
       now: deps.now,

@@ -23,6 +23,7 @@ export const noLimits: AuthLimits = {
   recordLoginSuccess: async () => undefined,
   consumeRegister: async () => undefined,
   consumeRefresh: async () => undefined,
+  consumeOAuth: async () => undefined,
 };
 
 export interface TestAuth {

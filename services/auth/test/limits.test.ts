@@ -10,7 +10,7 @@ import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits
 import { BUCKETS_PER_WINDOW, SlidingWindow } from '../src/limits/sliding-window.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 
-const config: AuthLimitsConfig = { ...defaultAuthLimitsConfig, registerPerIpPerHour: 3, refreshPerIpPerMinute: 4 };
+const config: AuthLimitsConfig = { ...defaultAuthLimitsConfig, registerPerIpPerHour: 3, refreshPerIpPerMinute: 4, oauthPerIpPerHour: 2 };
 const tinyWindow: AuthLimitsConfig = { ...config, loginWindowSec: 2 };
 
 let testRedis: TestRedis;
@@ -149,7 +149,7 @@ for (const backend of backends) {
       await limits.checkLogin(key);
     });
 
-    it('limits registrations and refreshes per IP', async () => {
+    it('limits registrations, refreshes and OAuth flows per IP', async () => {
       const limits = backend.make(config);
       const ip = `203.0.113.${randomUUID()}`;
       for (let i = 0; i < 3; i++) await limits.consumeRegister(ip);
@@ -158,6 +158,9 @@ for (const backend of backends) {
       for (let i = 0; i < 4; i++) await limits.consumeRefresh(ip);
       await refused(limits.consumeRefresh(ip), SlidingWindow.storeDurationSec(60));
       await limits.consumeRefresh(`${ip}-other`);
+      for (let i = 0; i < 2; i++) await limits.consumeOAuth(ip);
+      await refused(limits.consumeOAuth(ip), SlidingWindow.storeDurationSec(3600));
+      await limits.consumeOAuth(`${ip}-other`);
     });
 
     it('lets the account and the IP try again when the window ends', async () => {

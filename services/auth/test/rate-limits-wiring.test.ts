@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import { FlowIntent, IdentityProvider, TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { type TestAuth, newUser, startAuth } from './helpers.js';
 
 async function code(p: Promise<unknown>): Promise<Code | 'ok'> {
@@ -34,5 +34,21 @@ describe('auth RPCs go through the rate limiter', () => {
     for (let i = 0; i < 11; i++) results.push(await code(t.client.register(newUser())));
     assert.ok(results.includes(Code.ResourceExhausted), results.join(','));
     assert.ok(results.includes('ok'));
+  });
+
+  it('StartOAuth: refused per IP after the hourly allowance, before any other check', async () => {
+    const start = () =>
+      code(
+        t.client.startOAuth({
+          provider: IdentityProvider.GOOGLE,
+          intent: FlowIntent.SIGN_IN,
+          redirectUri: 'https://app.example/not-allowed',
+          codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        }),
+      );
+    const results: Array<Code | 'ok'> = [];
+    for (let i = 0; i < 61; i++) results.push(await start());
+    assert.deepEqual(new Set(results.slice(0, 60)), new Set([Code.InvalidArgument]));
+    assert.equal(results[60], Code.ResourceExhausted);
   });
 });

@@ -12,6 +12,8 @@ export interface AuthLimitsConfig {
   loginWindowSec: number;
   registerPerIpPerHour: number;
   refreshPerIpPerMinute: number;
+  /** StartOAuth writes a row and FinishOAuth calls the provider: both are counted. */
+  oauthPerIpPerHour: number;
 }
 
 export const defaultAuthLimitsConfig: AuthLimitsConfig = {
@@ -19,6 +21,7 @@ export const defaultAuthLimitsConfig: AuthLimitsConfig = {
   loginWindowSec: 15 * 60,
   registerPerIpPerHour: 10,
   refreshPerIpPerMinute: 60,
+  oauthPerIpPerHour: 60,
 };
 
 /**
@@ -57,6 +60,7 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
   const inFlight = backend.counter({ name: 'auth_login_in_flight', points: IN_FLIGHT_MAX, durationSec: IN_FLIGHT_SEC });
   const register = sliding('auth_register_ip', 3600);
   const refresh = sliding('auth_refresh_ip', 60);
+  const oauth = sliding('auth_oauth_ip', 3600);
 
   const subjects = (key: LoginKey): [account: LoginSubject, ip: LoginSubject] => {
     const account = accountKey(key.email);
@@ -124,6 +128,7 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
 
     consumeRegister: (ip) => consume(register, ip, config.registerPerIpPerHour, 3600),
     consumeRefresh: (ip) => consume(refresh, ip, config.refreshPerIpPerMinute, 60),
+    consumeOAuth: (ip) => consume(oauth, ip, config.oauthPerIpPerHour, 3600),
   };
 }
 

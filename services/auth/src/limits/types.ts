@@ -14,6 +14,8 @@ export interface AuthLimits {
   consumeRegister(ip: string): Promise<void>;
   /** Counts and limits refreshes per IP. */
   consumeRefresh(ip: string): Promise<void>;
+  /** Counts and limits OAuth flows (StartOAuth, FinishOAuth, LinkOAuth) per IP. */
+  consumeOAuth(ip: string): Promise<void>;
 }
 
 export interface LoginKey {

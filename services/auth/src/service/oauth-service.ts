@@ -4,6 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import type { Identity } from '@hearth/authz';
 import { ViolationsSchema } from '@hearth/contracts/gen/buf/validate/validate_pb.js';
 import { type Database, newId } from '@hearth/db';
+import type { AuthLimits } from '../limits/types.js';
 import { accountStore } from '../store/accounts.js';
 import { identityStore } from '../store/identities.js';
 import { oauthFlowStore } from '../store/oauth-flows.js';
@@ -20,6 +21,7 @@ import { toRoles } from './tokens.js';
 export interface OAuthServiceDeps {
   readonly db: Database<AuthTables>;
   readonly sessions: Sessions;
+  readonly limits: AuthLimits;
   readonly providers: OAuthProviders;
   /** HEARTH_AUTH_OAUTH_REDIRECT_URIS: the only redirect URIs StartOAuth accepts (exact match). */
   readonly redirectUris: ReadonlySet<string>;
@@ -72,6 +74,7 @@ export class OAuthService {
   constructor(private readonly d: OAuthServiceDeps) {}
 
   async start(caller: Identity | undefined, input: StartInput, meta: RequestMeta): Promise<StartedFlow> {
+    await this.d.limits.consumeOAuth(meta.ip);
     if (!this.d.redirectUris.has(input.redirectUri)) throw redirectNotAllowed();
     this.#requireConfigured(input.provider);
     if (input.intent === 'link' && !caller) throw unauthenticated('a LINK flow needs an access token');
@@ -105,6 +108,7 @@ export class OAuthService {
    * provider account); the person signs in and links it instead.
    */
   async finish(input: RedirectInput & { deviceName: string }, meta: RequestMeta): Promise<OAuthSignIn> {
+    await this.d.limits.consumeOAuth(meta.ip);
     const who = await this.#redeem('sign_in', null, input, meta);
     // Twice at most: a creation that lost a race to a concurrent one finds its identity next time.
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -118,6 +122,7 @@ export class OAuthService {
 
   /** Adds the identity to the caller's account; linking the identity it already has is a no-op. */
   async link(caller: Identity, input: RedirectInput, meta: RequestMeta): Promise<IdentityRow> {
+    await this.d.limits.consumeOAuth(meta.ip);
     const who = await this.#redeem('link', caller.userId, input, meta);
     const { provider } = input;
     const now = this.d.now();
