@@ -447,8 +447,9 @@ export const StartOAuthRequestSchema: GenMessage<StartOAuthRequest> = /*@__PURE_
  */
 export type StartOAuthResponse = Message<"hearth.auth.v1.StartOAuthResponse"> & {
   /**
-   * The provider's authorization URL, with client id, scopes (openid, email, name), state,
-   * nonce and code challenge already filled in. Open it as is.
+   * The provider's authorization URL, with client id, scopes (openid and email, plus profile
+   * for Google or name for Apple), state, nonce and code challenge already filled in. Open it
+   * as is.
    *
    * @generated from field: string authorization_url = 1;
    */
@@ -985,6 +986,9 @@ export const AuthService: GenService<{
    * automatically (that would let whoever controls the provider account take over): the call
    * fails with FailedPrecondition and the person signs in the usual way, then calls
    * LinkOAuth. This reveals nothing to anyone but the owner of that verified email.
+   *
+   * A new identity needs an email the provider has verified (it becomes the account's
+   * email); without one the call fails with FailedPrecondition.
    *
    * Errors: FailedPrecondition if `state` is unknown, expired (10 minutes), already used,
    * started with intent LINK, or started with another provider or redirect URI;
