@@ -1,4 +1,5 @@
-import { type Database, createDatabase } from '@hearth/db';
+import { dbAt } from './helpers.js';
+import type { Database } from '@hearth/db';
 import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis, freePort } from '@hearth/testkit';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
@@ -22,18 +23,6 @@ let testRedis: TestRedis;
 let redis: Redis;
 let deadRedis: Redis;
 
-function dbAt(url: string): Database<unknown> {
-  // A service's Database: search_path is the service's own schema, not `authz`.
-  return createDatabase({
-    url,
-    schema: 'svc',
-    poolMax: 4,
-    connectionTimeoutMs: 1_000,
-    idleTimeoutMs: 1_000,
-    statementTimeoutMs: 5_000,
-    applicationName: 'authz-test',
-  });
-}
 
 before(async () => {
   testDb = await createTestDatabase({ prefix: 'authz' });

@@ -1,3 +1,6 @@
+import assert from 'node:assert/strict';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { type Database, createDatabase } from '@hearth/db';
 import { randomUUID } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,3 +91,26 @@ export const b64url = (value: unknown): string =>
   Buffer.from(typeof value === 'string' ? value : JSON.stringify(value), 'utf8').toString('base64url');
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A service's Database: its search_path is the service's own schema, not `authz`. */
+export function dbAt(url: string): Database<unknown> {
+  return createDatabase({
+    url,
+    schema: 'svc',
+    poolMax: 4,
+    connectionTimeoutMs: 1_000,
+    idleTimeoutMs: 1_000,
+    statementTimeoutMs: 5_000,
+    applicationName: 'authz-test',
+  });
+}
+
+/** An assert.rejects predicate: a ConnectError with this code and exact message. */
+export function refusedWith(code: Code, message: string) {
+  return (err: unknown) => {
+    assert.ok(err instanceof ConnectError, String(err));
+    assert.equal(err.code, code, `${Code[err.code]}: ${err.rawMessage}`);
+    assert.equal(err.rawMessage, message);
+    return true;
+  };
+}

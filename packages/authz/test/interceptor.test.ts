@@ -1,6 +1,6 @@
-import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from '@connectrpc/connect';
+import { Code, type Interceptor, createClient, createRouterTransport } from '@connectrpc/connect';
 import { UserService } from '@hearth/contracts';
-import { type Database, createDatabase } from '@hearth/db';
+import type { Database } from '@hearth/db';
 import { createLogger, requestContextKey } from '@hearth/telemetry';
 import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis, freePort } from '@hearth/testkit';
 import { Redis } from 'ioredis';
@@ -23,7 +23,7 @@ import {
   migrateAuthz,
   requireIdentity,
 } from '../src/index.js';
-import { AUDIENCE, ISSUER, type JwksServer, type TestKey, claimsFor, makeKey, signToken, startJwksServer } from './helpers.js';
+import { AUDIENCE, ISSUER, type JwksServer, type TestKey, claimsFor, dbAt, makeKey, refusedWith, signToken, startJwksServer } from './helpers.js';
 
 let key: TestKey;
 let jwks: JwksServer;
@@ -39,15 +39,7 @@ before(async () => {
   jwks = await startJwksServer([key]);
   verifier = createTokenVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE });
   testDb = await createTestDatabase({ prefix: 'authz_icpt' });
-  db = createDatabase({
-    url: testDb.url,
-    schema: 'svc',
-    poolMax: 4,
-    connectionTimeoutMs: 1_000,
-    idleTimeoutMs: 1_000,
-    statementTimeoutMs: 5_000,
-    applicationName: 'authz-test',
-  });
+  db = dbAt(testDb.url);
   await migrateAuthz(db);
   testRedis = await createTestRedis();
   redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix });
@@ -102,15 +94,6 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 const cookie = (token: string, csrf: string, header?: string) => ({
   headers: { cookie: `theme=dark; ${ACCESS_COOKIE}=${token}; ${CSRF_COOKIE}=${csrf}`, ...(header ? { [CSRF_HEADER]: header } : {}) },
 });
-
-function refusedWith(code: Code, message: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof ConnectError, String(err));
-    assert.equal(err.code, code, `${Code[err.code]}: ${err.rawMessage}`);
-    assert.equal(err.rawMessage, message);
-    return true;
-  };
-}
 
 describe('authenticationInterceptor', () => {
   it('bearer token: the identity reaches the handler', async () => {

@@ -1,4 +1,4 @@
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { type TestRedis, createTestRedis } from '@hearth/testkit';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
@@ -11,7 +11,7 @@ import {
   authenticateUpgrade,
   createTokenVerifier,
 } from '../src/index.js';
-import { AUDIENCE, ISSUER, type JwksServer, type TestKey, claimsFor, makeKey, signToken, startJwksServer } from './helpers.js';
+import { AUDIENCE, ISSUER, type JwksServer, type TestKey, claimsFor, makeKey, refusedWith, signToken, startJwksServer } from './helpers.js';
 
 let key: TestKey;
 let jwks: JwksServer;
@@ -37,15 +37,6 @@ after(async () => {
   redis.disconnect();
   await testRedis.close();
 });
-
-function refusedWith(code: Code, message: string) {
-  return (err: unknown) => {
-    assert.ok(err instanceof ConnectError, String(err));
-    assert.equal(err.code, code, `${Code[err.code]}: ${err.rawMessage}`);
-    assert.equal(err.rawMessage, message);
-    return true;
-  };
-}
 
 describe('authenticateUpgrade', () => {
   it('accepts the Hello frame token, whatever the Origin', async () => {

@@ -1,4 +1,5 @@
-import { type Client, createClient } from '@connectrpc/connect';
+import assert from 'node:assert/strict';
+import { type Client, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { type SessionDenyList, createSessionDenyList } from '@hearth/authz';
 import { loadServiceConfig } from '@hearth/config';
@@ -111,4 +112,14 @@ export function newUser(overrides: Partial<{ email: string; password: string; ha
     tokenDelivery: TokenDelivery.BODY,
     idempotencyKey: overrides.idempotencyKey ?? `key-${randomUUID()}`,
   };
+}
+
+/** Awaits a call that must fail and returns its error; fails the test if the call succeeds. */
+export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  assert.fail('expected the call to fail');
 }

@@ -1,25 +1,16 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { FlowIntent, IdentityProvider, TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { ConfigError, loadServiceConfig } from '@hearth/config';
 import { freePort } from '@hearth/testkit';
 import { authConfigSpec } from '../src/config.js';
-import { type TestAuth, STRONG_PASSWORD, bearer, newUser, startAuth } from './helpers.js';
+import { type TestAuth, STRONG_PASSWORD, bearer, refusal, newUser, startAuth } from './helpers.js';
 import { type TestPerson, type TestProvider, startOidcProvider } from './oidc-provider.js';
 
 const REDIRECT = 'https://app.example.org/oauth/callback';
 const GOOGLE = IdentityProvider.GOOGLE;
-
-async function refusal(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail('expected the call to fail');
-}
 
 function pkce(): { verifier: string; challenge: string } {
   const verifier = randomBytes(32).toString('base64url');

@@ -1,17 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
-import { type TestAuth, STRONG_PASSWORD, bearer, newUser, startAuth } from './helpers.js';
-
-async function refusal(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail('expected the call to fail');
-}
+import { type TestAuth, STRONG_PASSWORD, bearer, refusal, newUser, startAuth } from './helpers.js';
 
 describe('auth sessions: logout, revocation, password change, idempotency, outbox, audit', () => {
   let t: TestAuth;

@@ -3,16 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
-import { type TestAuth, bearer, newUser, startAuth } from './helpers.js';
-
-async function refusal(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail('expected the call to fail');
-}
+import { type TestAuth, bearer, refusal, newUser, startAuth } from './helpers.js';
 
 describe('auth tokens: register, login, refresh, reuse detection, JWKS', () => {
   let t: TestAuth;
