@@ -42,7 +42,10 @@ export class AuthApp implements ServiceModule {
         { ...config.database, schema: SCHEMA, idleTimeoutMs: 30_000, applicationName: 'hearth-auth' },
         { logger: runtime.logger },
       );
-    const denyList = overrides.denyList ?? createSessionDenyList({ db, redis: runtime.redis, logger: runtime.logger });
+    // The host's deny-list (every service of the process checks it) unless tests bring their own
+    // or the host's authentication was replaced; only then does this service keep one itself.
+    const shared = overrides.denyList ?? runtime.authentication?.denyList;
+    const denyList = shared ?? createSessionDenyList({ db, redis: runtime.redis, logger: runtime.logger });
     // Without Redis the counters live in Postgres, on a small pool of their own (the limiter
     // speaks pg directly, not Kysely).
     const limitsPool =
@@ -58,7 +61,7 @@ export class AuthApp implements ServiceModule {
         ...(limitsPool ? { postgres: { pool: limitsPool, schema: SCHEMA } } : {}),
       });
     const deps = { db, denyList, limits, now: overrides.now ?? (() => new Date()) };
-    return new AuthApp(config, runtime, deps, limitsPool);
+    return new AuthApp(config, runtime, deps, limitsPool, shared === undefined);
   }
 
   readonly mount;
@@ -75,6 +78,8 @@ export class AuthApp implements ServiceModule {
     runtime: Runtime,
     private readonly deps: AuthDeps,
     private readonly limitsPool: pg.Pool | undefined,
+    /** True when this service built its own deny-list, so it also creates its record. */
+    private readonly ownsDenyList: boolean,
   ) {
     const s = config.service;
     const kek = s.keyEncryptionKey;
@@ -126,8 +131,8 @@ export class AuthApp implements ServiceModule {
 
   async migrate(): Promise<void> {
     await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
-    // The deny-list's Postgres record (also the fallback when Redis is down).
-    await migrateAuthz(this.deps.db);
+    // The deny-list's Postgres record; the host migrates it when the deny-list is its own.
+    if (this.ownsDenyList) await migrateAuthz(this.deps.db);
     await this.keyRing.rotate();
   }
 
