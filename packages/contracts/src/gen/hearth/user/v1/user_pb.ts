@@ -1032,12 +1032,14 @@ export const UserService: GenService<{
     output: typeof SetAccountStateResponseSchema;
   },
   /**
-   * Internal: creates the profile for a new account. Called by AuthService during Register
-   * and the first FinishOAuth, with the user id AuthService generated. Idempotent by
-   * `idempotency_key` and by `user_id`: a repeat returns the profile already created.
+   * Internal: creates the profile for a new account. AuthService calls it (through its
+   * outbox, so a profile is created even if UserService was down during Register) after
+   * Register and the first FinishOAuth, with the user id AuthService generated. Idempotent by
+   * `user_id`: a repeat returns the profile already created.
    *
-   * Errors: AlreadyExists if the handle is taken (AuthService then picks another for
-   * generated handles, or reports it for chosen ones).
+   * A taken handle never fails: the profile gets the first free variant (the handle with a
+   * number appended, shortened to stay within 30 characters), which the person can change
+   * with UpdateProfile.
    *
    * @generated from rpc hearth.user.v1.UserService.CreateUser
    */
