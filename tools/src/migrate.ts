@@ -1,7 +1,7 @@
 // `npm run migrate [-- --service <name>]`: brings every service's schema (or one) to the latest
 // version. Safe to run from several replicas at once: each schema migrates under an advisory lock.
 import { serviceNames } from '@hearth/config';
-import { createHostAuthentication, createRuntime, runMain } from '@hearth/platform';
+import { createHostAuthentication, createHostAuthorization, createRuntime, runMain } from '@hearth/platform';
 import { parseArgs } from 'node:util';
 import { loadSystem } from './system.js';
 
@@ -15,8 +15,21 @@ runMain(async () => {
   // Migrations touch Postgres only; no Redis connection for a one-shot job.
   const base = createRuntime('migrate', { ...shared, redis: { url: undefined } });
   // The session deny-list's record (schema authz), which every service reads.
-  const authentication = createHostAuthentication({ config: shared, runtime: base, modules: () => [], selfUrl: () => undefined });
-  const runtime = { ...base, authentication };
+  const authorization = createHostAuthorization({ name: 'migrate', config: shared, runtime: base, modules: () => [], selfUrl: () => undefined });
+  const authentication = createHostAuthentication({
+    config: shared,
+    runtime: base,
+    modules: () => [],
+    selfUrl: () => undefined,
+    serviceTokens: authorization.serviceTokens,
+  });
+  const runtime = {
+    ...base,
+    authentication,
+    serviceClient: authorization.serviceClient,
+    serviceTokens: authorization.serviceTokens,
+    authorization: authorization.sources,
+  };
   try {
     await authentication.migrate();
     runtime.logger.info({ schema: 'authz' }, 'migrated');
@@ -32,6 +45,7 @@ runMain(async () => {
     }
   } finally {
     await authentication.close();
+    authorization.close();
     await runtime.close();
   }
   return { logger: runtime.logger, running: { close: async () => undefined } };

@@ -28,3 +28,25 @@ export {
   createSessionDenyList,
 } from './layered-deny-list.js';
 export { AUTHZ_SCHEMA, authzMigrations, migrateAuthz } from './migrations.js';
+export { SERVICE_TOKEN_HEADER, type ServiceIdentity, ServiceTokens, serviceIdentityKey } from './service-token.js';
+export { type Caller, callerFrom, hasAnyRole, isStaff, requireCaller } from './caller.js';
+export {
+  type AuthorizationSources,
+  type BlockSource,
+  type CircleAccess,
+  type CircleLevel,
+  type CircleRole,
+  DENIED,
+  type Decision,
+  type MembershipSource,
+  type Rule,
+  type RuleTable,
+  type ServiceRules,
+  decide,
+  defineRules,
+  fieldsNamed,
+  readField,
+  rule,
+} from './rules.js';
+export { type AuthorizationOptions, authorizationInterceptor } from './authorization.js';
+export { AUTHZ_CACHE_TTL_MS, CachedBlocks, CachedMemberships, remoteBlocks, remoteMemberships } from './sources.js';

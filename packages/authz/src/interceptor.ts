@@ -5,6 +5,7 @@ import { authenticateToken, bearerToken, csrfMatches, isCredentialRefusal, parse
 import type { SessionDenyList } from './deny-list.js';
 import { AUTH_ERROR, type AuthzLogger, permissionDenied, unauthenticated } from './errors.js';
 import { type Identity, identityKey } from './identity.js';
+import { SERVICE_TOKEN_HEADER, type ServiceTokens, serviceIdentityKey } from './service-token.js';
 import type { TokenVerifier, VerifiedToken } from './verifier.js';
 
 export interface AuthenticationOptions {
@@ -16,6 +17,11 @@ export interface AuthenticationOptions {
   readonly cookies?: boolean;
   /** Used when the telemetry interceptor did not run before this one (its logger is preferred). */
   readonly logger?: AuthzLogger;
+  /**
+   * Verifies the `x-hearth-service-token` header other Hearth services call with. Without it,
+   * a service token is refused like any bad credential.
+   */
+  readonly serviceTokens?: ServiceTokens;
 }
 
 /**
@@ -28,6 +34,8 @@ export interface AuthenticationOptions {
  *   (double submit; PermissionDenied without it). On PUBLIC methods an unusable cookie (stale,
  *   revoked, no CSRF header) is ignored and the call proceeds anonymously: the app cannot remove
  *   an HttpOnly cookie, and refusing would lock a signed-out browser out of Login and Refresh.
+ * - `x-hearth-service-token`: another Hearth service (internal RPCs); it carries no user, and
+ *   a bad one is Unauthenticated. A call never has both kinds of credential.
  * - No credential: public methods run anonymously, the rest fail with Unauthenticated.
  *
  * On success the identity is on `identityKey`, and the telemetry RequestContext gets the actor.
@@ -39,6 +47,21 @@ export function authenticationInterceptor(opts: AuthenticationOptions): Intercep
     const rc = req.contextValues.get(requestContextKey);
     const logger = rc?.logger ?? opts.logger;
     let verified: VerifiedToken | undefined;
+
+    const serviceToken = req.header.get(SERVICE_TOKEN_HEADER);
+    if (serviceToken !== null) {
+      const service = opts.serviceTokens ? await opts.serviceTokens.verify(serviceToken) : undefined;
+      if (!service || req.header.has('authorization')) {
+        logger?.debug({}, 'invalid service token');
+        throw unauthenticated(AUTH_ERROR.invalid);
+      }
+      req.contextValues.set(serviceIdentityKey, service);
+      if (rc) {
+        rc.actor = `service:${service.service}`;
+        rc.logger.setBindings({ actor: rc.actor });
+      }
+      return next(req);
+    }
 
     const authorization = req.header.get('authorization');
     if (authorization !== null) {

@@ -42,3 +42,32 @@ export const list = (fallback: readonly string[] = []) =>
     .string()
     .optional()
     .transform((v) => (v === undefined ? [...fallback] : v.split(',').map((s) => s.trim()).filter(Boolean)));
+
+/**
+ * `name=url` pairs separated by commas, e.g. "user=http://user:8080,circle=http://circle:8080".
+ * Every name must be one of `names` and every URL http(s).
+ */
+export const urlMap = (names: readonly string[]) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      const out: Record<string, string> = {};
+      for (const pair of (v ?? '').split(',').map((s) => s.trim()).filter(Boolean)) {
+        const eq = pair.indexOf('=');
+        const name = pair.slice(0, eq).trim();
+        const target = pair.slice(eq + 1).trim();
+        let ok = eq > 0 && names.includes(name);
+        try {
+          ok &&= ['http:', 'https:'].includes(new URL(target).protocol);
+        } catch {
+          ok = false;
+        }
+        if (!ok) {
+          ctx.addIssue({ code: 'custom', message: `"${pair.slice(0, 80)}" is not name=http(s)://... with a name among ${names.join(', ')}` });
+          return z.NEVER;
+        }
+        out[name] = target;
+      }
+      return out;
+    });

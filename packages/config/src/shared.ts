@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig } from './load.js';
-import { type ConfigOf, type ConfigSpec, env } from './spec.js';
-import { bool, httpUrl, list, oneOf, port, positiveInt, postgresUrl, ratio, redisUrl } from './schemas.js';
+import { type ConfigOf, type ConfigSpec, env, secretEnv } from './spec.js';
+import { bool, httpUrl, list, oneOf, port, positiveInt, postgresUrl, ratio, redisUrl, urlMap } from './schemas.js';
 
 /**
  * Variables every Hearth process reads: where it listens, its data stores, logging and tracing.
@@ -36,6 +36,18 @@ export const sharedSpec = {
       'HEARTH_AUTH_JWKS_URL',
       httpUrl().optional(),
       "the auth service's JWKS; defaults to this process's own /.well-known/jwks.json (monolith mode)",
+    ),
+  },
+  internal: {
+    secret: secretEnv(
+      'HEARTH_INTERNAL_SECRET',
+      { optional: true, minLength: 32 },
+      'at least 32 random characters shared by every Hearth process; signs the tokens services call each other with. Required when services run in separate processes; a single process makes its own',
+    ),
+    serviceUrls: env(
+      'HEARTH_SERVICE_URLS',
+      urlMap(['auth', 'user', 'circle', 'post', 'moderation', 'support']),
+      'where the services this process does not host are reached: name=url pairs, e.g. user=http://hearth-user:8080',
     ),
   },
   telemetry: {

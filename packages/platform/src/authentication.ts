@@ -1,6 +1,7 @@
 import type { Interceptor } from '@connectrpc/connect';
 import {
   AUTHZ_SCHEMA,
+  type ServiceTokens,
   type SessionDenyList,
   type TokenVerifier,
   authenticationInterceptor,
@@ -32,7 +33,7 @@ export interface HostAuthentication {
  * The authentication step for the services of one process: access tokens verified against the
  * auth service's JWKS (HEARTH_AUTH_JWKS_URL, or this process's own when it hosts the auth
  * service), the session deny-list in Redis with its Postgres record in the `authz` schema, and
- * the anonymous methods each service declares in `publicMethods`.
+ * the anonymous methods, which are those each service's rule table marks `public`.
  */
 export function createHostAuthentication(opts: {
   config: SharedConfig;
@@ -41,6 +42,8 @@ export function createHostAuthentication(opts: {
   modules: () => readonly ServiceModule[];
   /** This process's base URL, known once it listens. */
   selfUrl: () => string | undefined;
+  /** Verifies the tokens other Hearth services call with. */
+  serviceTokens: ServiceTokens;
 }): HostAuthentication {
   const { config, runtime } = opts;
   const jwksUrl = config.auth.jwksUrl
@@ -67,11 +70,18 @@ export function createHostAuthentication(opts: {
   const interceptor = authenticationInterceptor({
     verifier,
     denyList,
-    // "hearth.auth.v1.AuthService" belongs to the module mounted as "auth".
+    // Public methods are those whose authorization rule is `public` (sign-in itself).
     isPublic: (service, method) => {
-      publicMethods ??= new Map(opts.modules().map((m) => [m.mount.name, new Set(m.publicMethods ?? [])]));
-      return publicMethods.get(service.split('.')[1] ?? '')?.has(method) ?? false;
+      publicMethods ??= new Map(
+        opts.modules().flatMap((m) =>
+          m.rules
+            ? [[m.rules.service.typeName, new Set(m.rules.service.methods.filter((x) => m.rules?.ruleFor(x.name)?.kind === 'public').map((x) => x.name))] as const]
+            : [],
+        ),
+      );
+      return publicMethods.get(service)?.has(method) ?? false;
     },
+    serviceTokens: opts.serviceTokens,
     logger: runtime.logger,
   });
   return {
@@ -91,7 +101,7 @@ export function createHostAuthentication(opts: {
 }
 
 /** A server bound to every interface is reached from inside the process on loopback. */
-function loopback(url: string): string {
+export function loopback(url: string): string {
   const u = new URL(url);
   if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
   if (u.hostname === '[::]') u.hostname = '[::1]';

@@ -1,5 +1,7 @@
 import type { Interceptor } from '@connectrpc/connect';
+import type { AuthorizationSources, ServiceRules } from '@hearth/authz';
 import { type HostAuthentication, createHostAuthentication } from './authentication.js';
+import { createHostAuthorization } from './authorization.js';
 import { type ReadinessCheck, redisCheck } from './health.js';
 import { type Runtime, type RuntimeOverrides, type SharedConfig, createRuntime } from './runtime.js';
 import { type HearthServer, type ServiceMount, createServer } from './server.js';
@@ -9,12 +11,23 @@ export interface ServiceModule {
   readonly mount: ServiceMount;
   readonly readiness: readonly ReadinessCheck[];
   /**
-   * RPC method names (e.g. "Login") of this service that anonymous callers may use; every
-   * other method requires a valid access token.
+   * Who may call each RPC of the module's Connect service (services/<name>/src/rpc/rules.ts).
+   * Absent only for modules without a Connect service; every call of a method without a rule
+   * is refused (default deny).
    */
-  readonly publicMethods?: readonly string[];
+  readonly rules?: ServiceRules;
+  /**
+   * Answers the module can give from its own store (the circle module: memberships; the user
+   * module: blocks). Services hosted elsewhere ask for them by RPC.
+   */
+  readonly authorizationSources?: Partial<AuthorizationSources>;
   /** Brings the service's schema to the latest version (idempotent, advisory-locked). */
   migrate(): Promise<void>;
+  /**
+   * Starts background work (job workers) once the process listens, so work that calls other
+   * services finds them. Not called by one-shot tools such as `npm run migrate`.
+   */
+  start?(): Promise<void>;
   /** Releases what the service holds (pools, timers); called after the server stopped. */
   close(): Promise<void>;
 }
@@ -27,7 +40,7 @@ export interface HostOptions {
   readonly create: (runtime: Runtime) => Promise<readonly ServiceModule[]>;
   /**
    * Replaces the authentication step that is otherwise built from `config.auth` and the
-   * modules' `publicMethods` (see createHostAuthentication).
+   * modules' rule tables (see createHostAuthentication).
    */
   readonly authenticate?: Interceptor;
   readonly migrate?: boolean;
@@ -53,19 +66,40 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   const modules: ServiceModule[] = [];
   let server: HearthServer | undefined;
   let url: string | undefined;
+  const authorization = createHostAuthorization({
+    name: opts.name,
+    config: opts.config,
+    runtime: base,
+    modules: () => modules,
+    selfUrl: () => url,
+  });
   const authentication = opts.authenticate
     ? undefined
-    : createHostAuthentication({ config: opts.config, runtime: base, modules: () => modules, selfUrl: () => url });
-  const runtime: Runtime = { ...base, authentication };
+    : createHostAuthentication({
+        config: opts.config,
+        runtime: base,
+        modules: () => modules,
+        selfUrl: () => url,
+        serviceTokens: authorization.serviceTokens,
+      });
+  const runtime: Runtime = {
+    ...base,
+    authentication,
+    serviceClient: authorization.serviceClient,
+    serviceTokens: authorization.serviceTokens,
+    authorization: { blocks: authorization.sources.blocks, memberships: authorization.sources.memberships },
+  };
   const closeAll = async () => {
     if (server) await server.close();
     for (const m of [...modules].reverse()) await m.close();
     await authentication?.close();
+    authorization.close();
     await runtime.close();
   };
   try {
     modules.push(...(await opts.create(runtime)));
     authentication?.assertKeySource(modules);
+    authorization.assertReady(modules);
     if (opts.migrate ?? true) {
       await authentication?.migrate();
       for (const m of modules) await m.migrate();
@@ -78,8 +112,10 @@ export async function startHost(opts: HostOptions): Promise<Host> {
       mounts: modules.map((m) => m.mount),
       readiness: dedupeByName(readiness),
       authenticate: opts.authenticate ?? (authentication as HostAuthentication).interceptor,
+      authorize: authorization.interceptor,
     });
     url = await server.listen();
+    for (const m of modules) await m.start?.();
     runtime.logger.info({ url, services: modules.map((m) => m.mount.name) }, 'listening');
     return { runtime, server, url, authentication, close: closeAll };
   } catch (err) {

@@ -1,7 +1,10 @@
 import type { ConfigOf, sharedSpec } from '@hearth/config';
 import { type Logger, type Metrics, createLogger, createMetrics, initTracing } from '@hearth/telemetry';
 import { Redis } from 'ioredis';
+import type { AuthorizationSources, ServiceTokens } from '@hearth/authz';
 import type { HostAuthentication } from './authentication.js';
+import { type EventBus, postgresBus, redisBus } from './bus.js';
+import type { ServiceClientFactory } from './service-clients.js';
 import type { TelemetryDeps } from './server.js';
 
 export type SharedConfig = ConfigOf<typeof sharedSpec>;
@@ -16,6 +19,8 @@ export interface BaseRuntime {
   readonly telemetry: TelemetryDeps;
   /** Absent when REDIS_URL is not configured: callers fall back to Postgres or memory. */
   readonly redis: Redis | undefined;
+  /** Live events between processes (Redis pub/sub, else Postgres LISTEN/NOTIFY); may lose events. */
+  readonly bus: EventBus;
   close(): Promise<void>;
 }
 
@@ -23,11 +28,18 @@ export interface BaseRuntime {
 export interface Runtime extends BaseRuntime {
   /** Absent only when the host's authentication was replaced (HostOptions.authenticate). */
   readonly authentication: HostAuthentication | undefined;
+  /** Connect clients for the other Hearth services, calling as this process's service identity. */
+  readonly serviceClient: ServiceClientFactory;
+  /** Mints this process's service tokens (for callers that are not Connect clients). */
+  readonly serviceTokens: ServiceTokens;
+  /** Cached answers about circle membership and blocks, shared by the process's services. */
+  readonly authorization: AuthorizationSources;
 }
 
 export interface RuntimeOverrides {
   readonly logger?: Logger;
   readonly redis?: Redis;
+  readonly bus?: EventBus;
 }
 
 export function createRuntime(name: string, cfg: SharedConfig, overrides: RuntimeOverrides = {}): BaseRuntime {
@@ -42,12 +54,15 @@ export function createRuntime(name: string, cfg: SharedConfig, overrides: Runtim
     },
   });
   const redis = overrides.redis ?? (cfg.redis.url ? connectRedis(cfg.redis.url, logger) : undefined);
+  const bus = overrides.bus ?? (redis ? redisBus(redis, logger) : postgresBus(cfg.database.url, logger));
   return {
     logger,
     metrics,
     telemetry: { logger, metrics, tracer: tracing.tracer },
     redis,
+    bus,
     async close() {
+      if (!overrides.bus) await bus.close();
       if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
       await tracing.shutdown();
     },

@@ -31,6 +31,11 @@ export interface ServerOptions {
    * validation, so an anonymous caller learns nothing about the request shape.
    */
   readonly authenticate?: Interceptor;
+  /**
+   * The authorization hook point: right after authentication, before request validation, so a
+   * non-member learns nothing about a private circle from validation errors either.
+   */
+  readonly authorize?: Interceptor;
 }
 
 export interface HearthServer {
@@ -48,7 +53,7 @@ const APP_RESPONSE_HEADERS = ['X-Request-Id', 'X-Correlation-Id', 'Retry-After']
 /**
  * Builds the Fastify app every Hearth process serves: security headers, CORS, health, metrics,
  * and the Connect routes of the given services behind interceptors in a fixed order:
- * telemetry -> error logging -> authentication -> protovalidate.
+ * telemetry -> error logging -> authentication -> authorization -> protovalidate.
  */
 export async function createServer(opts: ServerOptions): Promise<HearthServer> {
   const { server: cfg, telemetry } = opts;
@@ -93,6 +98,7 @@ export async function createServer(opts: ServerOptions): Promise<HearthServer> {
     telemetryInterceptor(telemetry),
     errorLoggingInterceptor(),
     ...(opts.authenticate ? [opts.authenticate] : []),
+    ...(opts.authorize ? [opts.authorize] : []),
     createValidateInterceptor(),
   ];
   mountConnect(app, {

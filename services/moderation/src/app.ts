@@ -3,6 +3,7 @@ import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platfor
 import type { ModerationConfig } from './config.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
+import { moderationRules } from './rpc/rules.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
 export const SCHEMA = 'moderation';
@@ -25,6 +26,7 @@ export class ModerationApp implements ServiceModule {
 
   readonly mount;
   readonly readiness;
+  readonly rules = moderationRules;
 
   private constructor(private readonly deps: ModerationDeps) {
     this.mount = { name: 'moderation', routes: registerRpc };

@@ -3,6 +3,7 @@ import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platfor
 import type { PostConfig } from './config.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
+import { postRules } from './rpc/rules.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
 export const SCHEMA = 'posts';
@@ -25,6 +26,7 @@ export class PostApp implements ServiceModule {
 
   readonly mount;
   readonly readiness;
+  readonly rules = postRules;
 
   private constructor(private readonly deps: PostDeps) {
     this.mount = { name: 'post', routes: registerRpc };

@@ -3,6 +3,7 @@ import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platfor
 import type { SupportConfig } from './config.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
+import { supportRules } from './rpc/rules.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
 export const SCHEMA = 'support';
@@ -25,6 +26,7 @@ export class SupportApp implements ServiceModule {
 
   readonly mount;
   readonly readiness;
+  readonly rules = supportRules;
 
   private constructor(private readonly deps: SupportDeps) {
     this.mount = { name: 'support', routes: registerRpc };

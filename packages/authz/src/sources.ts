@@ -1,0 +1,121 @@
+import { Code, ConnectError, type Client } from '@connectrpc/connect';
+import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import type { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { LRUCache } from 'lru-cache';
+import type { BlockSource, CircleAccess, CircleRole, MembershipSource } from './rules.js';
+
+/**
+ * How long an answer about circles or blocks may be reused. Short, because a change must take
+ * effect quickly even when the invalidation event is lost (Redis pub/sub may drop it).
+ */
+export const AUTHZ_CACHE_TTL_MS = 5_000;
+
+const ROLE: Partial<Record<MemberRole, CircleRole>> = {
+  [MemberRole.OWNER]: 'owner',
+  [MemberRole.HOST]: 'host',
+  [MemberRole.MEMBER]: 'member',
+};
+
+/** Asks the circle service (GetMembership, with this process's service identity). */
+export function remoteMemberships(client: () => Client<typeof CircleService>): MembershipSource {
+  return {
+    async membership(circleId, userId) {
+      try {
+        const { membership: m } = await client().getMembership({ circleId, userId });
+        if (!m) return undefined;
+        return {
+          role: ROLE[m.role],
+          banned: m.banned,
+          visibility: m.visibility === CircleVisibility.PUBLIC ? 'public' : 'private',
+          archived: m.archived,
+        };
+      } catch (err) {
+        if (ConnectError.from(err).code === Code.NotFound) return undefined;
+        throw err;
+      }
+    },
+  };
+}
+
+/** Asks the user service (CheckBlocks, with this process's service identity). */
+export function remoteBlocks(client: () => Client<typeof UserService>): BlockSource {
+  return {
+    async blockedAmong(userId, others) {
+      if (others.length === 0) return new Set();
+      const res = await client().checkBlocks({ userId, otherUserIds: [...new Set(others)] });
+      return new Set(res.blockedUserIds);
+    },
+  };
+}
+
+/** A MembershipSource that remembers answers briefly and forgets them when told to. */
+export class CachedMemberships implements MembershipSource {
+  // `null` remembers "no such circle" too, so probing unknown ids does not reach the service.
+  private readonly cache: LRUCache<string, CircleAccess | { missing: true }>;
+
+  constructor(
+    private readonly source: MembershipSource,
+    opts: { ttlMs?: number; max?: number } = {},
+  ) {
+    this.cache = new LRUCache({ max: opts.max ?? 50_000, ttl: opts.ttlMs ?? AUTHZ_CACHE_TTL_MS });
+  }
+
+  async membership(circleId: string, userId: string): Promise<CircleAccess | undefined> {
+    const key = `${circleId}:${userId}`;
+    const hit = this.cache.get(key);
+    if (hit) return 'missing' in hit ? undefined : hit;
+    const access = await this.source.membership(circleId, userId);
+    this.cache.set(key, access ?? { missing: true });
+    return access;
+  }
+
+  /** Forgets one user's standing in a circle, or everyone's (archive, visibility change). */
+  invalidate(circleId: string, userId?: string): void {
+    if (userId) {
+      this.cache.delete(`${circleId}:${userId}`);
+      return;
+    }
+    for (const key of this.cache.keys()) if (key.startsWith(`${circleId}:`)) this.cache.delete(key);
+  }
+}
+
+/** A BlockSource that remembers each pair briefly and forgets it when a block changes. */
+export class CachedBlocks implements BlockSource {
+  private readonly cache: LRUCache<string, boolean>;
+
+  constructor(
+    private readonly source: BlockSource,
+    opts: { ttlMs?: number; max?: number } = {},
+  ) {
+    this.cache = new LRUCache({ max: opts.max ?? 100_000, ttl: opts.ttlMs ?? AUTHZ_CACHE_TTL_MS });
+  }
+
+  async blockedAmong(userId: string, others: readonly string[]): Promise<ReadonlySet<string>> {
+    const blocked = new Set<string>();
+    const unknown: string[] = [];
+    for (const other of others) {
+      const hit = this.cache.get(pairKey(userId, other));
+      if (hit === undefined) unknown.push(other);
+      else if (hit) blocked.add(other);
+    }
+    if (unknown.length > 0) {
+      const answer = await this.source.blockedAmong(userId, unknown);
+      for (const other of unknown) {
+        const isBlocked = answer.has(other);
+        this.cache.set(pairKey(userId, other), isBlocked);
+        if (isBlocked) blocked.add(other);
+      }
+    }
+    return blocked;
+  }
+
+  invalidate(userId: string, otherUserId: string): void {
+    this.cache.delete(pairKey(userId, otherUserId));
+  }
+}
+
+// A block works both ways, so both orders share one entry.
+function pairKey(a: string, b: string): string {
+  return a < b ? `${a}:${b}` : `${b}:${a}`;
+}

@@ -1,0 +1,134 @@
+import type { Logger } from '@hearth/telemetry';
+import type { Redis } from 'ioredis';
+import pg from 'pg';
+
+/**
+ * Live events between processes (membership changes, block changes, later chat fan-out).
+ * Delivery is at most once: a subscriber that is away misses events, so nothing durable may
+ * depend on the bus. Caches that listen to it also expire on their own within seconds.
+ */
+export interface EventBus {
+  /** Publishes after the change committed. Never throws: a lost event only delays a cache. */
+  publish(topic: string, payload: Record<string, unknown>): Promise<void>;
+  /** Calls `handler` for every event on `topic` until the returned function is called. */
+  subscribe(topic: string, handler: (payload: unknown) => void): () => void;
+  close(): Promise<void>;
+}
+
+const PREFIX = 'hearth:';
+const PG_CHANNEL = 'hearth_events';
+
+type Handlers = Map<string, Set<(payload: unknown) => void>>;
+
+function dispatch(handlers: Handlers, topic: string, raw: string, logger: Logger): void {
+  const set = handlers.get(topic);
+  if (!set || set.size === 0) return;
+  let payload: unknown;
+  try {
+    payload = JSON.parse(raw);
+  } catch {
+    logger.warn({ topic }, 'undecodable bus event dropped');
+    return;
+  }
+  for (const handler of set) {
+    try {
+      handler(payload);
+    } catch (err) {
+      logger.error({ err, topic }, 'bus event handler failed');
+    }
+  }
+}
+
+function addHandler(handlers: Handlers, topic: string, handler: (payload: unknown) => void, onFirst: () => void) {
+  let set = handlers.get(topic);
+  if (!set) {
+    set = new Set();
+    handlers.set(topic, set);
+    onFirst();
+  }
+  set.add(handler);
+  return () => set.delete(handler);
+}
+
+/** Redis pub/sub; subscriptions use a second connection, as Redis requires. */
+export function redisBus(redis: Redis, logger: Logger): EventBus {
+  const handlers: Handlers = new Map();
+  const sub = redis.duplicate();
+  sub.on('error', () => undefined); // the main connection already logs Redis trouble
+  sub.on('message', (channel: string, message: string) => dispatch(handlers, channel.slice(PREFIX.length), message, logger));
+  return {
+    async publish(topic, payload) {
+      try {
+        await redis.publish(PREFIX + topic, JSON.stringify(payload));
+      } catch (err) {
+        logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
+      }
+    },
+    subscribe(topic, handler) {
+      return addHandler(handlers, topic, handler, () => {
+        sub.subscribe(PREFIX + topic).catch((err: Error) => logger.warn({ err: { message: err.message }, topic }, 'bus subscribe failed'));
+      });
+    },
+    async close() {
+      await sub.quit().catch(() => sub.disconnect());
+    },
+  };
+}
+
+/**
+ * Postgres LISTEN/NOTIFY, for deployments without Redis. One connection listens for the
+ * process and reconnects after a failure; events sent while it was away are lost (see EventBus).
+ */
+export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
+  const handlers: Handlers = new Map();
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'hearth-bus' });
+  pool.on('error', () => undefined);
+  let listener: pg.Client | undefined;
+  let closed = false;
+  let retry: NodeJS.Timeout | undefined;
+
+  const listen = async (attempt = 0): Promise<void> => {
+    if (closed || listener) return;
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hearth-bus-listen' });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${PG_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      logger.warn({ err: { message: (err as Error).message } }, 'bus cannot listen on Postgres; retrying');
+      retry = setTimeout(() => void listen(attempt + 1), Math.min(5_000, 200 * 2 ** attempt));
+      retry.unref();
+      return;
+    }
+    listener = client;
+    client.on('notification', (n) => {
+      if (!n.payload) return;
+      const sep = n.payload.indexOf('\n');
+      if (sep > 0) dispatch(handlers, n.payload.slice(0, sep), n.payload.slice(sep + 1), logger);
+    });
+    client.on('error', () => {
+      listener = undefined;
+      void client.end().catch(() => undefined);
+      if (!closed) void listen();
+    });
+  };
+
+  return {
+    async publish(topic, payload) {
+      try {
+        await pool.query('select pg_notify($1, $2)', [PG_CHANNEL, `${topic}\n${JSON.stringify(payload)}`]);
+      } catch (err) {
+        logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
+      }
+    },
+    subscribe(topic, handler) {
+      return addHandler(handlers, topic, handler, () => void listen());
+    },
+    async close() {
+      closed = true;
+      clearTimeout(retry);
+      await listener?.end().catch(() => undefined);
+      await pool.end();
+    },
+  };
+}

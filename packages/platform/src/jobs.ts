@@ -1,0 +1,104 @@
+import type { Logger } from '@hearth/telemetry';
+import { Logger as WorkerLogger, type Runner, type TaskList, run, runMigrations } from 'graphile-worker';
+import { type Kysely, sql } from 'kysely';
+
+/** A durable task: runs at least once, so it must be idempotent. Throwing retries it with backoff. */
+export type JobTask = (payload: unknown) => Promise<void>;
+
+export interface JobQueueOptions {
+  readonly databaseUrl: string;
+  /** The Postgres schema of this service's queue, e.g. "users_jobs" (one per service). */
+  readonly schema: string;
+  readonly logger: Logger;
+  readonly tasks: Readonly<Record<string, JobTask>>;
+  /** graphile-worker crontab lines, e.g. "0 * * * * user.purge". */
+  readonly crontab?: string;
+  /** Jobs run at the same time by this process. Default 2. */
+  readonly concurrency?: number;
+  /** How often to look for due jobs when no NOTIFY arrived (ms). Default 2000. */
+  readonly pollIntervalMs?: number;
+}
+
+export interface JobQueue {
+  /** Creates or upgrades the queue's schema (idempotent; graphile-worker takes its own lock). */
+  migrate(): Promise<void>;
+  /** Starts working jobs; they also start within milliseconds of being committed (LISTEN/NOTIFY). */
+  start(): Promise<void>;
+  /** Stops taking jobs and waits for running ones to finish. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The durable job queue of one service (ADR 0006): graphile-worker in the service's own schema.
+ * Jobs are enqueued with `enqueueJob` in the same transaction as the change that causes them,
+ * so a committed change always gets its side effect and a rolled-back one never does.
+ */
+export function createJobQueue(opts: JobQueueOptions): JobQueue {
+  const logger = workerLogger(opts.logger.child({ subsystem: 'jobs', queue: opts.schema }));
+  const taskList: TaskList = Object.fromEntries(
+    Object.entries(opts.tasks).map(([name, task]) => [name, async (payload: unknown) => task(payload)]),
+  );
+  let runner: Runner | undefined;
+  const common = { connectionString: opts.databaseUrl, schema: opts.schema, logger, noPreparedStatements: true };
+  return {
+    async migrate() {
+      await runMigrations(common);
+    },
+    async start() {
+      if (runner) return;
+      runner = await run({
+        ...common,
+        taskList,
+        concurrency: opts.concurrency ?? 2,
+        maxPoolSize: (opts.concurrency ?? 2) + 2,
+        pollInterval: opts.pollIntervalMs ?? 2_000,
+        noHandleSignals: true,
+        ...(opts.crontab ? { crontab: opts.crontab } : {}),
+      });
+    },
+    async stop() {
+      const r = runner;
+      runner = undefined;
+      await r?.stop();
+    },
+  };
+}
+
+export interface EnqueueOptions {
+  /** A pending job with the same key is replaced instead of adding a second one. */
+  readonly jobKey?: string;
+  readonly runAt?: Date;
+  /** Default 25 (graphile-worker's): about 3 days of exponential backoff. */
+  readonly maxAttempts?: number;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Adds a job in the caller's transaction (or outside one, when given the database). */
+export async function enqueueJob(
+  db: Kysely<unknown>,
+  schema: string,
+  task: string,
+  payload: Record<string, unknown>,
+  opts: EnqueueOptions = {},
+): Promise<void> {
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid job queue schema: ${schema}`);
+  await sql`select ${sql.id(schema, 'add_job')}(
+      identifier => ${task},
+      payload => ${JSON.stringify(payload)}::json,
+      run_at => ${opts.runAt ?? null}::timestamptz,
+      max_attempts => ${opts.maxAttempts ?? null}::int,
+      job_key => ${opts.jobKey ?? null}::text
+    )`.execute(db);
+}
+
+// graphile-worker logs through its own small interface; route it to the service's pino logger.
+// Job payloads are never logged: they may name people.
+function workerLogger(logger: Logger): WorkerLogger {
+  return new WorkerLogger(() => (level, message, meta) => {
+    const obj = { err: (meta as { error?: unknown } | undefined)?.error };
+    if (level === 'error') logger.error(obj, message);
+    else if (level === 'warning') logger.warn(obj, message);
+    else logger.debug({}, message);
+  });
+}
