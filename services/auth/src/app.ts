@@ -7,6 +7,8 @@ import type { AuthConfig } from './config.js';
 import { type AuthLimits, createAuthLimits, defaultAuthLimitsConfig } from './limits/index.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
+import { authRules } from './rpc/rules.js';
+import { AccessService } from './service/access-service.js';
 import { AuthService } from './service/auth-service.js';
 import { KeyWrapper } from './service/crypto.js';
 import { KeyRing } from './service/key-ring.js';
@@ -66,11 +68,7 @@ export class AuthApp implements ServiceModule {
 
   readonly mount;
   readonly readiness;
-  /**
-   * Register, Login, Refresh and FinishOAuth sign in; Logout must work with an expired access
-   * token; StartOAuth starts sign-ins anonymously (a LINK flow reads the identity when sent).
-   */
-  readonly publicMethods = ['Register', 'Login', 'Refresh', 'Logout', 'StartOAuth', 'FinishOAuth'] as const;
+  readonly rules = authRules;
   readonly keyRing: KeyRing;
 
   private constructor(
@@ -111,6 +109,7 @@ export class AuthApp implements ServiceModule {
       auth: new AuthService({ ...common, hasher: new PasswordHasher() }),
       sessions: new SessionService(common),
       oauth,
+      access: new AccessService({ db: deps.db, sessions, now: deps.now }),
       now: deps.now,
       logger: runtime.logger,
     };
