@@ -53,6 +53,8 @@ export interface Host {
   readonly url: string;
   /** The authentication every RPC of this host goes through; absent when `authenticate` replaced it. */
   readonly authentication: HostAuthentication | undefined;
+  /** The hosted services, as created. */
+  readonly modules: readonly ServiceModule[];
   close(): Promise<void>;
 }
 
@@ -117,7 +119,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
     url = await server.listen();
     for (const m of modules) await m.start?.();
     runtime.logger.info({ url, services: modules.map((m) => m.mount.name) }, 'listening');
-    return { runtime, server, url, authentication, close: closeAll };
+    return { runtime, server, url, authentication, modules, close: closeAll };
   } catch (err) {
     await closeAll().catch(() => undefined);
     throw err;

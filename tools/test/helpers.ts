@@ -1,0 +1,30 @@
+import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+
+/**
+ * What a system needs besides its database: a fresh key-encryption key and internal secret per
+ * run (the tests mint service tokens with the latter), quiet logs.
+ */
+export function systemEnv(databaseUrl: string): Record<string, string> {
+  return {
+    DATABASE_URL: databaseUrl,
+    HEARTH_PORT: '0',
+    HEARTH_LOG_LEVEL: 'silent',
+    HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    HEARTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
+  };
+}
+
+/** A Register request for a new person with a unique email and handle. */
+export function newUser(prefix = 'walker') {
+  const id = randomUUID().slice(0, 8);
+  return {
+    email: `${prefix}.${id}@example.org`,
+    password: 'lantern orbit velvet cactus 42',
+    handle: `${prefix}_${id}`,
+    displayName: prefix,
+    deviceName: 'system test',
+    tokenDelivery: TokenDelivery.BODY,
+    idempotencyKey: `key-${randomUUID()}`,
+  };
+}
