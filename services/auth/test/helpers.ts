@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { type Client, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
-import { type SessionDenyList, createSessionDenyList } from '@hearth/authz';
+import { SERVICE_TOKEN_HEADER, type SessionDenyList, ServiceTokens, createSessionDenyList } from '@hearth/authz';
 import { loadServiceConfig } from '@hearth/config';
 import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
@@ -16,6 +16,14 @@ import type { AuthLimits } from '../src/limits/types.js';
 import type { AuthTables } from '../src/store/schema.js';
 
 export const STRONG_PASSWORD = 'lantern orbit velvet cactus 42';
+
+/** The host's HEARTH_INTERNAL_SECRET in these tests: other services' tokens are signed with it. */
+export const INTERNAL_SECRET = 'test-internal-secret-0123456789abcdef';
+
+/** Call options that make a call as another Hearth service (default: the user service). */
+export async function asService(name = 'user', secret = INTERNAL_SECRET): Promise<{ headers: Record<string, string> }> {
+  return { headers: { [SERVICE_TOKEN_HEADER]: await new ServiceTokens(secret, name).token() } };
+}
 
 /** A limiter that never refuses: these tests are about auth; the limiter has its own tests. */
 export const noLimits: AuthLimits = {
@@ -54,6 +62,7 @@ export async function startAuth(opts: { limits?: AuthLimits | 'real'; env?: Reco
     HEARTH_PORT: '0',
     HEARTH_LOG_LEVEL: 'silent',
     HEARTH_AUTH_KEY_ENCRYPTION_KEY: kek,
+    HEARTH_INTERNAL_SECRET: INTERNAL_SECRET,
     ...opts.env,
   });
   const db = createDatabase<AuthTables>({ ...config.database, schema: 'auth', idleTimeoutMs: 10_000, applicationName: 'auth-test' });

@@ -3,10 +3,11 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { Code } from '@connectrpc/connect';
 import { FlowIntent, IdentityProvider, TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import { AccountState } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { ConfigError, loadServiceConfig } from '@hearth/config';
 import { freePort } from '@hearth/testkit';
 import { authConfigSpec } from '../src/config.js';
-import { type TestAuth, STRONG_PASSWORD, bearer, refusal, newUser, startAuth } from './helpers.js';
+import { type TestAuth, STRONG_PASSWORD, asService, bearer, refusal, newUser, startAuth } from './helpers.js';
 import { type TestPerson, type TestProvider, startOidcProvider } from './oidc-provider.js';
 
 const REDIRECT = 'https://app.example.org/oauth/callback';
@@ -297,6 +298,26 @@ describe('OAuth sign-in and linking against a real OpenID provider', () => {
     await t.db.db.updateTable('accounts').set({ state: 'suspended' }).where('id', '=', userId).execute();
     const err = await refusal(t.client.finishOAuth(finishRequest(await authorize(who))));
     assert.equal(err.code, Code.PermissionDenied);
+  });
+
+  it('follows SetAccountAccess: refused while suspended, and a deleted account keeps no identity', async () => {
+    const svc = await asService('user');
+    const who = person();
+    const first = (await t.client.finishOAuth(finishRequest(await authorize(who)))).tokens!;
+    const suspended = await t.client.setAccountAccess({ userId: first.userId, roles: [], state: AccountState.SUSPENDED }, svc);
+    assert.equal(suspended.revokedSessionCount, 1);
+    assert.equal((await refusal(t.client.finishOAuth(finishRequest(await authorize(who))))).code, Code.PermissionDenied);
+    await t.client.setAccountAccess({ userId: first.userId, roles: [], state: AccountState.ACTIVE }, svc);
+    const back = await t.client.finishOAuth(finishRequest(await authorize(who)));
+    assert.equal(back.tokens?.userId, first.userId);
+
+    await t.client.setAccountAccess({ userId: first.userId, roles: [], state: AccountState.DELETED }, svc);
+    const rows = await t.db.db.selectFrom('identities').select('id').where('subject', '=', who.sub).execute();
+    assert.equal(rows.length, 0);
+    // Nothing links the person to the deleted account any more: signing in again starts afresh.
+    const fresh = await t.client.finishOAuth(finishRequest(await authorize(who)));
+    assert.equal(fresh.accountCreated, true);
+    assert.notEqual(fresh.tokens?.userId, first.userId);
   });
 
   it('refuses a redirect URI outside the allow-list', async () => {

@@ -5,6 +5,7 @@ import type { AuthService as AuthServiceDesc } from '@hearth/contracts/gen/heart
 import { TokenDelivery, type TokenPairSchema } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { clientAddressKey } from '@hearth/platform';
 import { requestContextKey } from '@hearth/telemetry';
+import type { AccessService } from '../service/access-service.js';
 import type { AuthService } from '../service/auth-service.js';
 import type { AuditLogger, RequestMeta } from '../service/audit.js';
 import { tokenCookies } from '../service/cookies.js';
@@ -17,6 +18,7 @@ export interface RpcDeps {
   readonly auth: AuthService;
   readonly sessions: SessionService;
   readonly oauth: OAuthService;
+  readonly access: AccessService;
   readonly now: () => Date;
   /** Used when a call has no request context (a router transport without telemetry). */
   readonly logger: AuditLogger;

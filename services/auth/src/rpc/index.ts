@@ -12,15 +12,14 @@ import { logout } from './logout.js';
 import { refresh } from './refresh.js';
 import { register } from './register.js';
 import { revokeSession } from './revoke-session.js';
+import { revokeUserSessions } from './revoke-user-sessions.js';
+import { setAccountAccess } from './set-account-access.js';
 import { startOAuth } from './start-oauth.js';
 import { unlinkOAuth } from './unlink-oauth.js';
 
 export type { RpcDeps } from './context.js';
 
-/**
- * The AuthService handlers, one file per RPC. RPCs not listed here (RevokeUserSessions) are
- * answered with Code.Unimplemented by Connect until they are built.
- */
+/** The AuthService handlers, one file per RPC. */
 export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
   router.service(AuthService, {
     register: register(deps),
@@ -36,5 +35,7 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     linkOAuth: linkOAuth(deps),
     unlinkOAuth: unlinkOAuth(deps),
     listLinkedIdentities: listLinkedIdentities(deps),
+    revokeUserSessions: revokeUserSessions(deps),
+    setAccountAccess: setAccountAccess(deps),
   });
 }

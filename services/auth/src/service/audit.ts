@@ -16,7 +16,13 @@ export type AuditType =
   | 'oauth_register'
   | 'oauth_failed'
   | 'identity_linked'
-  | 'identity_unlinked';
+  | 'identity_unlinked'
+  // Internal calls from UserService (service/access-service.ts).
+  | 'account_access_changed'
+  | 'user_sessions_revoked'
+  | 'role_removed'
+  | 'account_suspended'
+  | 'account_deleted';
 
 export interface AuditLogger {
   info(obj: object, msg: string): void;

@@ -98,12 +98,17 @@ export class AuthService {
 
   async #signIn(account: Account, deviceName: string, meta: RequestMeta, detail: Record<string, unknown>): Promise<IssuedTokens> {
     const now = this.d.now();
-    const started = await this.d.db.transaction(async (trx, tx) => {
-      const session = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
-      await recordAudit(trx, meta, { type: 'login_ok', userId: account.id, sessionId: session.sessionId, detail }, now, tx);
-      return session;
+    const { session, roles } = await this.d.db.transaction(async (trx, tx) => {
+      // Read again under a share lock: SetAccountAccess may have suspended the account or taken
+      // a role away since the password was checked, and must not miss the session started here.
+      const current = await accountStore.findById(trx, account.id, { forShare: true });
+      if (!current || current.state === 'deleted') throw unauthenticated(INVALID_CREDENTIALS);
+      if (current.state !== 'active') throw new ConnectError('account suspended', Code.PermissionDenied);
+      const started = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
+      await recordAudit(trx, meta, { type: 'login_ok', userId: account.id, sessionId: started.sessionId, detail }, now, tx);
+      return { session: started, roles: current.roles };
     });
-    return this.d.sessions.issue(started, account.id, toRoles(account.roles), now);
+    return this.d.sessions.issue(session, account.id, toRoles(roles), now);
   }
 
   /** Sets a new password and ends every other session of the user; returns how many ended. */

@@ -234,13 +234,18 @@ export class OAuthService {
       throw new ConnectError('account suspended', Code.PermissionDenied);
     }
     const now = this.d.now();
-    const started = await this.d.db.transaction(async (trx, tx) => {
+    const { session, roles } = await this.d.db.transaction(async (trx, tx) => {
+      // Read again under a share lock, so a concurrent SetAccountAccess either sees this session
+      // (and ends it) or is seen here (see AuthService#signIn).
+      const current = await accountStore.findById(trx, account.id, { forShare: true });
+      if (!current || current.state === 'deleted') throw unauthenticated('no account signs in with this identity');
+      if (current.state !== 'active') throw new ConnectError('account suspended', Code.PermissionDenied);
       await identityStore.touch(trx, linked.id, who.email, now);
-      const session = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
-      await recordAudit(trx, meta, { type: 'oauth_login_ok', userId: account.id, sessionId: session.sessionId, detail: { provider } }, now, tx);
-      return session;
+      const started = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
+      await recordAudit(trx, meta, { type: 'oauth_login_ok', userId: account.id, sessionId: started.sessionId, detail: { provider } }, now, tx);
+      return { session: started, roles: current.roles };
     });
-    return this.d.sessions.issue(started, account.id, toRoles(account.roles), now);
+    return this.d.sessions.issue(session, account.id, toRoles(roles), now);
   }
 
   /** The account, its identity, its profile (outbox) and a session, together; undefined after a lost race. */

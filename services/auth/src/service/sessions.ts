@@ -101,15 +101,20 @@ export class Sessions {
     return true;
   }
 
-  /** Ends every live session of the user except `keep`; one audit event for the lot. */
+  /**
+   * Ends every live session of the user except `keep`; one audit event for the lot (none when
+   * nothing ended and `quietWhenNone` is set, for calls that are routinely repeated).
+   */
   async revokeAll(
     trx: Db,
     tx: TransactionContext,
-    r: { userId: string; keep: string | undefined; reason: AuditType; meta: RequestMeta; now: Date },
+    r: { userId: string; keep: string | undefined; reason: AuditType; meta: RequestMeta; now: Date; detail?: Record<string, unknown>; quietWhenNone?: boolean },
   ): Promise<number> {
     const ids = await sessionStore.revokeAllOfUser(trx, r.userId, r.keep, r.reason, r.now);
+    if (ids.length === 0 && r.quietWhenNone) return 0;
     this.#denyAfterCommit(tx, ids, r.now, r.meta);
-    await recordAudit(trx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.keep ?? null, detail: { revokedSessionIds: ids } }, r.now, tx);
+    const detail = { ...r.detail, revokedSessionIds: ids };
+    await recordAudit(trx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.keep ?? null, detail }, r.now, tx);
     return ids.length;
   }
 

@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { Account, AuthTables } from './schema.js';
+import type { Account, AccountState, AuthTables } from './schema.js';
 
 export type Db = Kysely<AuthTables>;
 
@@ -17,9 +17,14 @@ export const accountStore = {
     return db.selectFrom('accounts').selectAll().where('email', '=', email).executeTakeFirst();
   },
 
-  async findById(db: Db, id: string, opts: { forUpdate?: boolean } = {}): Promise<Account | undefined> {
+  /**
+   * `forUpdate` serialises changes of one account; `forShare` lets a sign-in hold off a
+   * concurrent SetAccountAccess until its session row is committed (so that call ends it too).
+   */
+  async findById(db: Db, id: string, opts: { forUpdate?: boolean; forShare?: boolean } = {}): Promise<Account | undefined> {
     let q = db.selectFrom('accounts').selectAll().where('id', '=', id);
     if (opts.forUpdate) q = q.forUpdate();
+    else if (opts.forShare) q = q.forShare();
     return q.executeTakeFirst();
   },
 
@@ -37,7 +42,30 @@ export const accountStore = {
     return row !== undefined;
   },
 
+  async setAccess(db: Db, id: string, a: { roles: readonly string[]; state: AccountState; now: Date }): Promise<void> {
+    await db.updateTable('accounts').set({ roles: [...a.roles], state: a.state, updated_at: a.now }).where('id', '=', id).execute();
+  },
+
+  /**
+   * Marks the account deleted and erases what it signed in with. The email becomes a tombstone
+   * that is no address (so the unique index stays satisfied and the address is free again);
+   * a check constraint holds every deleted row to this shape, so state and erasure change in
+   * this one statement.
+   */
+  async erase(db: Db, id: string, roles: readonly string[], now: Date): Promise<void> {
+    await db
+      .updateTable('accounts')
+      .set({ email: deletedEmail(id), password_hash: null, roles: [...roles], state: 'deleted', deleted_at: now, updated_at: now })
+      .where('id', '=', id)
+      .execute();
+  },
+
   async setPasswordHash(db: Db, id: string, passwordHash: string, now: Date): Promise<void> {
     await db.updateTable('accounts').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', id).execute();
   },
 };
+
+/** What a deleted account's email column holds: not an address, so no sign-in can match it. */
+export function deletedEmail(id: string): string {
+  return `deleted:${id}`;
+}

@@ -55,4 +55,10 @@ export const identityStore = {
   async delete(db: Db, id: string): Promise<void> {
     await db.deleteFrom('identities').where('id', '=', id).execute();
   },
+
+  /** Unlinks every identity of the account; returns the providers that were linked. */
+  async deleteAllOfAccount(db: Db, accountId: string): Promise<ProviderName[]> {
+    const rows = await db.deleteFrom('identities').where('account_id', '=', accountId).returning('provider').execute();
+    return rows.map((r) => r.provider).sort();
+  },
 };
