@@ -27,7 +27,7 @@ export interface HostAuthorization {
   /** Cached answers about circles and blocks, from the hosting module or by RPC. */
   readonly sources: AuthorizationSources;
   /** Throws when the internal secret is needed but not set. */
-  assertReady(modules: readonly ServiceModule[]): void;
+  assertReady(): void;
   close(): void;
 }
 
@@ -95,7 +95,7 @@ export function createHostAuthorization(opts: {
     serviceTokens,
     serviceClient,
     sources,
-    assertReady(modules) {
+    assertReady() {
       const remote = Object.keys(config.internal.serviceUrls).length > 0 || config.auth.jwksUrl !== undefined;
       if (remote && !config.internal.secret) {
         throw new Error('HEARTH_INTERNAL_SECRET is required when services run in separate processes');

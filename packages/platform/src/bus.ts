@@ -50,23 +50,26 @@ function addHandler(handlers: Handlers, topic: string, handler: (payload: unknow
   return () => set.delete(handler);
 }
 
-/** Redis pub/sub; subscriptions use a second connection, as Redis requires. */
-export function redisBus(redis: Redis, logger: Logger): EventBus {
+/**
+ * Redis pub/sub; subscriptions use a second connection, as Redis requires. Channels are not
+ * keys, so `prefix` (default "hearth:") is what keeps two systems on one Redis apart.
+ */
+export function redisBus(redis: Redis, logger: Logger, prefix = PREFIX): EventBus {
   const handlers: Handlers = new Map();
   const sub = redis.duplicate();
   sub.on('error', () => undefined); // the main connection already logs Redis trouble
-  sub.on('message', (channel: string, message: string) => dispatch(handlers, channel.slice(PREFIX.length), message, logger));
+  sub.on('message', (channel: string, message: string) => dispatch(handlers, channel.slice(prefix.length), message, logger));
   return {
     async publish(topic, payload) {
       try {
-        await redis.publish(PREFIX + topic, JSON.stringify(payload));
+        await redis.publish(prefix + topic, JSON.stringify(payload));
       } catch (err) {
         logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
       }
     },
     subscribe(topic, handler) {
       return addHandler(handlers, topic, handler, () => {
-        sub.subscribe(PREFIX + topic).catch((err: Error) => logger.warn({ err: { message: err.message }, topic }, 'bus subscribe failed'));
+        sub.subscribe(prefix + topic).catch((err: Error) => logger.warn({ err: { message: err.message }, topic }, 'bus subscribe failed'));
       });
     },
     async close() {
@@ -81,23 +84,33 @@ export function redisBus(redis: Redis, logger: Logger): EventBus {
  */
 export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
   const handlers: Handlers = new Map();
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, application_name: 'hearth-bus' });
+  // One connection, so events from this process arrive in the order they were published.
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'hearth-bus' });
   pool.on('error', () => undefined);
   let listener: pg.Client | undefined;
+  // One LISTEN connection per process, however many topics subscribe while it connects.
+  let connecting = false;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
 
   const listen = async (attempt = 0): Promise<void> => {
-    if (closed || listener) return;
+    if (closed || listener || (connecting && attempt === 0)) return;
+    connecting = true;
     const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hearth-bus-listen' });
     try {
       await client.connect();
       await client.query(`LISTEN ${PG_CHANNEL}`);
     } catch (err) {
       await client.end().catch(() => undefined);
+      if (closed) return;
       logger.warn({ err: { message: (err as Error).message } }, 'bus cannot listen on Postgres; retrying');
       retry = setTimeout(() => void listen(attempt + 1), Math.min(5_000, 200 * 2 ** attempt));
       retry.unref();
+      return;
+    }
+    connecting = false;
+    if (closed) {
+      await client.end().catch(() => undefined);
       return;
     }
     listener = client;

@@ -101,7 +101,7 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   try {
     modules.push(...(await opts.create(runtime)));
     authentication?.assertKeySource(modules);
-    authorization.assertReady(modules);
+    authorization.assertReady();
     if (opts.migrate ?? true) {
       await authentication?.migrate();
       for (const m of modules) await m.migrate();
