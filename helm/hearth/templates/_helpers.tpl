@@ -68,6 +68,15 @@ HEARTH_SHUTDOWN_GRACE_MS: {{ mul .Values.shutdown.shutdownGraceSeconds 1000 | qu
 {{- /* Every process verifies access tokens against the auth service's keys, in-cluster. */}}
 HEARTH_AUTH_JWKS_URL: {{ printf "http://%s:8080/.well-known/jwks.json" (include "hearth.componentName" (dict "root" . "component" "auth")) | quote }}
 {{- end }}
+{{- if not (hasKey .Values.config "HEARTH_SERVICE_URLS") }}
+{{- /* Services call each other's internal RPCs through the in-cluster Services. */}}
+{{- $root := . }}
+{{- $urls := list }}
+{{- range $c := list "auth" "user" "circle" "post" "moderation" "support" }}
+{{- $urls = append $urls (printf "%s=http://%s:8080" $c (include "hearth.componentName" (dict "root" $root "component" $c))) }}
+{{- end }}
+HEARTH_SERVICE_URLS: {{ join "," $urls | quote }}
+{{- end }}
 {{- range $key, $value := .Values.config }}
 {{ $key }}: {{ include "hearth.envValue" $value }}
 {{- end }}
@@ -96,7 +105,7 @@ could ever satisfy.
 */}}
 {{- define "hearth.validate" -}}
 {{- if not .Values.existingSecret }}
-{{- fail "existingSecret is required: create a Secret holding DATABASE_URL, HEARTH_AUTH_KEY_ENCRYPTION_KEY (and REDIS_URL, OAuth client secrets) and pass its name; secrets never go in values" }}
+{{- fail "existingSecret is required: create a Secret holding DATABASE_URL, HEARTH_AUTH_KEY_ENCRYPTION_KEY, HEARTH_INTERNAL_SECRET (and REDIS_URL, OAuth client secrets) and pass its name; secrets never go in values" }}
 {{- end }}
 {{- range $key := list "HEARTH_HOST" "HEARTH_PORT" "HEARTH_DRAIN_DELAY_MS" "HEARTH_SHUTDOWN_GRACE_MS" "DATABASE_URL" "REDIS_URL" }}
 {{- if hasKey $.Values.config $key }}
