@@ -16,7 +16,7 @@ export const userRules = defineRules(UserService, {
   listBlocks: rule.signedIn({ note: "the caller's own blocks" }),
   checkBlocks: rule.internal({ roles: ['moderator'] }),
   deleteAccount: rule.signedIn({ note: "the caller's own account, confirmed by handle" }),
-  listUsers: rule.roles(['moderator']),
+  listUsers: rule.roles(['moderator'], { services: true, note: 'service identity: operator tools (grant-role)' }),
   setUserRoles: rule.roles(['admin'], { services: true, note: 'service identity: the operator tool that makes the first admin' }),
   setAccountState: rule.roles(['moderator'], {
     services: true,
