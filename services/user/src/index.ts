@@ -1,2 +1,3 @@
-export { UserApp, type UserDeps, SCHEMA } from './app.js';
+export { UserApp, type UserDeps, SCHEMA, JOBS_SCHEMA } from './app.js';
 export { type UserConfig, userConfigSpec } from './config.js';
+export { purgeDeletedAccounts } from './service/purge.js';

@@ -1,7 +1,14 @@
 import type { Migrations } from '@hearth/db';
+import * as profiles from './2026-11-24-0001-profiles.js';
+import * as blocks from './2026-11-24-0002-blocks.js';
+import * as audit from './2026-11-24-0003-audit.js';
 
 /**
  * The users schema's migrations, in the order they apply (keys sort by timestamp). Each one is
  * immutable once merged: change the schema with a new entry, never by editing an old one.
  */
-export const migrations: Migrations = {};
+export const migrations: Migrations = {
+  '2026_11_24_0001_profiles': profiles,
+  '2026_11_24_0002_blocks': blocks,
+  '2026_11_24_0003_audit': audit,
+};

@@ -1,0 +1,9 @@
+import { requireIdentity } from '@hearth/authz';
+import { type Handlers, type RpcDeps, profileMessage, settingsMessage } from './context.js';
+
+export function getMe(deps: RpcDeps): Handlers['getMe'] {
+  return async (_req, ctx) => {
+    const { profile, settings } = await deps.profiles.getMe(requireIdentity(ctx));
+    return { profile: profileMessage(profile), settings: settingsMessage(settings) };
+  };
+}

@@ -1,0 +1,9 @@
+import { requireCaller } from '@hearth/authz';
+import { type Handlers, type RpcDeps, profileMessage } from './context.js';
+
+export function getProfiles(deps: RpcDeps): Handlers['getProfiles'] {
+  return async (req, ctx) => {
+    const profiles = await deps.profiles.getProfiles(requireCaller(ctx), req.userIds);
+    return { profiles: Object.fromEntries(profiles.map((p) => [p.id, profileMessage(p)])) };
+  };
+}

@@ -1,0 +1,16 @@
+import { requireIdentity } from '@hearth/authz';
+import { type Handlers, type RpcDeps, profileMessage, versionOf } from './context.js';
+
+export function updateProfile(deps: RpcDeps): Handlers['updateProfile'] {
+  return async (req, ctx) => {
+    const profile = await deps.profiles.updateProfile(requireIdentity(ctx), {
+      version: versionOf(req.version),
+      handle: req.handle,
+      displayName: req.displayName,
+      bio: req.bio,
+      pronouns: req.pronouns,
+      avatarUrl: req.avatarUrl,
+    });
+    return { profile: profileMessage(profile) };
+  };
+}

@@ -1,0 +1,94 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { BlockSource, Identity } from '@hearth/authz';
+import type { Database } from '@hearth/db';
+import { type BlockRow, blockStore } from '../store/blocks.js';
+import { profileStore } from '../store/profiles.js';
+import type { UsersTables } from '../store/schema.js';
+import { userNotFound } from './model.js';
+import { DEFAULT_PAGE_SIZE, decodePosition, page } from './pages.js';
+
+/** The part of the event bus services publish on (runtime.bus). */
+export interface EventPublisher {
+  publish(topic: string, payload: Record<string, unknown>): Promise<void>;
+}
+
+export interface BlockServiceDeps {
+  readonly db: Database<UsersTables>;
+  readonly bus: EventPublisher;
+  readonly now: () => Date;
+  /** How many people one person may block (user.proto: 10,000). */
+  readonly cap: number;
+}
+
+export interface BlockedUser {
+  readonly userId: string;
+  readonly handle: string;
+  readonly displayName: string;
+  readonly createTime: Date;
+}
+
+/** How long other services may reuse a CheckBlocks answer, matching the host caches' lifetime. */
+export const CHECK_BLOCKS_MAX_AGE_SEC = 5;
+
+export class BlockService {
+  constructor(private readonly d: BlockServiceDeps) {}
+
+  /** Idempotent: an existing block is returned as it is, even at the cap. */
+  async block(identity: Identity, userId: string): Promise<BlockedUser> {
+    const me = identity.userId;
+    if (userId === me) throw new ConnectError('you cannot block yourself', Code.InvalidArgument);
+    return this.d.db.transaction(async (trx, tx) => {
+      // Locking the blocker's profile serialises their blocks, so concurrent ones cannot pass the cap together.
+      if (!(await profileStore.findById(trx, me, { forUpdate: true }))) throw new ConnectError('profile not found', Code.NotFound);
+      const target = await profileStore.findById(trx, userId);
+      if (!target || target.handle === null) throw userNotFound();
+      const deleted = target.state === 'deleted';
+      const shown = { userId, handle: deleted ? '' : target.handle, displayName: deleted ? '' : target.display_name };
+      const existing = await blockStore.find(trx, me, userId);
+      if (existing) return { ...shown, createTime: existing.create_time };
+      if ((await blockStore.countBy(trx, me)) >= this.d.cap) {
+        throw new ConnectError(`you already block ${this.d.cap} people; unblock someone first`, Code.ResourceExhausted);
+      }
+      const { createTime } = await blockStore.insert(trx, me, userId, this.d.now());
+      tx.onCommit(() => this.d.bus.publish('user.blocks', { userId: me, otherUserId: userId, blocked: true }));
+      return { ...shown, createTime };
+    });
+  }
+
+  async unblock(identity: Identity, userId: string): Promise<void> {
+    const me = identity.userId;
+    await this.d.db.transaction(async (trx, tx) => {
+      if (await blockStore.delete(trx, me, userId)) {
+        tx.onCommit(() => this.d.bus.publish('user.blocks', { userId: me, otherUserId: userId, blocked: false }));
+      }
+    });
+  }
+
+  /** The caller's own blocks, most recent first; deleted accounts show with empty names. */
+  async list(identity: Identity, pageSize: number, pageToken: string): Promise<{ blocks: BlockedUser[]; next: string }> {
+    const size = pageSize || DEFAULT_PAGE_SIZE;
+    const after = decodePosition(pageToken);
+    const rows = await blockStore.list(this.d.db.db, identity.userId, after, size + 1);
+    const { items, next } = page(rows, size, (r) => ({ time: r.create_time, id: r.blocked_id }));
+    return { blocks: items.map(shownBlock), next };
+  }
+
+  async check(userId: string, others: readonly string[]): Promise<ReadonlySet<string>> {
+    return blockStore.blockedAmong(this.d.db.db, userId, others);
+  }
+
+  /** The authorization layer's BlockSource, answered straight from the store. */
+  source(): BlockSource {
+    return { blockedAmong: (userId, others) => this.check(userId, others) };
+  }
+}
+
+function shownBlock(r: BlockRow): BlockedUser {
+  const deleted = r.state === 'deleted';
+  return {
+    userId: r.blocked_id,
+    handle: deleted ? '' : (r.handle ?? ''),
+    displayName: deleted ? '' : r.display_name,
+    createTime: r.create_time,
+  };
+}
