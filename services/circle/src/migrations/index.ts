@@ -1,7 +1,12 @@
 import type { Migrations } from '@hearth/db';
+import * as circles from './2026-11-24-0001-circles.js';
+import * as audit from './2026-11-24-0002-audit.js';
 
 /**
  * The circles schema's migrations, in the order they apply (keys sort by timestamp). Each one is
  * immutable once merged: change the schema with a new entry, never by editing an old one.
  */
-export const migrations: Migrations = {};
+export const migrations: Migrations = {
+  '2026_11_24_0001_circles': circles,
+  '2026_11_24_0002_audit': audit,
+};

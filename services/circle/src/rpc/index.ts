@@ -1,10 +1,58 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import type { RpcDeps } from './context.js';
+import { archiveCircle } from './archive-circle.js';
+import { batchGetMemberships } from './batch-get-memberships.js';
+import { createCircle } from './create-circle.js';
+import { createInvite } from './create-invite.js';
+import { discoverCircles } from './discover-circles.js';
+import { getCircle } from './get-circle.js';
+import { getMembership } from './get-membership.js';
+import { joinCircle } from './join-circle.js';
+import { leaveCircle } from './leave-circle.js';
+import { listBans } from './list-bans.js';
+import { listInvites } from './list-invites.js';
+import { listMembers } from './list-members.js';
+import { listMyCircles } from './list-my-circles.js';
+import { muteMember } from './mute-member.js';
+import { previewInvite } from './preview-invite.js';
+import { removeMember } from './remove-member.js';
+import { removeUserFromCircles } from './remove-user-from-circles.js';
+import { revokeInvite } from './revoke-invite.js';
+import { setMemberRole } from './set-member-role.js';
+import { unbanMember } from './unban-member.js';
+import { unmuteMember } from './unmute-member.js';
+import { updateCircle } from './update-circle.js';
+
+export type { RpcDeps } from './context.js';
 
 /**
- * The CircleService handlers, one file per RPC. RPCs not listed here are answered with
- * Code.Unimplemented by Connect until the issue that builds them lands.
+ * The circle-management handlers of CircleService, one file per RPC. The chat RPCs (chat.proto)
+ * are not registered yet, so Connect answers them with Code.Unimplemented.
  */
-export function registerRpc(router: ConnectRouter): void {
-  router.service(CircleService, {});
+export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
+  router.service(CircleService, {
+    createCircle: createCircle(deps),
+    getCircle: getCircle(deps),
+    updateCircle: updateCircle(deps),
+    archiveCircle: archiveCircle(deps),
+    listMyCircles: listMyCircles(deps),
+    discoverCircles: discoverCircles(deps),
+    createInvite: createInvite(deps),
+    listInvites: listInvites(deps),
+    revokeInvite: revokeInvite(deps),
+    previewInvite: previewInvite(deps),
+    joinCircle: joinCircle(deps),
+    leaveCircle: leaveCircle(deps),
+    listMembers: listMembers(deps),
+    setMemberRole: setMemberRole(deps),
+    removeMember: removeMember(deps),
+    unbanMember: unbanMember(deps),
+    listBans: listBans(deps),
+    muteMember: muteMember(deps),
+    unmuteMember: unmuteMember(deps),
+    getMembership: getMembership(deps),
+    batchGetMemberships: batchGetMemberships(deps),
+    removeUserFromCircles: removeUserFromCircles(deps),
+  });
 }

@@ -1,0 +1,87 @@
+import type { ColumnType, Kysely, Selectable } from 'kysely';
+
+/** Kysely's view of the `circles` schema (the connection's search_path, so names are unqualified). */
+export interface CirclesTables {
+  circles: CirclesTable;
+  members: MembersTable;
+  invites: InvitesTable;
+  bans: BansTable;
+  audit_events: AuditEventsTable;
+}
+
+/** Every store function takes the executor, so callers choose the transaction. */
+export type Db = Kysely<CirclesTables>;
+
+export type Visibility = 'public' | 'private';
+export type Role = 'owner' | 'host' | 'member';
+
+// bigint columns come back from pg as strings; versions and sequences stay far below 2^53.
+type BigintColumn = ColumnType<string, number | undefined, number>;
+
+export interface CirclesTable {
+  id: string;
+  name: string;
+  description: string;
+  guidelines: string;
+  visibility: Visibility;
+  member_cap: number;
+  member_count: ColumnType<number, number | undefined, number>;
+  owner_id: string;
+  last_seq: BigintColumn;
+  create_time: Date;
+  update_time: Date;
+  archive_time: Date | null;
+  version: BigintColumn;
+  creator_id: string;
+  idempotency_key: string;
+  search: ColumnType<string, never, never>;
+}
+
+export type CircleRow = Omit<Selectable<CirclesTable>, 'search'>;
+
+export interface MembersTable {
+  circle_id: string;
+  user_id: string;
+  role: Role;
+  role_rank: ColumnType<number, never, never>;
+  join_time: Date;
+  mute_expire_time: Date | null;
+  version: BigintColumn;
+}
+
+export type MemberRow = Selectable<MembersTable>;
+
+export interface InvitesTable {
+  code: string;
+  circle_id: string;
+  creator_id: string;
+  create_time: Date;
+  expire_time: Date;
+  revoke_time: Date | null;
+  max_uses: number;
+  use_count: ColumnType<number, number | undefined, number>;
+  idempotency_key: string;
+}
+
+export type InviteRow = Selectable<InvitesTable>;
+
+export interface BansTable {
+  circle_id: string;
+  user_id: string;
+  banned_by: string;
+  reason: string;
+  create_time: Date;
+}
+
+export type BanRow = Selectable<BansTable>;
+
+export interface AuditEventsTable {
+  id: string;
+  actor: string;
+  action: string;
+  circle_id: string;
+  target: string | null;
+  reason: string;
+  details: ColumnType<Record<string, unknown>, string, string>;
+  create_time: Date;
+}
