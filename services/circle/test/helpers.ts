@@ -12,7 +12,7 @@ import { AccountState, Role } from '@hearth/contracts/gen/hearth/user/v1/resourc
 import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
 import { type Database, createDatabase } from '@hearth/db';
 import { type Host, startHost } from '@hearth/platform';
-import { AuthApp, authConfigSpec } from '@hearth/service-auth';
+import { AuthApp, type AuthDeps, authConfigSpec } from '@hearth/service-auth';
 import { UserApp, userConfigSpec } from '@hearth/service-user';
 import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
 import { CircleApp, SCHEMA } from '../src/app.js';
@@ -22,6 +22,16 @@ import type { Actor } from '../src/service/model.js';
 import type { CirclesTables } from '../src/store/schema.js';
 
 const PASSWORD = 'lantern orbit velvet cactus 42';
+
+/** Sign-up and sign-in limits never refuse here: these tests register many people from one address. */
+const noLimits: AuthDeps['limits'] = {
+  checkLogin: async () => undefined,
+  recordLoginFailure: async () => undefined,
+  recordLoginSuccess: async () => undefined,
+  consumeRegister: async () => undefined,
+  consumeRefresh: async () => undefined,
+  consumeOAuth: async () => undefined,
+};
 
 /** A registered person: their id, a bearer header for calls, and the service-level actor. */
 export interface Person {
@@ -80,7 +90,7 @@ export async function startSystem(): Promise<TestSystem> {
     config: authConfig,
     create: async (runtime) => {
       app = CircleApp.fromConfig(circleConfig, runtime, { db, now });
-      return [AuthApp.fromConfig(authConfig, runtime), UserApp.fromConfig(userConfig, runtime), app];
+      return [AuthApp.fromConfig(authConfig, runtime, { limits: noLimits }), UserApp.fromConfig(userConfig, runtime), app];
     },
   });
   const transport = createConnectTransport({ baseUrl: host.url, httpVersion: '1.1' });

@@ -1,0 +1,339 @@
+// Membership: joining and leaving, roles and ownership, removal and bans, mutes that lift by the
+// clock, and what other services ask about it.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { durationFromMs } from '@bufbuild/protobuf/wkt';
+import { Code } from '@connectrpc/connect';
+import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { type Person, type TestSystem, newCircle, refusal, startSystem } from './helpers.js';
+
+const MINUTE = 60_000;
+let sys: TestSystem;
+
+before(async () => {
+  sys = await startSystem();
+});
+after(async () => {
+  await sys?.close();
+});
+
+interface Cast {
+  readonly circleId: string;
+  readonly owner: Person;
+  readonly hosts: Person[];
+  readonly members: Person[];
+}
+
+/** A public circle with fresh people: an owner, `hosts` hosts and `members` members, joined in that order. */
+async function cast(hosts = 1, members = 2, visibility = CircleVisibility.PUBLIC): Promise<Cast> {
+  const owner = await sys.register('owner');
+  const { circle } = await sys.circle.createCircle(newCircle(), owner.call);
+  const circleId = circle?.id ?? '';
+  const join = async (name: string) => {
+    const p = await sys.register(name);
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: circleId } }, p.call);
+    return p;
+  };
+  const hostList: Person[] = [];
+  for (let i = 0; i < hosts; i++) {
+    const h = await join(`host${i}`);
+    await sys.circle.setMemberRole({ circleId, userId: h.userId, role: MemberRole.HOST, version: 1n }, owner.call);
+    hostList.push(h);
+  }
+  const memberList: Person[] = [];
+  for (let i = 0; i < members; i++) memberList.push(await join(`member${i}`));
+  if (visibility === CircleVisibility.PRIVATE) await sys.circle.updateCircle({ circleId, version: 1n, visibility }, owner.call);
+  return { circleId, owner, hosts: hostList, members: memberList };
+}
+
+async function memberVersion(circleId: string, userId: string): Promise<bigint> {
+  const row = await sys.db.db.selectFrom('members').select('version').where('circle_id', '=', circleId).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  return BigInt(row.version);
+}
+
+const byId = (circleId: string) => ({ target: { case: 'circleId' as const, value: circleId } });
+
+describe('JoinCircle and LeaveCircle', () => {
+  it('joins a public circle by id, idempotently', async () => {
+    const c = await cast(0, 0);
+    const p = await sys.register('joiner');
+    const first = await sys.circle.joinCircle(byId(c.circleId), p.call);
+    const again = await sys.circle.joinCircle(byId(c.circleId), p.call);
+    assert.deepEqual(again.member?.joinTime, first.member?.joinTime);
+    assert.equal(again.circle?.memberCount, 2);
+    assert.equal((await refusal(sys.circle.joinCircle(byId('01900000-0000-7000-8000-000000000000'), p.call))).code, Code.NotFound);
+  });
+
+  it('refuses a full circle with FailedPrecondition', async () => {
+    const owner = await sys.register('owner');
+    const { circle } = await sys.circle.createCircle(newCircle({ memberCap: 2 }), owner.call);
+    const [a, b] = await Promise.all([sys.register('a'), sys.register('b')]);
+    await sys.circle.joinCircle(byId(circle?.id ?? ''), a.call);
+    assert.equal((await refusal(sys.circle.joinCircle(byId(circle?.id ?? ''), b.call))).code, Code.FailedPrecondition);
+  });
+
+  it('keeps the owner in while others remain; the last owner leaving archives the circle', async () => {
+    const c = await cast(0, 1);
+    const err = await refusal(sys.circle.leaveCircle({ circleId: c.circleId }, c.owner.call));
+    assert.equal(err.code, Code.FailedPrecondition);
+    await sys.circle.leaveCircle({ circleId: c.circleId }, c.members[0]!.call);
+    await sys.circle.leaveCircle({ circleId: c.circleId }, c.members[0]!.call); // idempotent
+    await sys.circle.leaveCircle({ circleId: c.circleId }, c.owner.call);
+    const row = await sys.db.db.selectFrom('circles').selectAll().where('id', '=', c.circleId).executeTakeFirstOrThrow();
+    assert.ok(row.archive_time);
+    assert.equal(row.member_count, 0);
+    // Leaving a circle that does not exist succeeds too, revealing nothing.
+    await sys.circle.leaveCircle({ circleId: '01900000-0000-7000-8000-000000000000' }, c.owner.call);
+  });
+});
+
+describe('ListMembers', () => {
+  it('lists the owner, then hosts, then members, each oldest first, in pages', async () => {
+    const c = await cast(2, 3);
+    const expected = [c.owner, ...c.hosts, ...c.members].map((p) => p.userId);
+    const seen: string[] = [];
+    let token = '';
+    do {
+      const page = await sys.circle.listMembers({ circleId: c.circleId, pageSize: 2, pageToken: token }, c.members[2]!.call);
+      seen.push(...page.members.map((m) => m.userId));
+      token = page.nextPageToken;
+    } while (token);
+    assert.deepEqual(seen, expected);
+    const hosts = await sys.circle.listMembers({ circleId: c.circleId, role: MemberRole.HOST }, c.owner.call);
+    assert.deepEqual(
+      hosts.members.map((m) => m.userId),
+      c.hosts.map((h) => h.userId),
+    );
+    const outsider = await sys.register('outsider');
+    assert.equal((await refusal(sys.circle.listMembers({ circleId: c.circleId }, outsider.call))).code, Code.PermissionDenied);
+    assert.equal((await refusal(sys.app.admin.list(outsider.actor, { circleId: c.circleId, role: undefined, pageSize: 0, pageToken: '' }))).code, Code.PermissionDenied);
+  });
+});
+
+describe('SetMemberRole', () => {
+  it('transfers ownership: the previous owner becomes a host', async () => {
+    const c = await cast(0, 1);
+    const heir = c.members[0]!;
+    const { member } = await sys.circle.setMemberRole(
+      { circleId: c.circleId, userId: heir.userId, role: MemberRole.OWNER, version: await memberVersion(c.circleId, heir.userId) },
+      c.owner.call,
+    );
+    assert.equal(member?.role, MemberRole.OWNER);
+    const { circle } = await sys.circle.getCircle({ circleId: c.circleId }, c.owner.call);
+    assert.equal(circle?.ownerId, heir.userId);
+    assert.equal(circle?.myMembership?.role, MemberRole.HOST);
+    // The former owner is a host now: no longer allowed to change roles, and may leave.
+    const err = await refusal(sys.circle.setMemberRole({ circleId: c.circleId, userId: heir.userId, role: MemberRole.MEMBER, version: 2n }, c.owner.call));
+    assert.equal(err.code, Code.PermissionDenied);
+    await sys.circle.leaveCircle({ circleId: c.circleId }, c.owner.call);
+  });
+
+  it("refuses the owner's own role change, a stale version and a non-member", async () => {
+    const c = await cast(0, 1);
+    const own = await refusal(
+      sys.circle.setMemberRole({ circleId: c.circleId, userId: c.owner.userId, role: MemberRole.HOST, version: 1n }, c.owner.call),
+    );
+    assert.equal(own.code, Code.FailedPrecondition);
+    const m = c.members[0]!;
+    await sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.HOST, version: 1n }, c.owner.call);
+    const stale = await refusal(sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.MEMBER, version: 1n }, c.owner.call));
+    assert.equal(stale.code, Code.Aborted);
+    const stranger = await sys.register('stranger');
+    const missing = await refusal(sys.circle.setMemberRole({ circleId: c.circleId, userId: stranger.userId, role: MemberRole.HOST, version: 1n }, c.owner.call));
+    assert.equal(missing.code, Code.NotFound);
+  });
+
+  it('lets one of two concurrent changes with the same version win; the other is Aborted', async () => {
+    const c = await cast(0, 1);
+    const m = c.members[0]!;
+    const version = await memberVersion(c.circleId, m.userId);
+    const results = await Promise.allSettled([
+      sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.HOST, version }, c.owner.call),
+      sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.OWNER, version }, c.owner.call),
+    ]);
+    const won = results.filter((r) => r.status === 'fulfilled');
+    const lost = results.filter((r) => r.status === 'rejected');
+    assert.equal(won.length, 1);
+    assert.equal((lost[0]?.reason as { code: Code }).code, Code.Aborted);
+    assert.equal(await memberVersion(c.circleId, m.userId), version + 1n);
+    const owners = await sys.db.db.selectFrom('members').select('user_id').where('circle_id', '=', c.circleId).where('role', '=', 'owner').execute();
+    assert.equal(owners.length, 1, 'exactly one owner whatever won');
+  });
+
+  it('lets a platform moderator change roles in any circle', async () => {
+    const c = await cast(0, 1);
+    const mod = await sys.moderator();
+    const m = c.members[0]!;
+    const { member } = await sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.HOST, version: 1n }, mod.call);
+    assert.equal(member?.role, MemberRole.HOST);
+  });
+});
+
+describe('RemoveMember, bans', () => {
+  it('keeps hosts from removing the owner or other hosts', async () => {
+    const c = await cast(2, 1);
+    const [h0, h1] = c.hosts;
+    for (const target of [c.owner, h1!]) {
+      const err = await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: target.userId }, h0!.call));
+      assert.equal(err.code, Code.PermissionDenied);
+    }
+    assert.equal((await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: h0!.userId }, h0!.call))).code, Code.FailedPrecondition);
+    assert.equal((await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: c.hosts[1]!.userId }, c.members[0]!.call))).code, Code.PermissionDenied);
+    await sys.circle.removeMember({ circleId: c.circleId, userId: c.members[0]!.userId }, h0!.call);
+    await sys.circle.removeMember({ circleId: c.circleId, userId: h1!.userId }, c.owner.call);
+    const left = await sys.circle.listMembers({ circleId: c.circleId }, c.owner.call);
+    assert.deepEqual(
+      left.members.map((m) => m.userId),
+      [c.owner.userId, h0!.userId],
+    );
+    assert.equal((await sys.circle.getCircle({ circleId: c.circleId }, c.owner.call)).circle?.memberCount, 2);
+    const gone = await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: c.members[0]!.userId }, h0!.call));
+    assert.equal(gone.code, Code.NotFound);
+  });
+
+  it('bans members and non-members alike, blocks rejoining, and lists bans most recent first', async () => {
+    const c = await cast(1, 1);
+    const m = c.members[0]!;
+    const outsider = await sys.register('outsider');
+    await sys.circle.removeMember({ circleId: c.circleId, userId: m.userId, ban: true, reason: 'threats' }, c.hosts[0]!.call);
+    await sys.circle.removeMember({ circleId: c.circleId, userId: outsider.userId, ban: true }, c.owner.call);
+    assert.equal((await refusal(sys.circle.joinCircle(byId(c.circleId), m.call))).code, Code.PermissionDenied);
+    assert.equal((await refusal(sys.circle.joinCircle(byId(c.circleId), outsider.call))).code, Code.PermissionDenied);
+    const { bans } = await sys.circle.listBans({ circleId: c.circleId }, c.hosts[0]!.call);
+    assert.deepEqual(
+      bans.map((b) => [b.userId, b.bannedBy, b.reason]),
+      [
+        [outsider.userId, c.owner.userId, ''],
+        [m.userId, c.hosts[0]!.userId, 'threats'],
+      ],
+    );
+    assert.equal((await refusal(sys.circle.listBans({ circleId: c.circleId }, m.call))).code, Code.PermissionDenied);
+    await sys.circle.unbanMember({ circleId: c.circleId, userId: m.userId }, c.hosts[0]!.call);
+    await sys.circle.unbanMember({ circleId: c.circleId, userId: m.userId }, c.hosts[0]!.call);
+    await sys.circle.joinCircle(byId(c.circleId), m.call);
+    const audit = await sys.db.db.selectFrom('audit_events').select(['action', 'reason']).where('circle_id', '=', c.circleId).where('action', '=', 'member.ban').execute();
+    assert.ok(audit.some((a) => a.reason === 'threats'));
+  });
+
+  it('lets a moderator remove anyone but the owner', async () => {
+    const c = await cast(1, 0, CircleVisibility.PRIVATE);
+    const mod = await sys.moderator();
+    await sys.circle.removeMember({ circleId: c.circleId, userId: c.hosts[0]!.userId }, mod.call);
+    assert.equal((await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: c.owner.userId }, mod.call))).code, Code.FailedPrecondition);
+  });
+});
+
+describe('MuteMember and UnmuteMember', () => {
+  it('mutes until the clock passes the expiry, with no job to lift it', async () => {
+    const c = await cast(1, 2);
+    const [m, peer] = c.members;
+    const { member } = await sys.circle.muteMember({ circleId: c.circleId, userId: m!.userId, duration: durationFromMs(10 * MINUTE), reason: 'cool off' }, c.hosts[0]!.call);
+    assert.ok(member?.muteExpireTime);
+    assert.equal(member?.version, 2n);
+    const self = await sys.circle.getMembership({ circleId: c.circleId, userId: m!.userId }, m!.call);
+    assert.ok(self.membership?.muteExpireTime, 'the member sees their own mute');
+    assert.equal((await sys.circle.getCircle({ circleId: c.circleId }, m!.call)).circle?.myMembership?.muteExpireTime !== undefined, true);
+    const asPeer = await sys.circle.listMembers({ circleId: c.circleId }, peer!.call);
+    assert.equal(asPeer.members.find((x) => x.userId === m!.userId)?.muteExpireTime, undefined, 'other members do not see mutes');
+    const asHost = await sys.circle.listMembers({ circleId: c.circleId }, c.hosts[0]!.call);
+    assert.ok(asHost.members.find((x) => x.userId === m!.userId)?.muteExpireTime);
+    const source = sys.app.authorizationSources.memberships;
+    assert.ok(((await source.membership(c.circleId, m!.userId)) as { mutedUntil?: Date }).mutedUntil);
+
+    sys.advance(10 * MINUTE + 1);
+    try {
+      const later = await sys.circle.getMembership({ circleId: c.circleId, userId: m!.userId }, m!.call);
+      assert.equal(later.membership?.muteExpireTime, undefined, 'a mute past its time is no mute');
+      assert.equal(((await source.membership(c.circleId, m!.userId)) as { mutedUntil?: Date }).mutedUntil, undefined);
+      const hostView = await sys.circle.listMembers({ circleId: c.circleId }, c.hosts[0]!.call);
+      assert.equal(hostView.members.find((x) => x.userId === m!.userId)?.muteExpireTime, undefined);
+      // Unmuting a mute that ran out changes nothing.
+      const un = await sys.circle.unmuteMember({ circleId: c.circleId, userId: m!.userId }, c.hosts[0]!.call);
+      assert.equal(un.member?.version, 2n);
+    } finally {
+      sys.advance(-(10 * MINUTE + 1));
+    }
+  });
+
+  it('ends a mute early; re-muting replaces the expiry; hosts may not mute hosts or the owner', async () => {
+    const c = await cast(2, 1);
+    const m = c.members[0]!;
+    await sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(60 * MINUTE) }, c.hosts[0]!.call);
+    const shorter = await sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(5 * MINUTE) }, c.hosts[0]!.call);
+    const ms = Number(shorter.member?.muteExpireTime?.seconds) * 1000 - Date.now();
+    assert.ok(ms > 3 * MINUTE && ms < 6 * MINUTE, `expiry replaced, ${ms} ms left`);
+    const un = await sys.circle.unmuteMember({ circleId: c.circleId, userId: m.userId }, c.hosts[1]!.call);
+    assert.equal(un.member?.muteExpireTime, undefined);
+    assert.equal(un.member?.version, 4n);
+    for (const target of [c.owner, c.hosts[1]!]) {
+      const err = await refusal(sys.circle.muteMember({ circleId: c.circleId, userId: target.userId, duration: durationFromMs(MINUTE) }, c.hosts[0]!.call));
+      assert.equal(err.code, Code.PermissionDenied);
+    }
+    await sys.circle.muteMember({ circleId: c.circleId, userId: c.hosts[1]!.userId, duration: durationFromMs(MINUTE) }, c.owner.call);
+    assert.equal((await refusal(sys.circle.unmuteMember({ circleId: c.circleId, userId: c.hosts[1]!.userId }, c.hosts[1]!.call))).code, Code.PermissionDenied);
+    const outsider = await sys.register('outsider');
+    assert.equal(
+      (await refusal(sys.circle.muteMember({ circleId: c.circleId, userId: outsider.userId, duration: durationFromMs(MINUTE) }, c.owner.call))).code,
+      Code.NotFound,
+    );
+    assert.equal(
+      (await refusal(sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(1_000) }, c.owner.call))).code,
+      Code.InvalidArgument,
+    );
+  });
+});
+
+describe('GetMembership, BatchGetMemberships, RemoveUserFromCircles', () => {
+  it('answers services about anyone, and people only about themselves', async () => {
+    const c = await cast(0, 1, CircleVisibility.PRIVATE);
+    const m = c.members[0]!;
+    const outsider = await sys.register('outsider');
+    const svc = await sys.asService('realtime');
+    const { membership, maxAge } = await sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, svc);
+    assert.equal(membership?.role, MemberRole.MEMBER);
+    assert.equal(membership?.visibility, CircleVisibility.PRIVATE);
+    assert.ok(Number(maxAge?.seconds) > 0 && Number(maxAge?.seconds) <= 10);
+    const none = await sys.circle.getMembership({ circleId: c.circleId, userId: outsider.userId }, svc);
+    assert.equal(none.membership?.role, MemberRole.UNSPECIFIED, 'not being a member is an answer');
+    assert.equal((await refusal(sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, outsider.call))).code, Code.PermissionDenied);
+    assert.equal((await refusal(sys.circle.getMembership({ circleId: c.circleId, userId: outsider.userId }, outsider.call))).code, Code.NotFound);
+    const missing = '01900000-0000-7000-8000-000000000000';
+    assert.equal((await refusal(sys.circle.getMembership({ circleId: missing, userId: m.userId }, svc))).code, Code.NotFound);
+    const batch = await sys.circle.batchGetMemberships({ userId: m.userId, circleIds: [c.circleId, missing] }, m.call);
+    assert.deepEqual(
+      batch.memberships.map((x) => [x.circleId, x.role]),
+      [[c.circleId, MemberRole.MEMBER]],
+    );
+    await sys.circle.removeMember({ circleId: c.circleId, userId: m.userId, ban: true }, c.owner.call);
+    const banned = await sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, svc);
+    assert.equal(banned.membership?.banned, true);
+    assert.equal(banned.membership?.role, MemberRole.UNSPECIFIED);
+  });
+
+  it('removes a deleted account everywhere: ownership to the longest-serving host, else archive', async () => {
+    const gone = await sys.register('gone');
+    const withHosts = (await sys.circle.createCircle(newCircle(), gone.call)).circle?.id ?? '';
+    const [h1, h2] = [await sys.register('h1'), await sys.register('h2')];
+    for (const h of [h1, h2]) {
+      await sys.circle.joinCircle(byId(withHosts), h.call);
+      await sys.circle.setMemberRole({ circleId: withHosts, userId: h.userId, role: MemberRole.HOST, version: 1n }, gone.call);
+    }
+    const alone = (await sys.circle.createCircle(newCircle(), gone.call)).circle?.id ?? '';
+    const c = await cast(0, 0);
+    await sys.circle.joinCircle(byId(c.circleId), gone.call);
+    // People may not call it, not even about themselves.
+    assert.equal((await refusal(sys.circle.removeUserFromCircles({ userId: gone.userId }, gone.call))).code, Code.PermissionDenied);
+    const svc = await sys.asService('user');
+    const res = await sys.circle.removeUserFromCircles({ userId: gone.userId }, svc);
+    assert.deepEqual([res.circleCount, res.archivedCount], [3, 1]);
+    const heir = await sys.circle.getCircle({ circleId: withHosts }, h1.call);
+    assert.equal(heir.circle?.ownerId, h1.userId);
+    assert.equal(heir.circle?.myMembership?.role, MemberRole.OWNER);
+    assert.equal(heir.circle?.memberCount, 2);
+    const archived = await sys.db.db.selectFrom('circles').select('archive_time').where('id', '=', alone).executeTakeFirstOrThrow();
+    assert.ok(archived.archive_time);
+    assert.equal((await sys.circle.listMyCircles({ includeArchived: true }, gone.call)).circles.length, 0);
+    const again = await sys.circle.removeUserFromCircles({ userId: gone.userId }, svc);
+    assert.deepEqual([again.circleCount, again.archivedCount], [0, 0]);
+  });
+});
