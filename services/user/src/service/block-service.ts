@@ -27,6 +27,8 @@ export interface BlockedUser {
   readonly createTime: Date;
 }
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** How long other services may reuse a CheckBlocks answer, matching the host caches' lifetime. */
 export const CHECK_BLOCKS_MAX_AGE_SEC = 5;
 
@@ -73,8 +75,18 @@ export class BlockService {
     return { blocks: items.map(shownBlock), next };
   }
 
+  /**
+   * Ids that are not UUIDs belong to nobody, so nobody blocks them. The authorization step asks
+   * before protovalidate has looked at the request; such an id must reach validation (and fail
+   * there with InvalidArgument), not Postgres.
+   */
   async check(userId: string, others: readonly string[]): Promise<ReadonlySet<string>> {
-    return blockStore.blockedAmong(this.d.db.db, userId, others);
+    if (!UUID.test(userId)) return new Set();
+    return blockStore.blockedAmong(
+      this.d.db.db,
+      userId,
+      others.filter((id) => UUID.test(id)),
+    );
   }
 
   /** The authorization layer's BlockSource, answered straight from the store. */

@@ -1,0 +1,217 @@
+import assert from 'node:assert/strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { type Client, ConnectError, type Interceptor, createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
+import { loadServiceConfig } from '@hearth/config';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import type { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { type Database, createDatabase } from '@hearth/db';
+import { type Host, startHost } from '@hearth/platform';
+import { AuthApp, type AuthDeps, authConfigSpec } from '@hearth/service-auth';
+import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { UserApp } from '../src/app.js';
+import { userConfigSpec } from '../src/config.js';
+import type { UsersTables } from '../src/store/schema.js';
+
+/** The host's HEARTH_INTERNAL_SECRET in these tests, so they can call as another Hearth service. */
+export const INTERNAL_SECRET = `test-internal-${randomBytes(16).toString('hex')}`;
+export const PASSWORD = 'lantern orbit velvet cactus 42';
+export const DAY_MS = 86_400_000;
+
+/** Registration and sign-in are not what these tests are about; auth's limiter has its own tests. */
+const noLimits: AuthDeps['limits'] = {
+  checkLogin: async () => undefined,
+  recordLoginFailure: async () => undefined,
+  recordLoginSuccess: async () => undefined,
+  consumeRegister: async () => undefined,
+  consumeRefresh: async () => undefined,
+  consumeOAuth: async () => undefined,
+};
+
+/** A signed-up person: their ids, handle, tokens, and a UserService client calling as them. */
+export interface Person {
+  readonly userId: string;
+  readonly handle: string;
+  readonly email: string;
+  accessToken: string;
+  refreshToken: string;
+  readonly users: Client<typeof UserService>;
+}
+
+export interface TestUsers {
+  readonly host: Host;
+  readonly app: UserApp;
+  /** The users schema, for assertions on rows. */
+  readonly db: Database<UsersTables>;
+  readonly auth: Client<typeof AuthService>;
+  /** UserService as another Hearth service ("auth"), as AuthService's profile job calls it. */
+  readonly service: Client<typeof UserService>;
+  readonly anonymous: Client<typeof UserService>;
+  /** Moves the user service's clock forward. */
+  advance(ms: number): void;
+  /** Registers through AuthService and makes sure the profile exists (CreateUser as auth would). */
+  signUp(handle?: string): Promise<Person>;
+  /** Gives a person platform roles (as the operator tool would) and a token that carries them. */
+  promote(p: Person, roles: Role[]): Promise<void>;
+  /** A fresh access token for the person (Refresh), e.g. after their roles changed. */
+  refresh(p: Person): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Auth and user services in one host, on a fresh database, as in monolith mode. */
+export async function startUsers(opts: { blockCap?: number; env?: Record<string, string> } = {}): Promise<TestUsers> {
+  const testDb: TestDatabase = await createTestDatabase({ prefix: 'user' });
+  const testRedis: TestRedis = await createTestRedis();
+  const redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix, maxRetriesPerRequest: 1 });
+  const release = async () => {
+    await connectionsClosed(testDb.url);
+    redis.disconnect();
+    await testRedis.flush().catch(() => undefined);
+    await testRedis.close();
+    await testDb.drop();
+  };
+  const env = {
+    DATABASE_URL: testDb.url,
+    REDIS_URL: testRedis.url,
+    HEARTH_PORT: '0',
+    HEARTH_LOG_LEVEL: 'silent',
+    HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
+    HEARTH_INTERNAL_SECRET: INTERNAL_SECRET,
+    ...opts.env,
+  };
+  const authConfig = loadServiceConfig('auth', authConfigSpec, env);
+  const userConfig = loadServiceConfig('user', userConfigSpec, env);
+  const db = createDatabase<UsersTables>({ ...userConfig.database, schema: 'users', idleTimeoutMs: 10_000, applicationName: 'user-test' });
+  let offset = 0;
+  const now = () => new Date(Date.now() + offset);
+  let app: UserApp | undefined;
+  let host: Host;
+  try {
+    host = await startHost({
+      name: 'hearth',
+      config: authConfig,
+      runtime: { redis },
+      create: async (runtime) => {
+        app = UserApp.fromConfig(userConfig, runtime, { db, now, ...(opts.blockCap ? { blockCap: opts.blockCap } : {}) });
+        return [AuthApp.fromConfig(authConfig, runtime, { limits: noLimits }), app];
+      },
+    });
+  } catch (err) {
+    await db.destroy();
+    await release();
+    throw err;
+  }
+  const transport = (interceptors: Interceptor[] = []) =>
+    createConnectTransport({ baseUrl: host.url, httpVersion: '1.1', interceptors });
+  const tokens = new ServiceTokens(INTERNAL_SECRET, 'auth');
+  const asService: Interceptor = (next) => async (req) => {
+    req.header.set(SERVICE_TOKEN_HEADER, await tokens.token());
+    return next(req);
+  };
+  const auth = createClient(AuthService, transport());
+  const service = createClient(UserService, transport([asService]));
+
+  const refresh = async (p: Person) => {
+    const res = await auth.refresh({ refreshToken: p.refreshToken, tokenDelivery: TokenDelivery.BODY });
+    const t = res.tokens ?? assert.fail('no tokens');
+    p.accessToken = t.accessToken;
+    p.refreshToken = t.refreshToken;
+  };
+
+  let seq = 0;
+  return {
+    host,
+    app: app as unknown as UserApp,
+    db,
+    auth,
+    service,
+    anonymous: createClient(UserService, transport()),
+    advance: (ms) => {
+      offset += ms;
+    },
+    async signUp(handle) {
+      seq++;
+      const h = handle ?? `person_${randomUUID().slice(0, 8)}_${seq}`;
+      const email = `person.${randomUUID().slice(0, 8)}@example.org`;
+      const res = await auth.register({
+        email,
+        password: PASSWORD,
+        handle: h,
+        displayName: '',
+        deviceName: 'test',
+        tokenDelivery: TokenDelivery.BODY,
+        idempotencyKey: `key-${randomUUID()}`,
+      });
+      const t = res.tokens ?? assert.fail('no tokens');
+      // AuthService's job creates the profile too; CreateUser is idempotent by user id, so
+      // whichever comes first makes it and the other returns it.
+      const created = await service.createUser({ userId: t.userId, handle: h, displayName: '', idempotencyKey: `create-profile:${t.userId}` });
+      const person: Person = {
+        userId: t.userId,
+        handle: created.profile?.handle ?? assert.fail('no profile'),
+        email,
+        accessToken: t.accessToken,
+        refreshToken: t.refreshToken,
+        users: createClient(
+          UserService,
+          transport([
+            (next) => async (req) => {
+              req.header.set('authorization', `Bearer ${person.accessToken}`);
+              return next(req);
+            },
+          ]),
+        ),
+      };
+      return person;
+    },
+    async promote(p, roles) {
+      const me = await p.users.getMe({});
+      await service.setUserRoles({ userId: p.userId, roles, version: me.profile?.version ?? 1n, reason: 'test setup' });
+      await refresh(p);
+    },
+    refresh,
+    async close() {
+      await host.close();
+      await db.destroy();
+      await release();
+    },
+  };
+}
+
+/**
+ * graphile-worker ends its pools without awaiting them (and unhooks their error handlers
+ * first), so a connection may still be closing after the host closed; dropping the database
+ * under it then raises an unhandled 'error'. Wait until the server sees no other connection.
+ */
+async function connectionsClosed(url: string, timeoutMs = 5_000): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    const end = Date.now() + timeoutMs;
+    for (;;) {
+      const { rows } = await client.query<{ n: string }>(
+        'select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      );
+      if (rows[0]?.n === '0' || Date.now() > end) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+/** Awaits a call that must fail and returns its error; fails the test if the call succeeds. */
+export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
+  try {
+    await p;
+  } catch (err) {
+    return ConnectError.from(err);
+  }
+  assert.fail('expected the call to fail');
+}
