@@ -1,6 +1,7 @@
 import { type SessionDenyList, createSessionDenyList, migrateAuthz } from '@hearth/authz';
 import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
-import { JWKS_PATH, type Runtime, type ServiceModule, postgresCheck } from '@hearth/platform';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { JWKS_PATH, type JobQueue, type Runtime, type ServiceModule, createJobQueue, postgresCheck } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { AuthConfig } from './config.js';
@@ -15,9 +16,11 @@ import { KeyRing } from './service/key-ring.js';
 import { OAuthProviders, type ProviderSettings } from './service/oauth-providers.js';
 import { OAuthService } from './service/oauth-service.js';
 import { PasswordHasher } from './service/passwords.js';
+import { CREATE_PROFILE_TASK, createProfileTask } from './service/profile-delivery.js';
 import { SessionService } from './service/session-service.js';
 import { Sessions } from './service/sessions.js';
 import { TokenIssuer } from './service/tokens.js';
+import { JOBS_SCHEMA } from './store/jobs.js';
 import type { AuthTables, ProviderName } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
@@ -70,6 +73,7 @@ export class AuthApp implements ServiceModule {
   readonly readiness;
   readonly rules = authRules;
   readonly keyRing: KeyRing;
+  readonly #jobs: JobQueue;
 
   private constructor(
     config: AuthConfig,
@@ -125,6 +129,12 @@ export class AuthApp implements ServiceModule {
       },
     };
     this.readiness = [postgresCheck(deps.db, 'postgres:auth')];
+    this.#jobs = createJobQueue({
+      databaseUrl: config.database.url,
+      schema: JOBS_SCHEMA,
+      logger: runtime.logger,
+      tasks: { [CREATE_PROFILE_TASK]: createProfileTask(() => runtime.serviceClient(UserService)) },
+    });
     this.keyRing.start();
   }
 
@@ -132,10 +142,17 @@ export class AuthApp implements ServiceModule {
     await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
     // The deny-list's Postgres record; the host migrates it when the deny-list is its own.
     if (this.ownsDenyList) await migrateAuthz(this.deps.db);
+    await this.#jobs.migrate();
     await this.keyRing.rotate();
   }
 
+  /** Works the job queue once the process listens (the user service may be this process). */
+  async start(): Promise<void> {
+    await this.#jobs.start();
+  }
+
   async close(): Promise<void> {
+    await this.#jobs.stop();
     this.keyRing.close();
     await this.limitsPool?.end();
     await this.deps.db.destroy();

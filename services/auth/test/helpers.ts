@@ -9,6 +9,8 @@ import { type Database, createDatabase } from '@hearth/db';
 import { type Host, startHost } from '@hearth/platform';
 import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
 import { Redis } from 'ioredis';
+import { sql } from 'kysely';
+import pg from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuthApp } from '../src/app.js';
 import { type AuthConfig, authConfigSpec } from '../src/config.js';
@@ -95,12 +97,34 @@ export async function startAuth(opts: { limits?: AuthLimits | 'real'; env?: Reco
     },
     async close() {
       await host.close();
+      await connectionsClosed(testDb.url);
       redis.disconnect();
       await testRedis.flush().catch(() => undefined);
       await testRedis.close();
       await testDb.drop();
     },
   };
+}
+
+/**
+ * Waits (up to 2 s) until nothing else is connected to the test database. The job queue's
+ * worker ends its pool without waiting for it (graphile-worker), and a connection the drop
+ * below terminates while it closes surfaces as an uncaught error.
+ */
+async function connectionsClosed(url: string): Promise<void> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    for (let i = 0; i < 80; i++) {
+      const { rows } = await c.query<{ n: number }>(
+        'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
+      );
+      if ((rows[0]?.n ?? 0) === 0) return;
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  } finally {
+    await c.end();
+  }
 }
 
 export function bearer(token: string): { headers: Record<string, string> } {
@@ -131,4 +155,21 @@ export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
     return ConnectError.from(err);
   }
   assert.fail('expected the call to fail');
+}
+
+export interface ProfileJobRow {
+  readonly key: string | null;
+  readonly payload: { userId: string; handle: string; displayName: string };
+  readonly attempts: number;
+  readonly last_error: string | null;
+}
+
+/** The create-profile jobs in the auth queue (graphile-worker's own tables; its view hides payloads). */
+export async function profileJobs(t: TestAuth): Promise<ProfileJobRow[]> {
+  const { rows } = await sql<ProfileJobRow>`
+    select j.key, j.payload, j.attempts, j.last_error
+      from auth_jobs._private_jobs j join auth_jobs._private_tasks k on k.id = j.task_id
+     where k.identifier = 'user.create-profile'
+     order by j.id`.execute(t.db.db);
+  return rows;
 }

@@ -7,7 +7,7 @@ import { AccountState } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.
 import { ConfigError, loadServiceConfig } from '@hearth/config';
 import { freePort } from '@hearth/testkit';
 import { authConfigSpec } from '../src/config.js';
-import { type TestAuth, STRONG_PASSWORD, asService, bearer, refusal, newUser, startAuth } from './helpers.js';
+import { type TestAuth, STRONG_PASSWORD, asService, bearer, newUser, profileJobs, refusal, startAuth } from './helpers.js';
 import { type TestPerson, type TestProvider, startOidcProvider } from './oidc-provider.js';
 
 const REDIRECT = 'https://app.example.org/oauth/callback';
@@ -111,14 +111,10 @@ describe('OAuth sign-in and linking against a real OpenID provider', () => {
     const account = await t.db.db.selectFrom('accounts').selectAll().where('id', '=', tokens.userId).executeTakeFirstOrThrow();
     assert.equal(account.email, who.email!.toLowerCase());
     assert.equal(account.password_hash, null);
-    const outbox = await t.db.db
-      .selectFrom('outbox')
-      .selectAll()
-      .where(({ eb, ref }) => eb(ref('payload', '->>').key('user_id'), '=', tokens.userId))
-      .executeTakeFirstOrThrow();
-    assert.equal(outbox.topic, 'user.registered');
-    assert.match(String(outbox.payload.handle), /^ada_lovelace_[a-z0-9]{6}$/);
-    assert.equal(outbox.payload.display_name, 'Ada Lovelace');
+    const jobs = (await profileJobs(t)).filter((j) => j.payload.userId === tokens.userId);
+    assert.equal(jobs.length, 1);
+    assert.match(jobs[0]!.payload.handle, /^ada_lovelace_[a-z0-9]{6}$/);
+    assert.equal(jobs[0]!.payload.displayName, 'Ada Lovelace');
 
     // The access token works, and the identity is listed.
     const listed = await t.client.listLinkedIdentities({}, bearer(tokens.accessToken));
@@ -132,6 +128,7 @@ describe('OAuth sign-in and linking against a real OpenID provider', () => {
     assert.equal(again.accountCreated, false);
     assert.equal(again.tokens?.userId, tokens.userId);
     assert.notEqual(again.tokens?.sessionId, tokens.sessionId);
+    assert.equal((await profileJobs(t)).filter((j) => j.payload.userId === tokens.userId).length, 1, 'only the first sign-in creates a profile');
     const sessions = await t.client.listSessions({}, bearer(again.tokens!.accessToken));
     assert.equal(sessions.sessions.length, 2);
 

@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Code } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
-import { type TestAuth, STRONG_PASSWORD, bearer, refusal, newUser, startAuth } from './helpers.js';
+import { type TestAuth, STRONG_PASSWORD, bearer, newUser, profileJobs, refusal, startAuth } from './helpers.js';
 
-describe('auth sessions: logout, revocation, password change, idempotency, outbox, audit', () => {
+describe('auth sessions: logout, revocation, password change, idempotency, profile job, audit', () => {
   let t: TestAuth;
   before(async () => {
     t = await startAuth();
@@ -128,22 +128,20 @@ describe('auth sessions: logout, revocation, password change, idempotency, outbo
     const ok = results.filter((r) => r.status === 'fulfilled').map((r) => r.value.tokens!);
     assert.equal(ok.length, 2, JSON.stringify(results.filter((r) => r.status === 'rejected')));
     assert.equal(ok[0]!.userId, ok[1]!.userId);
-    const outbox = await t.db.db.selectFrom('outbox').select('payload').where('topic', '=', 'user.registered').execute();
-    assert.equal(outbox.filter((o) => JSON.stringify(o.payload).includes(ok[0]!.userId)).length, 1);
+    assert.equal((await profileJobs(t)).filter((j) => j.payload.userId === ok[0]!.userId).length, 1);
   });
 
-  it('Register writes the account, the user.registered outbox row and the audit event together', async () => {
+  it('Register writes the account, the create-profile job and the audit event together', async () => {
     const user = newUser();
     const { userId, sessionId } = (await t.client.register(user)).tokens!;
     const account = await t.db.db.selectFrom('accounts').selectAll().where('id', '=', userId).executeTakeFirstOrThrow();
     assert.equal(account.email, user.email.toLowerCase());
     assert.match(account.password_hash ?? '', /^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
     assert.deepEqual(account.roles, ['user']);
-    const outbox = await t.db.db.selectFrom('outbox').selectAll().where(({ eb, ref }) => eb(ref('payload', '->>').key('user_id'), '=', userId)).execute();
-    assert.equal(outbox.length, 1);
-    assert.equal(outbox[0]!.topic, 'user.registered');
-    assert.deepEqual(outbox[0]!.payload, { user_id: userId, handle: user.handle, display_name: user.displayName });
-    assert.equal(outbox[0]!.delivered_at, null);
+    const jobs = (await profileJobs(t)).filter((j) => j.payload.userId === userId);
+    assert.equal(jobs.length, 1);
+    assert.equal(jobs[0]!.key, `create-profile:${userId}`);
+    assert.deepEqual(jobs[0]!.payload, { userId, handle: user.handle, displayName: user.displayName });
     const audit = await t.db.db.selectFrom('audit_events').selectAll().where('session_id', '=', sessionId).execute();
     assert.equal(audit[0]?.type, 'register');
     assert.equal(audit[0]?.ip, '127.0.0.1');

@@ -3,10 +3,10 @@ import type { Identity } from '@hearth/authz';
 import { type Database, newId } from '@hearth/db';
 import type { AuthLimits } from '../limits/types.js';
 import { accountStore } from '../store/accounts.js';
-import { outboxStore } from '../store/outbox.js';
 import type { Account, AuthTables } from '../store/schema.js';
 import { type RequestMeta, recordAudit } from './audit.js';
 import { type PasswordHasher, checkPasswordStrength } from './passwords.js';
+import { enqueueCreateProfile } from './profile-delivery.js';
 import { type IssuedTokens, type Sessions, unauthenticated } from './sessions.js';
 import { toRoles } from './tokens.js';
 
@@ -39,7 +39,7 @@ export class AuthService {
   constructor(private readonly d: AuthServiceDeps) {}
 
   /**
-   * Creates the account, its profile (via the outbox) and a session in one transaction.
+   * Creates the account, its profile job and a session in one transaction.
    *
    * An email that already has an account is answered as Login would answer those credentials:
    * the right password signs in (so a retry after a lost response is safe, whatever its
@@ -58,9 +58,8 @@ export class AuthService {
     const now = this.d.now();
     const started = await this.d.db.transaction(async (trx, tx) => {
       if (!(await accountStore.insert(trx, { id: userId, email, passwordHash, now }))) return undefined;
-      // The profile belongs to the user service; its relay delivers this row (handle and name are
-      // kept nowhere else in the auth schema).
-      await outboxStore.insert(trx, 'user.registered', { user_id: userId, handle: input.handle, display_name: input.displayName }, now);
+      // The profile belongs to the user service; the job queue delivers it.
+      await enqueueCreateProfile(trx, { userId, handle: input.handle, displayName: input.displayName });
       const session = await this.d.sessions.start(trx, { userId, deviceName: input.deviceName, meta, now });
       await recordAudit(trx, meta, { type: 'register', userId, sessionId: session.sessionId }, now, tx);
       return session;

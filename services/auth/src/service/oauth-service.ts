@@ -8,12 +8,12 @@ import type { AuthLimits } from '../limits/types.js';
 import { accountStore } from '../store/accounts.js';
 import { identityStore } from '../store/identities.js';
 import { oauthFlowStore } from '../store/oauth-flows.js';
-import { outboxStore } from '../store/outbox.js';
 import type { Account, AuthTables, FlowIntentName, IdentityRow, ProviderName } from '../store/schema.js';
 import { type RequestMeta, recordAudit } from './audit.js';
 import { normalizeEmail } from './auth-service.js';
 import { randomToken, sha256 } from './crypto.js';
 import { generatedProfile } from './oauth-profile.js';
+import { enqueueCreateProfile } from './profile-delivery.js';
 import { type OAuthProviders, type ProviderIdentity, ProviderError } from './oauth-providers.js';
 import { type IssuedTokens, type Sessions, unauthenticated } from './sessions.js';
 import { toRoles } from './tokens.js';
@@ -248,7 +248,7 @@ export class OAuthService {
     return this.d.sessions.issue(session, account.id, toRoles(roles), now);
   }
 
-  /** The account, its identity, its profile (outbox) and a session, together; undefined after a lost race. */
+  /** The account, its identity, its profile job and a session, together; undefined after a lost race. */
   async #createAccount(provider: ProviderName, who: ProviderIdentity, deviceName: string, meta: RequestMeta): Promise<IssuedTokens | undefined> {
     // The account's email is its Login email later (after ChangePassword sets a password), so
     // only an address the provider vouches for may become one.
@@ -268,7 +268,7 @@ export class OAuthService {
         if (!(await accountStore.insert(trx, { id: userId, email, passwordHash: null, now }))) throw new LostRace();
         const identity = await identityStore.insert(trx, { accountId: userId, provider, subject: who.subject, email: who.email, now, usedNow: true });
         if (!identity) throw new LostRace();
-        await outboxStore.insert(trx, 'user.registered', { user_id: userId, handle: profile.handle, display_name: profile.displayName }, now);
+        await enqueueCreateProfile(trx, { userId, handle: profile.handle, displayName: profile.displayName });
         const session = await this.d.sessions.start(trx, { userId, deviceName, meta, now });
         await recordAudit(trx, meta, { type: 'oauth_register', userId, sessionId: session.sessionId, detail: { provider } }, now, tx);
         return session;

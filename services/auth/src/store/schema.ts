@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Insertable, Selectable } from 'kysely';
 
 /** Kysely's view of the `auth` schema (the connection's search_path, so names are unqualified). */
 export interface AuthTables {
@@ -7,7 +7,6 @@ export interface AuthTables {
   refresh_tokens: RefreshTokensTable;
   signing_keys: SigningKeysTable;
   audit_events: AuditEventsTable;
-  outbox: OutboxTable;
   identities: IdentitiesTable;
   oauth_flows: OAuthFlowsTable;
 }
@@ -78,14 +77,6 @@ export interface AuditEventsTable {
   user_agent: string;
   request_id: string | null;
   detail: ColumnType<Record<string, unknown>, string, string>;
-}
-
-export interface OutboxTable {
-  id: string;
-  topic: string;
-  payload: ColumnType<Record<string, unknown>, string, string>;
-  created_at: Date;
-  delivered_at: Generated<Date | null>;
 }
 
 export type ProviderName = 'google' | 'apple';
