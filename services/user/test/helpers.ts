@@ -36,7 +36,8 @@ const noLimits: AuthDeps['limits'] = {
 /** A signed-up person: their ids, handle, tokens, and a UserService client calling as them. */
 export interface Person {
   readonly userId: string;
-  readonly handle: string;
+  /** As registered; CreateUser may have given a variant. */
+  handle: string;
   readonly email: string;
   accessToken: string;
   refreshToken: string;
@@ -56,6 +57,8 @@ export interface TestUsers {
   advance(ms: number): void;
   /** Registers through AuthService and makes sure the profile exists (CreateUser as auth would). */
   signUp(handle?: string): Promise<Person>;
+  /** Registers through AuthService only: the profile comes when auth's job reaches CreateUser. */
+  register(handle?: string): Promise<Person>;
   /** Gives a person platform roles (as the operator tool would) and a token that carries them. */
   promote(p: Person, roles: Role[]): Promise<void>;
   /** A fresh access token for the person (Refresh), e.g. after their roles changed. */
@@ -124,6 +127,38 @@ export async function startUsers(opts: { blockCap?: number; env?: Record<string,
   };
 
   let seq = 0;
+  const register = async (handle?: string): Promise<Person> => {
+    seq++;
+    const h = handle ?? `person_${randomUUID().slice(0, 8)}_${seq}`;
+    const email = `person.${randomUUID().slice(0, 8)}@example.org`;
+    const res = await auth.register({
+      email,
+      password: PASSWORD,
+      handle: h,
+      displayName: '',
+      deviceName: 'test',
+      tokenDelivery: TokenDelivery.BODY,
+      idempotencyKey: `key-${randomUUID()}`,
+    });
+    const t = res.tokens ?? assert.fail('no tokens');
+    const person: Person = {
+      userId: t.userId,
+      handle: h,
+      email,
+      accessToken: t.accessToken,
+      refreshToken: t.refreshToken,
+      users: createClient(
+        UserService,
+        transport([
+          (next) => async (req) => {
+            req.header.set('authorization', `Bearer ${person.accessToken}`);
+            return next(req);
+          },
+        ]),
+      ),
+    };
+    return person;
+  };
   return {
     host,
     app: app as unknown as UserApp,
@@ -135,40 +170,20 @@ export async function startUsers(opts: { blockCap?: number; env?: Record<string,
       offset += ms;
     },
     async signUp(handle) {
-      seq++;
-      const h = handle ?? `person_${randomUUID().slice(0, 8)}_${seq}`;
-      const email = `person.${randomUUID().slice(0, 8)}@example.org`;
-      const res = await auth.register({
-        email,
-        password: PASSWORD,
-        handle: h,
-        displayName: '',
-        deviceName: 'test',
-        tokenDelivery: TokenDelivery.BODY,
-        idempotencyKey: `key-${randomUUID()}`,
-      });
-      const t = res.tokens ?? assert.fail('no tokens');
+      const person = await register(handle);
       // AuthService's job creates the profile too; CreateUser is idempotent by user id, so
-      // whichever comes first makes it and the other returns it.
-      const created = await service.createUser({ userId: t.userId, handle: h, displayName: '', idempotencyKey: `create-profile:${t.userId}` });
-      const person: Person = {
-        userId: t.userId,
-        handle: created.profile?.handle ?? assert.fail('no profile'),
-        email,
-        accessToken: t.accessToken,
-        refreshToken: t.refreshToken,
-        users: createClient(
-          UserService,
-          transport([
-            (next) => async (req) => {
-              req.header.set('authorization', `Bearer ${person.accessToken}`);
-              return next(req);
-            },
-          ]),
-        ),
-      };
+      // whichever comes first makes it and the other returns it. Calling it here makes the
+      // profile exist before the test goes on.
+      const created = await service.createUser({
+        userId: person.userId,
+        handle: person.handle,
+        displayName: '',
+        idempotencyKey: `create-profile:${person.userId}`,
+      });
+      person.handle = created.profile?.handle ?? assert.fail('no profile');
       return person;
     },
+    register,
     async promote(p, roles) {
       const me = await p.users.getMe({});
       await service.setUserRoles({ userId: p.userId, roles, version: me.profile?.version ?? 1n, reason: 'test setup' });

@@ -42,6 +42,21 @@ describe('profiles and settings through a real server', () => {
     assert.equal(settings?.updateTime, undefined, 'never changed');
   });
 
+  it("Register alone creates the profile: AuthService's job reaches CreateUser", async () => {
+    const a = await t.register('Relay_Path');
+    let me: Awaited<ReturnType<typeof a.users.getMe>> | undefined;
+    const end = Date.now() + 10_000;
+    while (!me) {
+      me = await a.users.getMe({}).catch((err: unknown) => {
+        if (Date.now() > end) throw err;
+        return undefined;
+      });
+      if (!me) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(me.profile?.handle, 'relay_path');
+    assert.equal(me.profile?.displayName, 'Relay_Path');
+  });
+
   it('CreateUser is idempotent by user id and gives a taken handle its first free variant within 30 characters', async () => {
     await create('Dup_Name');
     const id = newId();
