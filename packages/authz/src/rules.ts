@@ -191,6 +191,7 @@ export async function decide(
     case 'signedIn': {
       if (r.roles && !hasAnyRole(identity, r.roles)) return deny(Code.PermissionDenied, DENIED.role);
       const target = r.hiddenByBlock ? readField(schema, message, r.hiddenByBlock) : undefined;
+      if (target && !UUID.test(target)) return deny(Code.InvalidArgument, `${r.hiddenByBlock}: must be a UUID`);
       if (target && target !== identity.userId && !isStaff(identity)) {
         const blocked = await sources.blocks.blockedAmong(identity.userId, [target]);
         if (blocked.has(target)) return deny(Code.NotFound, DENIED.userNotFound);

@@ -96,9 +96,8 @@ export function createHostAuthorization(opts: {
     serviceClient,
     sources,
     assertReady() {
-      const remote = Object.keys(config.internal.serviceUrls).length > 0 || config.auth.jwksUrl !== undefined;
-      if (remote && !config.internal.secret) {
-        throw new Error('HEARTH_INTERNAL_SECRET is required when services run in separate processes');
+      if (Object.keys(config.internal.serviceUrls).length > 0 && !config.internal.secret) {
+        throw new Error('HEARTH_INTERNAL_SECRET is required with HEARTH_SERVICE_URLS (services in separate processes)');
       }
     },
     close() {

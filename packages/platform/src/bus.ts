@@ -1,5 +1,6 @@
 import type { Logger } from '@hearth/telemetry';
 import type { Redis } from 'ioredis';
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 
 /**
@@ -20,16 +21,32 @@ const PG_CHANNEL = 'hearth_events';
 
 type Handlers = Map<string, Set<(payload: unknown) => void>>;
 
-function dispatch(handlers: Handlers, topic: string, raw: string, logger: Logger): void {
-  const set = handlers.get(topic);
-  if (!set || set.size === 0) return;
-  let payload: unknown;
+/**
+ * Events carry the id of the bus that sent them. A bus hands its own events to its subscribers
+ * synchronously inside `publish` (so the next request in this process already sees a cache
+ * invalidated) and ignores them when they come back from Redis or Postgres.
+ */
+interface Envelope {
+  readonly o: string;
+  readonly p: unknown;
+}
+
+const encode = (origin: string, payload: unknown) => JSON.stringify({ o: origin, p: payload } satisfies Envelope);
+
+function deliverRemote(handlers: Handlers, self: string, topic: string, raw: string, logger: Logger): void {
+  let envelope: Envelope;
   try {
-    payload = JSON.parse(raw);
+    envelope = JSON.parse(raw) as Envelope;
   } catch {
     logger.warn({ topic }, 'undecodable bus event dropped');
     return;
   }
+  if (envelope.o !== self) dispatch(handlers, topic, envelope.p, logger);
+}
+
+function dispatch(handlers: Handlers, topic: string, payload: unknown, logger: Logger): void {
+  const set = handlers.get(topic);
+  if (!set || set.size === 0) return;
   for (const handler of set) {
     try {
       handler(payload);
@@ -56,13 +73,15 @@ function addHandler(handlers: Handlers, topic: string, handler: (payload: unknow
  */
 export function redisBus(redis: Redis, logger: Logger, prefix = PREFIX): EventBus {
   const handlers: Handlers = new Map();
+  const self = randomUUID();
   const sub = redis.duplicate();
   sub.on('error', () => undefined); // the main connection already logs Redis trouble
-  sub.on('message', (channel: string, message: string) => dispatch(handlers, channel.slice(prefix.length), message, logger));
+  sub.on('message', (channel: string, message: string) => deliverRemote(handlers, self, channel.slice(prefix.length), message, logger));
   return {
     async publish(topic, payload) {
+      dispatch(handlers, topic, payload, logger);
       try {
-        await redis.publish(prefix + topic, JSON.stringify(payload));
+        await redis.publish(prefix + topic, encode(self, payload));
       } catch (err) {
         logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
       }
@@ -84,6 +103,7 @@ export function redisBus(redis: Redis, logger: Logger, prefix = PREFIX): EventBu
  */
 export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
   const handlers: Handlers = new Map();
+  const self = randomUUID();
   // One connection, so events from this process arrive in the order they were published.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'hearth-bus' });
   pool.on('error', () => undefined);
@@ -117,7 +137,7 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
     client.on('notification', (n) => {
       if (!n.payload) return;
       const sep = n.payload.indexOf('\n');
-      if (sep > 0) dispatch(handlers, n.payload.slice(0, sep), n.payload.slice(sep + 1), logger);
+      if (sep > 0) deliverRemote(handlers, self, n.payload.slice(0, sep), n.payload.slice(sep + 1), logger);
     });
     client.on('error', () => {
       listener = undefined;
@@ -128,8 +148,9 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
 
   return {
     async publish(topic, payload) {
+      dispatch(handlers, topic, payload, logger);
       try {
-        await pool.query('select pg_notify($1, $2)', [PG_CHANNEL, `${topic}\n${JSON.stringify(payload)}`]);
+        await pool.query('select pg_notify($1, $2)', [PG_CHANNEL, `${topic}\n${encode(self, payload)}`]);
       } catch (err) {
         logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
       }

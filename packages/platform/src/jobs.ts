@@ -1,6 +1,7 @@
 import type { Logger } from '@hearth/telemetry';
 import { Logger as WorkerLogger, type Runner, type TaskList, run, runMigrations } from 'graphile-worker';
 import { type Kysely, sql } from 'kysely';
+import pg from 'pg';
 
 /** A durable task: runs at least once, so it must be idempotent. Throwing retries it with backoff. */
 export type JobTask = (payload: unknown) => Promise<void>;
@@ -39,18 +40,26 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     Object.entries(opts.tasks).map(([name, task]) => [name, async (payload: unknown) => task(payload)]),
   );
   let runner: Runner | undefined;
-  const common = { connectionString: opts.databaseUrl, schema: opts.schema, logger, noPreparedStatements: true };
+  // Our own pool: graphile-worker ends a pool it made without waiting and after removing its
+  // error listener, so a connection dropped during shutdown would crash the process.
+  const concurrency = opts.concurrency ?? 2;
+  let pool: pg.Pool | undefined;
+  const poolFor = () => {
+    pool ??= new pg.Pool({ connectionString: opts.databaseUrl, max: concurrency + 2, application_name: `hearth-${opts.schema}` });
+    pool.on('error', (err) => opts.logger.warn({ err: { message: err.message } }, 'idle job queue connection failed'));
+    return pool;
+  };
+  const common = () => ({ pgPool: poolFor(), schema: opts.schema, logger, noPreparedStatements: true });
   return {
     async migrate() {
-      await runMigrations(common);
+      await runMigrations(common());
     },
     async start() {
       if (runner) return;
       runner = await run({
-        ...common,
+        ...common(),
         taskList,
-        concurrency: opts.concurrency ?? 2,
-        maxPoolSize: (opts.concurrency ?? 2) + 2,
+        concurrency,
         pollInterval: opts.pollIntervalMs ?? 2_000,
         noHandleSignals: true,
         ...(opts.crontab ? { crontab: opts.crontab } : {}),
@@ -60,6 +69,9 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       const r = runner;
       runner = undefined;
       await r?.stop();
+      const p = pool;
+      pool = undefined;
+      await p?.end();
     },
   };
 }
@@ -76,7 +88,9 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** Adds a job in the caller's transaction (or outside one, when given the database). */
 export async function enqueueJob(
-  db: Kysely<unknown>,
+  // Any database or transaction: the job only needs the connection, not the caller's tables.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: Kysely<any>,
   schema: string,
   task: string,
   payload: Record<string, unknown>,

@@ -55,6 +55,17 @@ describe('event bus', () => {
         await a.publish('circle.membership', { circleId: 'c1', userId: 'u2' });
         assert.deepEqual(await got, [{ circleId: 'c1', userId: 'u1' }, { circleId: 'c1', userId: 'u2' }]);
         assert.deepEqual(await other, [{ userId: 'u1', otherUserId: 'u2', blocked: true }]);
+
+        // A bus's own subscribers get its events at once (before publish returns), and once.
+        const own: unknown[] = [];
+        const off = a.subscribe('user.account', (p) => own.push(p));
+        await settle();
+        const publishing = a.publish('user.account', { userId: 'u3' });
+        assert.deepEqual(own, [{ userId: 'u3' }]);
+        await publishing;
+        await settle(300);
+        assert.deepEqual(own, [{ userId: 'u3' }]);
+        off();
       } finally {
         await a.close();
         await b.close();
