@@ -800,8 +800,8 @@ export type CreateUserRequest = Message<"hearth.user.v1.CreateUserRequest"> & {
   displayName: string;
 
   /**
-   * Key that makes retries safe (8..64 characters); AuthService reuses the key of the
-   * Register or FinishOAuth call.
+   * Key that makes retries safe (8..64 characters); AuthService sends "create-profile:<user id>"
+   * on every attempt. Repeats are recognised by `user_id`; the key is kept for tracing.
    *
    * @generated from field: string idempotency_key = 4;
    */
@@ -1032,8 +1032,9 @@ export const UserService: GenService<{
     output: typeof SetAccountStateResponseSchema;
   },
   /**
-   * Internal: creates the profile for a new account. AuthService calls it (through its
-   * outbox, so a profile is created even if UserService was down during Register) after
+   * Internal: creates the profile for a new account. AuthService calls it (from a durable job
+   * enqueued with the account, so a profile is created even if UserService was down during
+   * Register) after
    * Register and the first FinishOAuth, with the user id AuthService generated. Idempotent by
    * `user_id`: a repeat returns the profile already created.
    *
