@@ -7,7 +7,7 @@ import { loadServiceConfig } from '@hearth/config';
 import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
-import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { AccountState, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
 import { type Database, createDatabase } from '@hearth/db';
@@ -190,6 +190,40 @@ async function closedEverywhere(testDb: TestDatabase): Promise<void> {
   } finally {
     await client.end();
   }
+}
+
+export interface Cast {
+  readonly circleId: string;
+  readonly owner: Person;
+  readonly hosts: Person[];
+  readonly members: Person[];
+}
+
+/** A public circle with fresh people: an owner, `hosts` hosts and `members` members, joined in that order. */
+export async function cast(sys: TestSystem, hosts = 1, members = 2, visibility = CircleVisibility.PUBLIC): Promise<Cast> {
+  const owner = await sys.register('owner');
+  const { circle } = await sys.circle.createCircle(newCircle(), owner.call);
+  const circleId = circle?.id ?? '';
+  const join = async (name: string) => {
+    const p = await sys.register(name);
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: circleId } }, p.call);
+    return p;
+  };
+  const hostList: Person[] = [];
+  for (let i = 0; i < hosts; i++) {
+    const h = await join(`host${i}`);
+    await sys.circle.setMemberRole({ circleId, userId: h.userId, role: MemberRole.HOST, version: 1n }, owner.call);
+    hostList.push(h);
+  }
+  const memberList: Person[] = [];
+  for (let i = 0; i < members; i++) memberList.push(await join(`member${i}`));
+  if (visibility === CircleVisibility.PRIVATE) await sys.circle.updateCircle({ circleId, version: 1n, visibility }, owner.call);
+  return { circleId, owner, hosts: hostList, members: memberList };
+}
+
+export async function memberVersion(sys: TestSystem, circleId: string, userId: string): Promise<bigint> {
+  const row = await sys.db.db.selectFrom('members').select('version').where('circle_id', '=', circleId).where('user_id', '=', userId).executeTakeFirstOrThrow();
+  return BigInt(row.version);
 }
 
 /** A fresh CreateCircle request. */

@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
-import { type Person, type TestSystem, newCircle, refusal, startSystem } from './helpers.js';
+import { type TestSystem, cast, memberVersion, newCircle, refusal, startSystem } from './helpers.js';
 
 const MINUTE = 60_000;
 let sys: TestSystem;
@@ -17,45 +17,11 @@ after(async () => {
   await sys?.close();
 });
 
-interface Cast {
-  readonly circleId: string;
-  readonly owner: Person;
-  readonly hosts: Person[];
-  readonly members: Person[];
-}
-
-/** A public circle with fresh people: an owner, `hosts` hosts and `members` members, joined in that order. */
-async function cast(hosts = 1, members = 2, visibility = CircleVisibility.PUBLIC): Promise<Cast> {
-  const owner = await sys.register('owner');
-  const { circle } = await sys.circle.createCircle(newCircle(), owner.call);
-  const circleId = circle?.id ?? '';
-  const join = async (name: string) => {
-    const p = await sys.register(name);
-    await sys.circle.joinCircle({ target: { case: 'circleId', value: circleId } }, p.call);
-    return p;
-  };
-  const hostList: Person[] = [];
-  for (let i = 0; i < hosts; i++) {
-    const h = await join(`host${i}`);
-    await sys.circle.setMemberRole({ circleId, userId: h.userId, role: MemberRole.HOST, version: 1n }, owner.call);
-    hostList.push(h);
-  }
-  const memberList: Person[] = [];
-  for (let i = 0; i < members; i++) memberList.push(await join(`member${i}`));
-  if (visibility === CircleVisibility.PRIVATE) await sys.circle.updateCircle({ circleId, version: 1n, visibility }, owner.call);
-  return { circleId, owner, hosts: hostList, members: memberList };
-}
-
-async function memberVersion(circleId: string, userId: string): Promise<bigint> {
-  const row = await sys.db.db.selectFrom('members').select('version').where('circle_id', '=', circleId).where('user_id', '=', userId).executeTakeFirstOrThrow();
-  return BigInt(row.version);
-}
-
 const byId = (circleId: string) => ({ target: { case: 'circleId' as const, value: circleId } });
 
 describe('JoinCircle and LeaveCircle', () => {
   it('joins a public circle by id, idempotently', async () => {
-    const c = await cast(0, 0);
+    const c = await cast(sys, 0, 0);
     const p = await sys.register('joiner');
     const first = await sys.circle.joinCircle(byId(c.circleId), p.call);
     const again = await sys.circle.joinCircle(byId(c.circleId), p.call);
@@ -73,7 +39,7 @@ describe('JoinCircle and LeaveCircle', () => {
   });
 
   it('keeps the owner in while others remain; the last owner leaving archives the circle', async () => {
-    const c = await cast(0, 1);
+    const c = await cast(sys, 0, 1);
     const err = await refusal(sys.circle.leaveCircle({ circleId: c.circleId }, c.owner.call));
     assert.equal(err.code, Code.FailedPrecondition);
     await sys.circle.leaveCircle({ circleId: c.circleId }, c.members[0]!.call);
@@ -89,7 +55,7 @@ describe('JoinCircle and LeaveCircle', () => {
 
 describe('ListMembers', () => {
   it('lists the owner, then hosts, then members, each oldest first, in pages', async () => {
-    const c = await cast(2, 3);
+    const c = await cast(sys, 2, 3);
     const expected = [c.owner, ...c.hosts, ...c.members].map((p) => p.userId);
     const seen: string[] = [];
     let token = '';
@@ -112,10 +78,10 @@ describe('ListMembers', () => {
 
 describe('SetMemberRole', () => {
   it('transfers ownership: the previous owner becomes a host', async () => {
-    const c = await cast(0, 1);
+    const c = await cast(sys, 0, 1);
     const heir = c.members[0]!;
     const { member } = await sys.circle.setMemberRole(
-      { circleId: c.circleId, userId: heir.userId, role: MemberRole.OWNER, version: await memberVersion(c.circleId, heir.userId) },
+      { circleId: c.circleId, userId: heir.userId, role: MemberRole.OWNER, version: await memberVersion(sys, c.circleId, heir.userId) },
       c.owner.call,
     );
     assert.equal(member?.role, MemberRole.OWNER);
@@ -129,7 +95,7 @@ describe('SetMemberRole', () => {
   });
 
   it("refuses the owner's own role change, a stale version and a non-member", async () => {
-    const c = await cast(0, 1);
+    const c = await cast(sys, 0, 1);
     const own = await refusal(
       sys.circle.setMemberRole({ circleId: c.circleId, userId: c.owner.userId, role: MemberRole.HOST, version: 1n }, c.owner.call),
     );
@@ -144,9 +110,9 @@ describe('SetMemberRole', () => {
   });
 
   it('lets one of two concurrent changes with the same version win; the other is Aborted', async () => {
-    const c = await cast(0, 1);
+    const c = await cast(sys, 0, 1);
     const m = c.members[0]!;
-    const version = await memberVersion(c.circleId, m.userId);
+    const version = await memberVersion(sys, c.circleId, m.userId);
     const results = await Promise.allSettled([
       sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.HOST, version }, c.owner.call),
       sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.OWNER, version }, c.owner.call),
@@ -155,13 +121,13 @@ describe('SetMemberRole', () => {
     const lost = results.filter((r) => r.status === 'rejected');
     assert.equal(won.length, 1);
     assert.equal((lost[0]?.reason as { code: Code }).code, Code.Aborted);
-    assert.equal(await memberVersion(c.circleId, m.userId), version + 1n);
+    assert.equal(await memberVersion(sys, c.circleId, m.userId), version + 1n);
     const owners = await sys.db.db.selectFrom('members').select('user_id').where('circle_id', '=', c.circleId).where('role', '=', 'owner').execute();
     assert.equal(owners.length, 1, 'exactly one owner whatever won');
   });
 
   it('lets a platform moderator change roles in any circle', async () => {
-    const c = await cast(0, 1);
+    const c = await cast(sys, 0, 1);
     const mod = await sys.moderator();
     const m = c.members[0]!;
     const { member } = await sys.circle.setMemberRole({ circleId: c.circleId, userId: m.userId, role: MemberRole.HOST, version: 1n }, mod.call);
@@ -171,7 +137,7 @@ describe('SetMemberRole', () => {
 
 describe('RemoveMember, bans', () => {
   it('keeps hosts from removing the owner or other hosts', async () => {
-    const c = await cast(2, 1);
+    const c = await cast(sys, 2, 1);
     const [h0, h1] = c.hosts;
     for (const target of [c.owner, h1!]) {
       const err = await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: target.userId }, h0!.call));
@@ -192,7 +158,7 @@ describe('RemoveMember, bans', () => {
   });
 
   it('bans members and non-members alike, blocks rejoining, and lists bans most recent first', async () => {
-    const c = await cast(1, 1);
+    const c = await cast(sys, 1, 1);
     const m = c.members[0]!;
     const outsider = await sys.register('outsider');
     await sys.circle.removeMember({ circleId: c.circleId, userId: m.userId, ban: true, reason: 'threats' }, c.hosts[0]!.call);
@@ -216,7 +182,7 @@ describe('RemoveMember, bans', () => {
   });
 
   it('lets a moderator remove anyone but the owner', async () => {
-    const c = await cast(1, 0, CircleVisibility.PRIVATE);
+    const c = await cast(sys, 1, 0, CircleVisibility.PRIVATE);
     const mod = await sys.moderator();
     await sys.circle.removeMember({ circleId: c.circleId, userId: c.hosts[0]!.userId }, mod.call);
     assert.equal((await refusal(sys.circle.removeMember({ circleId: c.circleId, userId: c.owner.userId }, mod.call))).code, Code.FailedPrecondition);
@@ -225,7 +191,7 @@ describe('RemoveMember, bans', () => {
 
 describe('MuteMember and UnmuteMember', () => {
   it('mutes until the clock passes the expiry, with no job to lift it', async () => {
-    const c = await cast(1, 2);
+    const c = await cast(sys, 1, 2);
     const [m, peer] = c.members;
     const { member } = await sys.circle.muteMember({ circleId: c.circleId, userId: m!.userId, duration: durationFromMs(10 * MINUTE), reason: 'cool off' }, c.hosts[0]!.call);
     assert.ok(member?.muteExpireTime);
@@ -256,7 +222,7 @@ describe('MuteMember and UnmuteMember', () => {
   });
 
   it('ends a mute early; re-muting replaces the expiry; hosts may not mute hosts or the owner', async () => {
-    const c = await cast(2, 1);
+    const c = await cast(sys, 2, 1);
     const m = c.members[0]!;
     await sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(60 * MINUTE) }, c.hosts[0]!.call);
     const shorter = await sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(5 * MINUTE) }, c.hosts[0]!.call);
@@ -280,60 +246,5 @@ describe('MuteMember and UnmuteMember', () => {
       (await refusal(sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(1_000) }, c.owner.call))).code,
       Code.InvalidArgument,
     );
-  });
-});
-
-describe('GetMembership, BatchGetMemberships, RemoveUserFromCircles', () => {
-  it('answers services about anyone, and people only about themselves', async () => {
-    const c = await cast(0, 1, CircleVisibility.PRIVATE);
-    const m = c.members[0]!;
-    const outsider = await sys.register('outsider');
-    const svc = await sys.asService('realtime');
-    const { membership, maxAge } = await sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, svc);
-    assert.equal(membership?.role, MemberRole.MEMBER);
-    assert.equal(membership?.visibility, CircleVisibility.PRIVATE);
-    assert.ok(Number(maxAge?.seconds) > 0 && Number(maxAge?.seconds) <= 10);
-    const none = await sys.circle.getMembership({ circleId: c.circleId, userId: outsider.userId }, svc);
-    assert.equal(none.membership?.role, MemberRole.UNSPECIFIED, 'not being a member is an answer');
-    assert.equal((await refusal(sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, outsider.call))).code, Code.PermissionDenied);
-    assert.equal((await refusal(sys.circle.getMembership({ circleId: c.circleId, userId: outsider.userId }, outsider.call))).code, Code.NotFound);
-    const missing = '01900000-0000-7000-8000-000000000000';
-    assert.equal((await refusal(sys.circle.getMembership({ circleId: missing, userId: m.userId }, svc))).code, Code.NotFound);
-    const batch = await sys.circle.batchGetMemberships({ userId: m.userId, circleIds: [c.circleId, missing] }, m.call);
-    assert.deepEqual(
-      batch.memberships.map((x) => [x.circleId, x.role]),
-      [[c.circleId, MemberRole.MEMBER]],
-    );
-    await sys.circle.removeMember({ circleId: c.circleId, userId: m.userId, ban: true }, c.owner.call);
-    const banned = await sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, svc);
-    assert.equal(banned.membership?.banned, true);
-    assert.equal(banned.membership?.role, MemberRole.UNSPECIFIED);
-  });
-
-  it('removes a deleted account everywhere: ownership to the longest-serving host, else archive', async () => {
-    const gone = await sys.register('gone');
-    const withHosts = (await sys.circle.createCircle(newCircle(), gone.call)).circle?.id ?? '';
-    const [h1, h2] = [await sys.register('h1'), await sys.register('h2')];
-    for (const h of [h1, h2]) {
-      await sys.circle.joinCircle(byId(withHosts), h.call);
-      await sys.circle.setMemberRole({ circleId: withHosts, userId: h.userId, role: MemberRole.HOST, version: 1n }, gone.call);
-    }
-    const alone = (await sys.circle.createCircle(newCircle(), gone.call)).circle?.id ?? '';
-    const c = await cast(0, 0);
-    await sys.circle.joinCircle(byId(c.circleId), gone.call);
-    // People may not call it, not even about themselves.
-    assert.equal((await refusal(sys.circle.removeUserFromCircles({ userId: gone.userId }, gone.call))).code, Code.PermissionDenied);
-    const svc = await sys.asService('user');
-    const res = await sys.circle.removeUserFromCircles({ userId: gone.userId }, svc);
-    assert.deepEqual([res.circleCount, res.archivedCount], [3, 1]);
-    const heir = await sys.circle.getCircle({ circleId: withHosts }, h1.call);
-    assert.equal(heir.circle?.ownerId, h1.userId);
-    assert.equal(heir.circle?.myMembership?.role, MemberRole.OWNER);
-    assert.equal(heir.circle?.memberCount, 2);
-    const archived = await sys.db.db.selectFrom('circles').select('archive_time').where('id', '=', alone).executeTakeFirstOrThrow();
-    assert.ok(archived.archive_time);
-    assert.equal((await sys.circle.listMyCircles({ includeArchived: true }, gone.call)).circles.length, 0);
-    const again = await sys.circle.removeUserFromCircles({ userId: gone.userId }, svc);
-    assert.deepEqual([again.circleCount, again.archivedCount], [0, 0]);
   });
 });
