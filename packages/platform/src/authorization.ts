@@ -54,18 +54,19 @@ export function createHostAuthorization(opts: {
 
   const local = <K extends keyof AuthorizationSources>(key: K): AuthorizationSources[K] | undefined =>
     opts.modules().find((m) => m.authorizationSources?.[key])?.authorizationSources?.[key];
-  let circleClient: ReturnType<typeof serviceClient<typeof CircleService>> | undefined;
-  let userClient: ReturnType<typeof serviceClient<typeof UserService>> | undefined;
+  // Resolved on first use: the modules exist only after this is built, and never change after.
+  let memberSource: MembershipSource | undefined;
+  let blockSource: BlockSource | undefined;
   const membershipSource: MembershipSource = {
     membership: (circleId, userId) =>
-      (local('memberships') ?? remoteMemberships(() => (circleClient ??= serviceClient(CircleService)))).membership(circleId, userId),
+      (memberSource ??= local('memberships') ?? remoteMemberships(once(() => serviceClient(CircleService)))).membership(circleId, userId),
   };
-  const blockSource: BlockSource = {
+  const blocksSource: BlockSource = {
     blockedAmong: (userId, others) =>
-      (local('blocks') ?? remoteBlocks(() => (userClient ??= serviceClient(UserService)))).blockedAmong(userId, others),
+      (blockSource ??= local('blocks') ?? remoteBlocks(once(() => serviceClient(UserService)))).blockedAmong(userId, others),
   };
   const memberships = new CachedMemberships(membershipSource);
-  const blocks = new CachedBlocks(blockSource);
+  const blocks = new CachedBlocks(blocksSource);
   const unsubscribe = [
     runtime.bus.subscribe('circle.membership', (p) => {
       const e = p as { circleId?: unknown; userId?: unknown; change?: unknown };
@@ -104,4 +105,9 @@ export function createHostAuthorization(opts: {
       for (const off of unsubscribe) off();
     },
   };
+}
+
+function once<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
 }

@@ -9,3 +9,4 @@ export {
 export { MACHINE_POSTGRES_URL, type TestDatabase, createTestDatabase, ensurePostgres, sharedEmbeddedPostgres } from './postgres.js';
 export { type TestRedis, createTestRedis } from './redis.js';
 export { repoRoot } from './repo-root.js';
+export { refusal } from './refusal.js';

@@ -67,7 +67,10 @@ export interface TestDatabase {
   /** Connection URL of the new database (same server and credentials as ensurePostgres). */
   url: string;
   name: string;
-  /** Terminates every connection to it and drops it. Safe to call twice. */
+  /**
+   * Drops it: waits (up to 5 s) for the connections still closing to go, then terminates the
+   * rest and drops. Safe to call twice.
+   */
   drop(): Promise<void>;
   [Symbol.asyncDispose](): Promise<void>;
 }
@@ -85,10 +88,18 @@ export async function createTestDatabase(opts: { prefix?: string } = {}): Promis
   url.pathname = `/${name}`;
   let dropped: Promise<void> | undefined;
   const drop = (): Promise<void> =>
-    // WITH (FORCE) (Postgres 13+) terminates the remaining sessions first, e.g. a pool a failed test left open.
-    (dropped ??= withAdmin(admin, (c) => c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`)).then(
-      () => undefined,
-    ));
+    (dropped ??= withAdmin(admin, async (c) => {
+      // A pool's end() resolves before the server has seen every connection go; terminating one
+      // mid-close surfaces in the test process as an uncaught error, so let them finish first.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const { rows } = await c.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]);
+        if ((rows[0]?.n ?? 0) === 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      // WITH (FORCE) (Postgres 13+) terminates what is left, e.g. a pool a failed test left open.
+      await c.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
+    }));
   return { url: url.toString(), name, drop, [Symbol.asyncDispose]: drop };
 }
 

@@ -1,5 +1,4 @@
-import assert from 'node:assert/strict';
-import { type Client, ConnectError, createClient } from '@connectrpc/connect';
+import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, type SessionDenyList, ServiceTokens, createSessionDenyList } from '@hearth/authz';
 import { loadServiceConfig } from '@hearth/config';
@@ -7,10 +6,10 @@ import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { type Database, createDatabase } from '@hearth/db';
 import { type Host, startHost } from '@hearth/platform';
+export { refusal } from '@hearth/testkit';
 import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
 import { Redis } from 'ioredis';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { AuthApp } from '../src/app.js';
 import { type AuthConfig, authConfigSpec } from '../src/config.js';
@@ -97,34 +96,12 @@ export async function startAuth(opts: { limits?: AuthLimits | 'real'; env?: Reco
     },
     async close() {
       await host.close();
-      await connectionsClosed(testDb.url);
       redis.disconnect();
       await testRedis.flush().catch(() => undefined);
       await testRedis.close();
       await testDb.drop();
     },
   };
-}
-
-/**
- * Waits (up to 2 s) until nothing else is connected to the test database. The job queue's
- * worker ends its pool without waiting for it (graphile-worker), and a connection the drop
- * below terminates while it closes surfaces as an uncaught error.
- */
-async function connectionsClosed(url: string): Promise<void> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    for (let i = 0; i < 80; i++) {
-      const { rows } = await c.query<{ n: number }>(
-        'select count(*)::int as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-      );
-      if ((rows[0]?.n ?? 0) === 0) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  } finally {
-    await c.end();
-  }
 }
 
 export function bearer(token: string): { headers: Record<string, string> } {
@@ -145,16 +122,6 @@ export function newUser(overrides: Partial<{ email: string; password: string; ha
     tokenDelivery: TokenDelivery.BODY,
     idempotencyKey: overrides.idempotencyKey ?? `key-${randomUUID()}`,
   };
-}
-
-/** Awaits a call that must fail and returns its error; fails the test if the call succeeds. */
-export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail('expected the call to fail');
 }
 
 export interface ProfileJobRow {

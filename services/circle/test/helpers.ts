@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Client, ConnectError, createClient } from '@connectrpc/connect';
+import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
 import { loadServiceConfig } from '@hearth/config';
@@ -14,8 +14,8 @@ import { type Database, createDatabase } from '@hearth/db';
 import { type Host, startHost } from '@hearth/platform';
 import { AuthApp, type AuthDeps, authConfigSpec } from '@hearth/service-auth';
 import { UserApp, userConfigSpec } from '@hearth/service-user';
+export { refusal } from '@hearth/testkit';
 import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
-import pg from 'pg';
 import { CircleApp, SCHEMA } from '../src/app.js';
 import { circleConfigSpec } from '../src/config.js';
 import type { MembershipEvent } from '../src/service/events.js';
@@ -163,33 +163,9 @@ export async function startSystem(): Promise<TestSystem> {
     async close() {
       off();
       await host.close();
-      await closedEverywhere(testDb);
       await testDb.drop();
     },
   };
-}
-
-/**
- * Waits until the server has seen every connection of this file's database close. pg-pool's
- * end() resolves while its idle clients are still closing; dropping the database WITH (FORCE)
- * at that moment kills them mid-close, and the errors surface as uncaught exceptions.
- */
-async function closedEverywhere(testDb: TestDatabase): Promise<void> {
-  const admin = new URL(testDb.url);
-  admin.pathname = '/postgres';
-  const client = new pg.Client({ connectionString: admin.toString() });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline) {
-      const { rows } = await client.query<{ n: string }>('select count(*) as n from pg_stat_activity where datname = $1', [testDb.name]);
-      if (rows[0]?.n === '0') return;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  } finally {
-    await client.end();
-  }
 }
 
 export interface Cast {
@@ -238,12 +214,3 @@ export function newCircle(overrides: Partial<{ name: string; description: string
   };
 }
 
-/** Awaits a call that must fail and returns its error; fails the test if the call succeeds. */
-export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail('expected the call to fail');
-}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { type Client, ConnectError, type Interceptor, createClient } from '@connectrpc/connect';
+import { type Client, type Interceptor, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
 import { loadServiceConfig } from '@hearth/config';
@@ -11,9 +11,9 @@ import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
 import { type Database, createDatabase } from '@hearth/db';
 import { type Host, startHost } from '@hearth/platform';
 import { AuthApp, type AuthDeps, authConfigSpec } from '@hearth/service-auth';
+export { refusal } from '@hearth/testkit';
 import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
 import { Redis } from 'ioredis';
-import pg from 'pg';
 import { UserApp } from '../src/app.js';
 import { userConfigSpec } from '../src/config.js';
 import type { UsersTables } from '../src/store/schema.js';
@@ -72,7 +72,6 @@ export async function startUsers(opts: { blockCap?: number; env?: Record<string,
   const testRedis: TestRedis = await createTestRedis();
   const redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix, maxRetriesPerRequest: 1 });
   const release = async () => {
-    await connectionsClosed(testDb.url);
     redis.disconnect();
     await testRedis.flush().catch(() => undefined);
     await testRedis.close();
@@ -198,35 +197,3 @@ export async function startUsers(opts: { blockCap?: number; env?: Record<string,
   };
 }
 
-/**
- * graphile-worker ends its pools without awaiting them (and unhooks their error handlers
- * first), so a connection may still be closing after the host closed; dropping the database
- * under it then raises an unhandled 'error'. Wait until the server sees no other connection.
- */
-async function connectionsClosed(url: string, timeoutMs = 5_000): Promise<void> {
-  const client = new pg.Client({ connectionString: url });
-  client.on('error', () => undefined);
-  await client.connect();
-  try {
-    const end = Date.now() + timeoutMs;
-    for (;;) {
-      const { rows } = await client.query<{ n: string }>(
-        'select count(*) as n from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()',
-      );
-      if (rows[0]?.n === '0' || Date.now() > end) return;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  } finally {
-    await client.end();
-  }
-}
-
-/** Awaits a call that must fail and returns its error; fails the test if the call succeeds. */
-export async function refusal(p: Promise<unknown>): Promise<ConnectError> {
-  try {
-    await p;
-  } catch (err) {
-    return ConnectError.from(err);
-  }
-  assert.fail('expected the call to fail');
-}

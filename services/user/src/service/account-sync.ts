@@ -46,11 +46,11 @@ export class AccountSync {
    * retries and out-of-order runs converge on the latest state; the key collapses pending ones.
    */
   async enqueueAccess(trx: Kysely<UsersTables>, userId: string): Promise<void> {
-    await enqueueJob(trx as unknown as Kysely<unknown>, this.d.jobs, TASKS.syncAccess, { userId }, { jobKey: `access:${userId}` });
+    await enqueueJob(trx, this.d.jobs, TASKS.syncAccess, { userId }, { jobKey: `access:${userId}` });
   }
 
   async enqueueLeaveCircles(trx: Kysely<UsersTables>, userId: string): Promise<void> {
-    await enqueueJob(trx as unknown as Kysely<unknown>, this.d.jobs, TASKS.leaveCircles, { userId }, { jobKey: `circles:${userId}` });
+    await enqueueJob(trx, this.d.jobs, TASKS.leaveCircles, { userId }, { jobKey: `circles:${userId}` });
   }
 
   async syncAccess(userId: string): Promise<void> {
