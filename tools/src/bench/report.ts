@@ -40,6 +40,7 @@ same machine.
 | Section | Command |
 | --- | --- |
 | Auth: Login and Refresh | \`npm run -w tools bench:auth -- --write\` (options: \`--rounds 5 --seconds 3 --warmup 1 --accounts 32 --samples 20\`) |
+| Platform: GetCircle through the host vs a bare route | \`npm run -w tools bench:platform -- --write\` (dev loader); \`npm run build && npm run -w tools bench:platform:dist -- --write\` (compiled) |
 `;
 
 /** The auth section (without its markers), in markdown. */
@@ -150,7 +151,7 @@ function at(results: readonly ScenarioResult[], concurrency: number): ScenarioRe
 }
 
 /** Markdown ignores single newlines; short lines keep the file readable in a diff. */
-function wrap(text: string, width = 100): string {
+export function wrap(text: string, width = 100): string {
   const lines: string[] = [];
   let line = '';
   for (const word of text.split(/\s+/)) {
