@@ -25,4 +25,29 @@ export default tseslint.config(
     files: ['eslint.config.js'],
     rules: { 'no-restricted-syntax': 'off' },
   },
+  // The layers of a service (DESIGN: rpc -> service -> store). Each layer imports only the ones
+  // below it, and a service never imports another service: it calls it through its client.
+  ...layer('services/*/src/rpc/**/*.ts', ['../store/*'], 'rpc/ maps requests to service calls; SQL lives behind src/service/ (rpc never imports store).'),
+  ...layer('services/*/src/service/**/*.ts', ['../rpc/*'], 'src/service/ holds the rules and knows no transport (service never imports rpc).'),
+  ...layer('services/*/src/store/**/*.ts', ['../rpc/*', '../service/*'], 'src/store/ only speaks SQL (store never imports rpc or service).'),
 );
+
+/** no-restricted-imports for one layer, plus the rule every service file follows. */
+function layer(files, patterns, message) {
+  return [
+    {
+      files: [files],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              { group: patterns, message },
+              { group: ['@hearth/service-*', '../../../*/src/*', '../../*/src/*'], message: 'services never import each other: call the other service through runtime.serviceClient.' },
+            ],
+          },
+        ],
+      },
+    },
+  ];
+}

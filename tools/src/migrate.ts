@@ -1,51 +1,33 @@
 // `npm run migrate [-- --service <name>]`: brings every service's schema (or one) to the latest
 // version. Safe to run from several replicas at once: each schema migrates under an advisory lock.
 import { serviceNames } from '@hearth/config';
-import { createHostAuthentication, createHostAuthorization, createRuntime, runMain } from '@hearth/platform';
+import { StartupError, createRuntime, runMain } from '@hearth/platform';
 import { parseArgs } from 'node:util';
-import { loadSystem } from './system.js';
+import { allServices, loadSystem } from './system.js';
 
 runMain(async () => {
   const { values } = parseArgs({ options: { service: { type: 'string' } } });
   const only = values.service;
-  if (only !== undefined && !(serviceNames as readonly string[]).includes(only)) {
-    throw new Error(`unknown service "${only}"; expected one of ${serviceNames.join(', ')}`);
+  if (only !== undefined && !allServices.some((s) => s.name === only)) {
+    throw new StartupError(`unknown service "${only}"; expected one of ${serviceNames.filter((n) => allServices.some((s) => s.name === n)).join(', ')}`);
   }
-  const { shared, factories } = loadSystem(process.env);
+  const { shared, services } = loadSystem(process.env, only === undefined ? allServices : allServices.filter((s) => s.name === only));
   // Migrations touch Postgres only; no Redis connection for a one-shot job.
-  const base = createRuntime('migrate', { ...shared, redis: { url: undefined } });
-  // The session deny-list's record (schema authz), which every service reads.
-  const authorization = createHostAuthorization({ name: 'migrate', config: shared, runtime: base, modules: () => [], selfUrl: () => undefined });
-  const authentication = createHostAuthentication({
-    config: shared,
-    runtime: base,
-    modules: () => [],
-    selfUrl: () => undefined,
-    serviceTokens: authorization.serviceTokens,
-  });
-  const runtime = {
-    ...base,
-    authentication,
-    serviceClient: authorization.serviceClient,
-    serviceTokens: authorization.serviceTokens,
-    authorization: authorization.sources,
-  };
+  const runtime = createRuntime({ name: 'migrate', config: { ...shared, redis: { url: undefined } }, hosted: serviceNames });
   try {
-    await authentication.migrate();
+    // The session deny-list's record (schema authz), which every service reads.
+    await runtime.migrate();
     runtime.logger.info({ schema: 'authz' }, 'migrated');
-    for (const [name, create] of Object.entries(factories)) {
-      if (only !== undefined && name !== only) continue;
-      const service = create(runtime);
+    for (const s of services) {
+      const module = s.create(runtime);
       try {
-        await service.migrate();
-        runtime.logger.info({ service: name }, 'migrated');
+        await module.migrate();
+        runtime.logger.info({ service: s.name }, 'migrated');
       } finally {
-        await service.close();
+        await module.close();
       }
     }
   } finally {
-    await authentication.close();
-    authorization.close();
     await runtime.close();
   }
   return { logger: runtime.logger, running: { close: async () => undefined } };

@@ -3,6 +3,7 @@ import { requestContextKey } from '@hearth/telemetry';
 import { callerFrom } from './caller.js';
 import type { AuthzLogger } from './errors.js';
 import { type AuthorizationSources, type ServiceRules, decide } from './rules.js';
+import { fieldError, fieldViolation } from './violations.js';
 
 export interface AuthorizationOptions {
   /** The rules of the service a call is for (by typeName, e.g. "hearth.user.v1.UserService"). */
@@ -21,16 +22,19 @@ export interface AuthorizationOptions {
 export function authorizationInterceptor(opts: AuthorizationOptions): Interceptor {
   return (next) => async (req) => {
     const rc = req.contextValues.get(requestContextKey);
-    const logger = rc?.logger ?? opts.logger;
+    const logger = () => rc?.logger ?? opts.logger;
     const r = opts.rules(req.service.typeName)?.ruleFor(req.method.name);
     if (!r) {
-      logger?.error?.({ rpc: `${req.service.typeName}/${req.method.name}` }, 'RPC has no authorization rule; refused');
+      logger()?.error?.({ rpc: `${req.service.typeName}/${req.method.name}` }, 'RPC has no authorization rule; refused');
       throw new ConnectError('this RPC is not available', Code.PermissionDenied);
     }
     if (req.stream) throw new ConnectError('streaming calls are not authorized here', Code.Unimplemented);
     const decision = await decide(r, callerFrom(req.contextValues), req.method.input, req.message, opts.sources);
     if (!decision.allow) {
-      logger?.debug({ rule: r.kind, code: decision.code }, 'authorization refused');
+      logger()?.debug({ rule: r.kind, code: decision.code }, 'authorization refused');
+      if (decision.field) {
+        throw fieldError([fieldViolation(req.method.input, decision.field, 'string.uuid', decision.message)]);
+      }
       throw new ConnectError(decision.message, decision.code);
     }
     return next(req);

@@ -33,3 +33,6 @@ export const REFRESH_COOKIE = '__Secure-hearth_refresh';
 export const CSRF_COOKIE = '__Host-hearth_csrf';
 /** Cookie-authenticated calls must echo the CSRF cookie in this header (double submit). */
 export const CSRF_HEADER = 'x-hearth-csrf';
+
+/** Where the auth service publishes the public keys that verify access tokens. */
+export const JWKS_PATH = '/.well-known/jwks.json';

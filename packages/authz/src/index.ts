@@ -5,6 +5,7 @@ export {
   type AccessTokenClaims,
   CSRF_COOKIE,
   CSRF_HEADER,
+  JWKS_PATH,
   REFRESH_COOKIE,
 } from './claims.js';
 export { DENY_LIST_GRACE_MS, type DenyEntry, type SessionDenyList } from './deny-list.js';
@@ -19,14 +20,18 @@ export {
 export { type Authenticator, authenticateToken, bearerToken, csrfMatches, parseCookies } from './credentials.js';
 export { type AuthenticationOptions, authenticationInterceptor, requireIdentity } from './interceptor.js';
 export { type UpgradeAuthOptions, type UpgradeCredentials, authenticateUpgrade } from './upgrade.js';
-export { type RedisDenyListOptions, RedisSessionDenyList } from './redis-deny-list.js';
 export { type PostgresDenyListOptions, PostgresSessionDenyList } from './postgres-deny-list.js';
+export { type ReplicatedDenyListOptions, ReplicatedSessionDenyList } from './replicated-deny-list.js';
+export { createSessionDenyList } from './deny-list-factory.js';
 export {
-  type DenyListRecord,
-  type LayeredDenyListOptions,
-  LayeredSessionDenyList,
-  createSessionDenyList,
-} from './layered-deny-list.js';
+  type BlockEvent,
+  MEMBERSHIP_CHANGES,
+  type MembershipChange,
+  type MembershipEvent,
+  blocksTopic,
+  membershipTopic,
+  sessionRevokedTopic,
+} from './topics.js';
 export { AUTHZ_SCHEMA, authzMigrations, migrateAuthz } from './migrations.js';
 export { SERVICE_TOKEN_HEADER, type ServiceIdentity, ServiceTokens, serviceIdentityKey } from './service-token.js';
 export { type Caller, callerFrom, hasAnyRole, isStaff, requireCaller } from './caller.js';
@@ -49,4 +54,12 @@ export {
   rule,
 } from './rules.js';
 export { type AuthorizationOptions, authorizationInterceptor } from './authorization.js';
-export { AUTHZ_CACHE_TTL_MS, CachedBlocks, CachedMemberships, remoteBlocks, remoteMemberships } from './sources.js';
+export {
+  AUTHZ_CACHE_TTL_MS,
+  CachedBlocks,
+  CachedMemberships,
+  createAuthorizationSources,
+  remoteBlocks,
+  remoteMemberships,
+} from './sources.js';
+export { fieldError, fieldViolation, jsonPath, violationAt } from './violations.js';

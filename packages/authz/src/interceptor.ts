@@ -45,21 +45,20 @@ export function authenticationInterceptor(opts: AuthenticationOptions): Intercep
   return (next) => async (req) => {
     const isPublic = opts.isPublic(req.service.typeName, req.method.name);
     const rc = req.contextValues.get(requestContextKey);
-    const logger = rc?.logger ?? opts.logger;
+    // The request's logger is made on first use; take it only when there is a line to write.
+    const log = () => rc?.logger ?? opts.logger;
+    const lazy: AuthzLogger = { debug: (o, m) => log()?.debug(o, m), warn: (o, m) => log()?.warn(o, m) };
     let verified: VerifiedToken | undefined;
 
     const serviceToken = req.header.get(SERVICE_TOKEN_HEADER);
     if (serviceToken !== null) {
       const service = opts.serviceTokens ? await opts.serviceTokens.verify(serviceToken) : undefined;
       if (!service || req.header.has('authorization')) {
-        logger?.debug({}, 'invalid service token');
+        log()?.debug({}, 'invalid service token');
         throw unauthenticated(AUTH_ERROR.invalid);
       }
       req.contextValues.set(serviceIdentityKey, service);
-      if (rc) {
-        rc.actor = `service:${service.service}`;
-        rc.logger.setBindings({ actor: rc.actor });
-      }
+      rc?.setActor(`service:${service.service}`);
       return next(req);
     }
 
@@ -67,10 +66,10 @@ export function authenticationInterceptor(opts: AuthenticationOptions): Intercep
     if (authorization !== null) {
       const token = bearerToken(authorization);
       if (token === undefined) {
-        logger?.debug({}, 'malformed Authorization header');
+        log()?.debug({}, 'malformed Authorization header');
         throw unauthenticated(AUTH_ERROR.invalid);
       }
-      verified = await authenticateToken(opts, token, logger);
+      verified = await authenticateToken(opts, token, lazy);
     } else if (cookies) {
       const jar = parseCookies(req.header.get('cookie'));
       const token = jar.get(ACCESS_COOKIE);
@@ -78,10 +77,10 @@ export function authenticationInterceptor(opts: AuthenticationOptions): Intercep
         try {
           // Before verifying: a forged cross-site request learns nothing about the token.
           if (!csrfMatches(jar.get(CSRF_COOKIE), req.header.get(CSRF_HEADER))) throw permissionDenied(AUTH_ERROR.csrf);
-          verified = await authenticateToken(opts, token, logger);
+          verified = await authenticateToken(opts, token, lazy);
         } catch (err) {
           if (!isPublic || !isCredentialRefusal(err)) throw err;
-          logger?.debug({ reason: (err as Error).message }, 'unusable access cookie ignored on a public method');
+          log()?.debug({ reason: (err as Error).message }, 'unusable access cookie ignored on a public method');
         }
       }
     }
@@ -92,10 +91,7 @@ export function authenticationInterceptor(opts: AuthenticationOptions): Intercep
     }
     const { identity } = verified;
     req.contextValues.set(identityKey, identity);
-    if (rc) {
-      rc.actor = identity.userId;
-      rc.logger.setBindings({ actor: identity.userId });
-    }
+    rc?.setActor(identity.userId);
     return next(req);
   };
 }

@@ -1,5 +1,5 @@
 import { type Database, type Migrations, migrateToLatest } from '@hearth/db';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 
 /** The schema the authz package owns in the shared database. */
 export const AUTHZ_SCHEMA = 'authz';
@@ -19,6 +19,17 @@ export const authzMigrations: Migrations = {
         .execute();
       // Refills read the live rows and the purge deletes old ones, both by `until`.
       await db.schema.withSchema(AUTHZ_SCHEMA).createIndex('revoked_sessions_until_idx').on('revoked_sessions').column('until').execute();
+    },
+  },
+  // Replicas copy the table by revoke time (ReplicatedSessionDenyList), not by reading it all.
+  '2026_11_30_0001_revoke_time': {
+    async up(db: Kysely<unknown>): Promise<void> {
+      await db.schema
+        .withSchema(AUTHZ_SCHEMA)
+        .alterTable('revoked_sessions')
+        .addColumn('revoke_time', 'timestamptz', (c) => c.notNull().defaultTo(sql`now()`))
+        .execute();
+      await db.schema.withSchema(AUTHZ_SCHEMA).createIndex('revoked_sessions_revoke_time_idx').on('revoked_sessions').column('revoke_time').execute();
     },
   },
 };

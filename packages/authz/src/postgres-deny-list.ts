@@ -4,7 +4,7 @@ import { DENY_LIST_GRACE_MS, type DenyEntry, type SessionDenyList } from './deny
 import type { AuthzLogger } from './errors.js';
 
 interface AuthzTables {
-  'authz.revoked_sessions': { session_id: string; until: Date };
+  'authz.revoked_sessions': { session_id: string; until: Date; revoke_time: Date };
 }
 
 export interface PostgresDenyListOptions {
@@ -14,9 +14,9 @@ export interface PostgresDenyListOptions {
 }
 
 /**
- * The deny-list in Postgres (`authz.revoked_sessions`, see authzMigrations): the only store
- * when Redis is not configured, and the durable record behind Redis when it is. Reads ignore
- * expired rows; expired rows are purged an hour after expiry, opportunistically on writes.
+ * The deny-list in Postgres (`authz.revoked_sessions`, see authzMigrations): the durable record
+ * every process's ReplicatedSessionDenyList copies. Reads ignore expired rows; expired rows are
+ * purged an hour after expiry, opportunistically on writes.
  */
 export class PostgresSessionDenyList<DB = unknown> implements SessionDenyList {
   readonly #db: Kysely<AuthzTables>;
@@ -35,11 +35,13 @@ export class PostgresSessionDenyList<DB = unknown> implements SessionDenyList {
     const at = new Date(until.getTime() + DENY_LIST_GRACE_MS);
     await this.#db
       .insertInto('authz.revoked_sessions')
-      .values({ session_id: sessionId, until: at })
+      .values({ session_id: sessionId, until: at, revoke_time: sql<Date>`now()` })
       // Keep the latest expiry: a second revocation with an earlier `until` must not shorten it.
+      // The revoke time moves on, so replicas that sync by it see the longer expiry too.
       .onConflict((oc) =>
         oc.column('session_id').doUpdateSet((eb) => ({
           until: sql<Date>`greatest(${eb.ref('authz.revoked_sessions.until')}, ${eb.ref('excluded.until')})`,
+          revoke_time: sql<Date>`now()`,
         })),
       )
       .execute();
@@ -56,14 +58,21 @@ export class PostgresSessionDenyList<DB = unknown> implements SessionDenyList {
     return row !== undefined;
   }
 
-  /** Every entry still in force, with its stored expiry minus the grace (what revoke was given). */
-  async activeEntries(): Promise<DenyEntry[]> {
+  /**
+   * Entries still in force that were written at or after `since` (by the database's clock), and
+   * the database's time now, to ask from next time. Replicas overlap their asks a little, since a
+   * row's revoke time is taken before its transaction commits.
+   */
+  async revokedSince(since: Date): Promise<{ entries: DenyEntry[]; now: Date }> {
+    // The clock first: a row written after it is found by the next ask.
+    const { now } = await this.#db.selectNoFrom(sql<Date>`now()`.as('now')).executeTakeFirstOrThrow();
     const rows = await this.#db
       .selectFrom('authz.revoked_sessions')
       .select(['session_id', 'until'])
-      .where('until', '>', sql<Date>`now()`)
+      .where('until', '>', now)
+      .where('revoke_time', '>=', since)
       .execute();
-    return rows.map((r) => ({ sessionId: r.session_id, until: new Date(r.until.getTime() - DENY_LIST_GRACE_MS) }));
+    return { entries: rows.map((r) => ({ sessionId: r.session_id, until: new Date(r.until.getTime() - DENY_LIST_GRACE_MS) })), now };
   }
 
   /** Deletes rows that expired more than an hour ago; returns how many. */

@@ -143,10 +143,14 @@ export interface AuthorizationSources {
   readonly blocks: BlockSource;
 }
 
-export type Decision = { readonly allow: true } | { readonly allow: false; readonly code: Code; readonly message: string };
+export type Decision =
+  | { readonly allow: true }
+  /** `field`: the request field at fault, for InvalidArgument (a malformed id the rule reads). */
+  | { readonly allow: false; readonly code: Code; readonly message: string; readonly field?: string };
 
 const ALLOW: Decision = { allow: true };
 const deny = (code: Code, message: string): Decision => ({ allow: false, code, message });
+const malformedId = (field: string): Decision => ({ allow: false, code: Code.InvalidArgument, message: 'value must be a valid UUID', field });
 const RANK: Record<CircleRole, number> = { member: 1, host: 2, owner: 3 };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -191,7 +195,7 @@ export async function decide(
     case 'signedIn': {
       if (r.roles && !hasAnyRole(identity, r.roles)) return deny(Code.PermissionDenied, DENIED.role);
       const target = r.hiddenByBlock ? readField(schema, message, r.hiddenByBlock) : undefined;
-      if (target && !UUID.test(target)) return deny(Code.InvalidArgument, `${r.hiddenByBlock}: must be a UUID`);
+      if (target && !UUID.test(target)) return malformedId(r.hiddenByBlock as string);
       if (target && target !== identity.userId && !isStaff(identity)) {
         const blocked = await sources.blocks.blockedAmong(identity.userId, [target]);
         if (blocked.has(target)) return deny(Code.NotFound, DENIED.userNotFound);
@@ -201,7 +205,7 @@ export async function decide(
     case 'circle': {
       const circleId = readField(schema, message, r.circleField);
       // protovalidate runs after this step; a malformed id must not reach the sources.
-      if (!circleId || !UUID.test(circleId)) return deny(Code.InvalidArgument, `${r.circleField}: must be a UUID`);
+      if (!circleId || !UUID.test(circleId)) return malformedId(r.circleField);
       if (r.moderators && isStaff(identity)) return ALLOW;
       const access = await sources.memberships.membership(circleId, identity.userId);
       if (!access) return deny(Code.NotFound, DENIED.circleNotFound);

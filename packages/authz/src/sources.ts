@@ -1,9 +1,12 @@
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
-import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
-import type { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import type { DescService } from '@bufbuild/protobuf';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import type { EventBus } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
-import type { BlockSource, CircleAccess, CircleRole, MembershipSource } from './rules.js';
+import type { AuthorizationSources, BlockSource, CircleAccess, CircleRole, MembershipSource } from './rules.js';
+import { blocksTopic, membershipTopic } from './topics.js';
 
 /**
  * How long an answer about circles or blocks may be reused. Short, because a change must take
@@ -118,4 +121,42 @@ export class CachedBlocks implements BlockSource {
 // A block works both ways, so both orders share one entry.
 function pairKey(a: string, b: string): string {
   return a < b ? `${a}:${b}` : `${b}:${a}`;
+}
+
+/** The sources every process's authorization reads, and how to stop listening for changes. */
+export interface CachedSources extends AuthorizationSources {
+  readonly memberships: CachedMemberships;
+  readonly blocks: CachedBlocks;
+  close(): void;
+}
+
+/**
+ * Circle standing and blocks as the authorization step reads them: asked of the circle and user
+ * services (by RPC, also when they run in this process, so both modes take the same path),
+ * cached for a few seconds, and forgotten at once when the bus says they changed.
+ */
+export function createAuthorizationSources(deps: {
+  readonly bus: EventBus;
+  /** Connect clients calling as this process's service identity. */
+  readonly clients: <S extends DescService>(service: S) => Client<S>;
+}): CachedSources {
+  let circles: Client<typeof CircleService> | undefined;
+  let users: Client<typeof UserService> | undefined;
+  const memberships = new CachedMemberships(remoteMemberships(() => (circles ??= deps.clients(CircleService))));
+  const blocks = new CachedBlocks(remoteBlocks(() => (users ??= deps.clients(UserService))));
+  const off = [
+    deps.bus.subscribe(membershipTopic, (e) => {
+      // Archiving and visibility changes concern everyone's standing in the circle.
+      const everyone = e.change === 'archived' || e.change === 'visibility' || e.userId === undefined;
+      memberships.invalidate(e.circleId, everyone ? undefined : e.userId);
+    }),
+    deps.bus.subscribe(blocksTopic, (e) => blocks.invalidate(e.userId, e.otherUserId)),
+  ];
+  return {
+    memberships,
+    blocks,
+    close() {
+      for (const unsubscribe of off) unsubscribe();
+    },
+  };
 }

@@ -10,6 +10,7 @@ import {
   errors,
   jwtVerify,
 } from 'jose';
+import { LRUCache } from 'lru-cache';
 import { ACCESS_TOKEN_ALGORITHMS, type AccessTokenClaims } from './claims.js';
 import { AUTH_ERROR, type AuthzLogger, authUnavailable, unauthenticated } from './errors.js';
 import type { Identity, Role } from './identity.js';
@@ -41,6 +42,9 @@ export interface TokenVerifierOptions {
   readonly failureBackoffMs?: number;
   /** Why a token was refused goes here (debug), never to the client. */
   readonly logger?: AuthzLogger;
+  /** Verified tokens remembered, so a token's signature is checked once, not on every call. Default 20000. */
+  readonly cacheSize?: number;
+  readonly now?: () => number;
 }
 
 export interface VerifiedToken {
@@ -77,6 +81,10 @@ class MalformedClaims extends Error {
 
 export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const clockTolerance = opts.clockToleranceSec ?? 5;
+  const now = opts.now ?? Date.now;
+  // A token is a few hundred bytes; 20,000 of them are a few MB. Only tokens that verified are
+  // kept, so made-up tokens cannot fill it, and each one is dropped once it has expired.
+  const verified = new LRUCache<string, VerifiedToken>({ max: opts.cacheSize ?? 20_000 });
   const failureBackoffMs = opts.failureBackoffMs ?? 1_000;
   let jwks: RemoteJWKSet | undefined;
   let failedAt = Number.NEGATIVE_INFINITY;
@@ -133,6 +141,17 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
 
   return {
     async verify(token) {
+      // Verified once: the signature, issuer, audience and claim shapes of a token never change,
+      // so a repeat only needs the clock checks. Revocation is the deny-list's job, per call.
+      const hit = verified.get(token);
+      if (hit) {
+        const nowSec = now() / 1000;
+        if (nowSec > hit.claims.exp + clockTolerance) {
+          verified.delete(token);
+          throw unauthenticated(AUTH_ERROR.expired);
+        }
+        if (nowSec + clockTolerance >= hit.claims.nbf) return hit;
+      }
       try {
         if (token.length === 0 || token.length > MAX_TOKEN_LENGTH) throw new MalformedClaims('empty or oversized token');
         const { payload } = await jwtVerify(token, getKey, {
@@ -141,13 +160,16 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
           audience: opts.audience,
           requiredClaims: REQUIRED_CLAIMS,
           clockTolerance,
+          currentDate: new Date(now()),
         });
         const claims = toClaims(payload, opts.audience, opts.logger);
-        return {
+        const result: VerifiedToken = {
           claims,
           identity: { userId: claims.sub, sessionId: claims.sid, roles: claims.roles },
           expiresAt: new Date(claims.exp * 1000),
         };
+        verified.set(token, result);
+        return result;
       } catch (err) {
         throw refusal(err, opts.logger);
       }

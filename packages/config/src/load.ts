@@ -26,6 +26,18 @@ export interface LoadOptions {
   readonly ownedPrefixes?: readonly string[];
   /** Prefixes owned by someone else (another service); ignored even when under an owned prefix. */
   readonly foreignPrefixes?: readonly string[];
+  /** Rules across variables, reported with every other problem (see ConfigCheck). */
+  readonly checks?: ReadonlyArray<ConfigCheck<never>>;
+}
+
+/**
+ * A rule that spans variables ("B is required when A is set"). It runs on the loaded values, and
+ * is skipped when one of `variables` already has a problem of its own, so a variable is never
+ * reported twice. It returns the problems it finds, each naming the variable to fix.
+ */
+export interface ConfigCheck<C> {
+  readonly variables: readonly string[];
+  check(config: C): ConfigProblem[];
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -58,6 +70,12 @@ export function loadConfig<S extends ConfigSpec>(spec: S, env: Env, opts: LoadOp
     const owned = opts.ownedPrefixes?.some((p) => name.startsWith(p)) ?? false;
     const foreign = opts.foreignPrefixes?.some((p) => name.startsWith(p)) ?? false;
     if (owned && !foreign) problems.push({ variable: name, message: 'unknown variable (check the spelling)' });
+  }
+
+  const failed = new Set(problems.map((p) => p.variable));
+  for (const c of (opts.checks ?? []) as ReadonlyArray<ConfigCheck<ConfigOf<S>>>) {
+    if (c.variables.some((v) => failed.has(v))) continue;
+    problems.push(...c.check(result as ConfigOf<S>));
   }
 
   if (problems.length > 0) throw new ConfigError(problems);

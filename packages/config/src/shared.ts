@@ -1,5 +1,6 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
-import { loadConfig } from './load.js';
+import { type ConfigCheck, loadConfig } from './load.js';
 import { type ConfigOf, type ConfigSpec, env, secretEnv } from './spec.js';
 import { bool, httpUrl, list, oneOf, port, positiveInt, postgresUrl, ratio, redisUrl, urlMap } from './schemas.js';
 
@@ -18,6 +19,13 @@ export const sharedSpec = {
       'HEARTH_DRAIN_DELAY_MS',
       z.coerce.number().int().min(0).max(60_000).default(0),
       'time between failing readiness and closing the listener, so load balancers stop routing first',
+    ),
+    trustedProxies: env(
+      'HEARTH_TRUSTED_PROXIES',
+      list([]).superRefine((entries, ctx) => {
+        for (const e of entries) if (!isAddressOrRange(e)) ctx.addIssue({ code: 'custom', message: `"${e.slice(0, 60)}" is not an IP address or CIDR range` });
+      }),
+      'comma-separated addresses or CIDR ranges of the proxies in front (the ingress); their X-Forwarded-For is believed. Empty trusts none',
     ),
   },
   database: {
@@ -59,6 +67,17 @@ export const sharedSpec = {
   },
 } as const;
 
+/** An IPv4/IPv6 address, optionally with a /prefix (what proxy-addr, behind Fastify's trustProxy, takes). */
+function isAddressOrRange(entry: string): boolean {
+  const [addr = '', prefix, ...rest] = entry.split('/');
+  if (rest.length > 0) return false;
+  const version = isIP(addr);
+  if (version === 0) return false;
+  if (prefix === undefined) return true;
+  const bits = Number(prefix);
+  return /^\d+$/.test(prefix) && bits <= (version === 4 ? 32 : 128);
+}
+
 /** Service names, in the order they are documented and mounted. */
 export const serviceNames = ['auth', 'user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const;
 export type ServiceName = (typeof serviceNames)[number];
@@ -75,7 +94,40 @@ export type ServiceConfig<S extends ConfigSpec> = ConfigOf<typeof sharedSpec> & 
  * Loads the shared variables and one service's own. Unknown `HEARTH_*` variables are errors,
  * except those under another service's prefix (monolith mode sets them all in one env).
  */
-export function loadServiceConfig<S extends ConfigSpec>(name: ServiceName, spec: S, env: Env): ServiceConfig<S> {
+export function loadServiceConfig<S extends ConfigSpec>(
+  name: ServiceName,
+  spec: S,
+  env: Env,
+  checks: ReadonlyArray<ConfigCheck<ServiceConfig<S>>> = [],
+): ServiceConfig<S> {
   const foreignPrefixes = [...serviceNames.filter((n) => n !== name).map(servicePrefix), 'HEARTH_DEV_'];
-  return loadConfig({ ...sharedSpec, service: spec }, env, { ownedPrefixes: ['HEARTH_'], foreignPrefixes }) as ServiceConfig<S>;
+  return loadConfig({ ...sharedSpec, service: spec }, env, {
+    ownedPrefixes: ['HEARTH_'],
+    foreignPrefixes,
+    checks: [...separateProcessChecks(name), ...checks] as ReadonlyArray<ConfigCheck<never>>,
+  }) as ServiceConfig<S>;
+}
+
+/**
+ * Services in separate processes (HEARTH_SERVICE_URLS set) sign their calls to each other with
+ * one shared secret, and every one but auth verifies access tokens against auth's JWKS by URL.
+ * A single process makes its own secret and serves its own JWKS.
+ */
+function separateProcessChecks(name: ServiceName): Array<ConfigCheck<ConfigOf<typeof sharedSpec>>> {
+  return [
+    {
+      variables: ['HEARTH_SERVICE_URLS', 'HEARTH_INTERNAL_SECRET'],
+      check: (c) =>
+        Object.keys(c.internal.serviceUrls).length > 0 && !c.internal.secret
+          ? [{ variable: 'HEARTH_INTERNAL_SECRET', message: 'missing: required with HEARTH_SERVICE_URLS (services in separate processes share it)' }]
+          : [],
+    },
+    {
+      variables: ['HEARTH_SERVICE_URLS', 'HEARTH_AUTH_JWKS_URL'],
+      check: (c) =>
+        name !== 'auth' && Object.keys(c.internal.serviceUrls).length > 0 && !c.auth.jwksUrl
+          ? [{ variable: 'HEARTH_AUTH_JWKS_URL', message: "missing: required when the auth service runs in another process (its /.well-known/jwks.json)" }]
+          : [],
+    },
+  ];
 }

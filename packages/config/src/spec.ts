@@ -33,6 +33,8 @@ export function env<T extends z.ZodType>(name: string, schema: T, description: s
  * Declares a secret environment variable. Its value is wrapped in `Secret` so it cannot be logged
  * by accident, and error messages never echo what was received.
  */
+export function secretEnv(name: string, opts: { optional: true; minLength?: number }, description: string): EnvLeaf<z.ZodType<Secret | undefined>>;
+export function secretEnv(name: string, opts: { optional?: false; minLength?: number }, description: string): EnvLeaf<z.ZodType<Secret>>;
 export function secretEnv(
   name: string,
   opts: { optional?: boolean; minLength?: number },

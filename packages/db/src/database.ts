@@ -24,8 +24,14 @@ export interface DbLogger {
 
 export type CommitHook = () => void | Promise<void>;
 
-/** Handed to a `transaction()` callback next to the Kysely transaction. */
-export interface TransactionContext {
+/**
+ * The one handle a transaction callback gets: a Kysely transaction (pass it to stores like any
+ * Kysely) that also takes hooks to run once the transaction has committed.
+ */
+export type Tx<DB> = Transaction<DB> & CommitHooks;
+
+/** The part of a transaction handle that code after-commit effects need (any schema's Tx). */
+export interface CommitHooks {
   /**
    * Runs `hook` after the transaction commits (in registration order); never on rollback.
    * Use it for effects that must not be seen before the data is durable, e.g. bus publishes.
@@ -99,23 +105,18 @@ export class Database<DB> {
    * commit, in order, each awaited; a failing hook is logged and does not fail the call, because
    * the data is already committed. On rollback (fn throws, or COMMIT fails) no hook runs.
    */
-  async transaction<T>(
-    fn: (trx: Transaction<DB>, tx: TransactionContext) => Promise<T>,
-    opts: TransactionOptions = {},
-  ): Promise<T> {
+  async transaction<T>(fn: (tx: Tx<DB>) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
     const hooks: CommitHook[] = [];
     let open = true;
-    const tx: TransactionContext = {
-      onCommit(hook) {
-        if (!open) throw new Error('onCommit() called after the transaction ended');
-        hooks.push(hook);
-      },
+    const onCommit = (hook: CommitHook): void => {
+      if (!open) throw new Error('onCommit() called after the transaction ended');
+      hooks.push(hook);
     };
     let builder = this.db.transaction();
     if (opts.isolationLevel) builder = builder.setIsolationLevel(opts.isolationLevel);
     let result: T;
     try {
-      result = await builder.execute((trx) => fn(trx, tx));
+      result = await builder.execute((trx) => fn(Object.assign(trx, { onCommit })));
     } finally {
       open = false;
     }

@@ -1,6 +1,18 @@
 // SQLSTATE codes, see https://www.postgresql.org/docs/current/errcodes-appendix.html
 const UNIQUE_VIOLATION = '23505';
 const SERIALIZATION_FAILURE = '40001';
+const QUERY_CANCELED = '57014';
+// Class 08 (connection exception), the server shutting down or starting, and a full server.
+const UNREACHABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
+// Socket-level failures node reports while connecting to or talking with the server.
+const UNREACHABLE_ERRNOS = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'EPIPE']);
+// pg reports some of them only in words (its own Error, no code).
+const UNREACHABLE_MESSAGES = [
+  'Connection terminated',
+  'timeout exceeded when trying to connect',
+  'Client has encountered a connection error and is not queryable',
+  'Cannot use a pool after calling end on the pool',
+];
 
 /** The SQLSTATE of a Postgres error (as thrown by `pg`), or undefined for anything else. */
 export function pgErrorCode(err: unknown): string | undefined {
@@ -21,4 +33,27 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
 /** True when a serializable/repeatable-read transaction lost a conflict and may be retried as a whole. */
 export function isSerializationFailure(err: unknown): boolean {
   return pgErrorCode(err) === SERIALIZATION_FAILURE;
+}
+
+/** True when the server cancelled a statement: statement_timeout (or an operator's pg_cancel_backend). */
+export function isQueryCanceled(err: unknown): boolean {
+  return pgErrorCode(err) === QUERY_CANCELED;
+}
+
+/**
+ * True when Postgres could not be reached or went away (refused, reset, timed out, shutting
+ * down, out of connections, no pooled connection in time): our outage, not the caller's
+ * fault, so the platform answers Unavailable, which clients retry.
+ */
+export function isConnectionFailure(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 4; e = (e as { cause?: unknown }).cause, depth++) {
+    const sqlstate = pgErrorCode(e);
+    if (sqlstate && (sqlstate.startsWith('08') || UNREACHABLE_SQLSTATES.has(sqlstate))) return true;
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_ERRNOS.has(code)) return true;
+    if (e instanceof AggregateError && e.errors.some((x) => isConnectionFailure(x))) return true;
+    const message = e instanceof Error ? e.message : '';
+    if (UNREACHABLE_MESSAGES.some((m) => message.includes(m))) return true;
+  }
+  return false;
 }

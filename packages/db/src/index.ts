@@ -1,10 +1,11 @@
-export { newId } from './id.js';
+export { canonicalUuid, isCanonicalUuid, isUuid, newId } from './ids.js';
 export {
   type CommitHook,
+  type CommitHooks,
   type DbConfig,
   type DbLogger,
-  type TransactionContext,
   type TransactionOptions,
+  type Tx,
   Database,
   assertSchemaName,
   createDatabase,
@@ -17,5 +18,15 @@ export {
   migrateToLatest,
   migrationStatus,
 } from './migrate.js';
-export { InvalidCursorError, decodeCursor, encodeCursor } from './cursor.js';
-export { isSerializationFailure, isUniqueViolation, pgErrorCode } from './errors.js';
+export { InvalidPageTokenError, type PageCodec, PageTokens, pageField, pageSizeOf } from './page-tokens.js';
+export { type AuditEntry, type AuditEventsTable, createAuditTable, writeAudit } from './audit.js';
+export { VersionConflictError, assertVersion } from './versions.js';
+export { type EventBus, type EventPublisher, type Topic, defineTopic } from './topics.js';
+export { type EnqueueOptions, type JobDefinition, JobQueueRef, defineJob } from './jobs.js';
+export {
+  isConnectionFailure,
+  isQueryCanceled,
+  isSerializationFailure,
+  isUniqueViolation,
+  pgErrorCode,
+} from './errors.js';

@@ -1,25 +1,17 @@
+import type { EventBus, Topic } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
-import type { Redis } from 'ioredis';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
-
-/**
- * Live events between processes (membership changes, block changes, later chat fan-out).
- * Delivery is at most once: a subscriber that is away misses events, so nothing durable may
- * depend on the bus. Caches that listen to it also expire on their own within seconds.
- */
-export interface EventBus {
-  /** Publishes after the change committed. Never throws: a lost event only delays a cache. */
-  publish(topic: string, payload: Record<string, unknown>): Promise<void>;
-  /** Calls `handler` for every event on `topic` until the returned function is called. */
-  subscribe(topic: string, handler: (payload: unknown) => void): () => void;
-  close(): Promise<void>;
-}
+import type { RedisAccess } from './contract.js';
 
 const PREFIX = 'hearth:';
 const PG_CHANNEL = 'hearth_events';
 
-type Handlers = Map<string, Set<(payload: unknown) => void>>;
+interface Subscription {
+  readonly topic: Topic<unknown>;
+  readonly handlers: Set<(payload: unknown) => void>;
+}
+type Subscriptions = Map<string, Subscription>;
 
 /**
  * Events carry the id of the bus that sent them. A bus hands its own events to its subscribers
@@ -33,62 +25,77 @@ interface Envelope {
 
 const encode = (origin: string, payload: unknown) => JSON.stringify({ o: origin, p: payload } satisfies Envelope);
 
-function deliverRemote(handlers: Handlers, self: string, topic: string, raw: string, logger: Logger): void {
+/** An event from another process: checked against its topic's payload type before delivery. */
+function deliverRemote(subs: Subscriptions, self: string, name: string, raw: string, logger: Logger): void {
+  const sub = subs.get(name);
+  if (!sub || sub.handlers.size === 0) return;
   let envelope: Envelope;
   try {
     envelope = JSON.parse(raw) as Envelope;
   } catch {
-    logger.warn({ topic }, 'undecodable bus event dropped');
+    logger.warn({ topic: name }, 'undecodable bus event dropped');
     return;
   }
-  if (envelope.o !== self) dispatch(handlers, topic, envelope.p, logger);
+  if (envelope.o === self) return;
+  const parsed = sub.topic.payload.safeParse(envelope.p);
+  if (!parsed.success) {
+    // Another version of Hearth, or a bug: never hand a handler something its type denies.
+    logger.warn({ topic: name }, 'bus event that does not fit its topic dropped');
+    return;
+  }
+  dispatch(sub, parsed.data, logger);
 }
 
-function dispatch(handlers: Handlers, topic: string, payload: unknown, logger: Logger): void {
-  const set = handlers.get(topic);
-  if (!set || set.size === 0) return;
-  for (const handler of set) {
+function dispatch(sub: Subscription | undefined, payload: unknown, logger: Logger): void {
+  if (!sub) return;
+  for (const handler of sub.handlers) {
     try {
       handler(payload);
     } catch (err) {
-      logger.error({ err, topic }, 'bus event handler failed');
+      logger.error({ err, topic: sub.topic.name }, 'bus event handler failed');
     }
   }
 }
 
-function addHandler(handlers: Handlers, topic: string, handler: (payload: unknown) => void, onFirst: () => void) {
-  let set = handlers.get(topic);
-  if (!set) {
-    set = new Set();
-    handlers.set(topic, set);
+function addHandler<T>(subs: Subscriptions, topic: Topic<T>, handler: (payload: T) => void, onFirst: () => void): () => void {
+  let sub = subs.get(topic.name);
+  if (!sub) {
+    sub = { topic: topic as Topic<unknown>, handlers: new Set() };
+    subs.set(topic.name, sub);
     onFirst();
   }
-  set.add(handler);
-  return () => set.delete(handler);
+  const h = handler as (payload: unknown) => void;
+  sub.handlers.add(h);
+  const s = sub;
+  return () => void s.handlers.delete(h);
 }
 
 /**
  * Redis pub/sub; subscriptions use a second connection, as Redis requires. Channels are not
- * keys, so `prefix` (default "hearth:") is what keeps two systems on one Redis apart.
+ * keys, so `prefix` (default "hearth:") is what keeps two systems on one Redis apart. Publishing
+ * goes through the circuit breaker: with Redis down it costs nothing and the event is lost,
+ * which the bus allows (see EventBus).
  */
-export function redisBus(redis: Redis, logger: Logger, prefix = PREFIX): EventBus {
-  const handlers: Handlers = new Map();
+export function redisBus(redis: RedisAccess, logger: Logger, prefix = PREFIX): EventBus {
+  const subs: Subscriptions = new Map();
   const self = randomUUID();
-  const sub = redis.duplicate();
+  // Subscriptions are kept by ioredis and re-sent after a reconnect; the offline queue lets a
+  // subscribe issued while Redis is away wait for it.
+  const sub = redis.client.duplicate({ enableOfflineQueue: true });
   sub.on('error', () => undefined); // the main connection already logs Redis trouble
-  sub.on('message', (channel: string, message: string) => deliverRemote(handlers, self, channel.slice(prefix.length), message, logger));
+  sub.on('message', (channel: string, message: string) => deliverRemote(subs, self, channel.slice(prefix.length), message, logger));
   return {
     async publish(topic, payload) {
-      dispatch(handlers, topic, payload, logger);
+      dispatch(subs.get(topic.name), payload, logger);
       try {
-        await redis.publish(prefix + topic, encode(self, payload));
+        await redis.run((r) => r.publish(prefix + topic.name, encode(self, payload)));
       } catch (err) {
-        logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
+        logger.warn({ err: { message: (err as Error).message }, topic: topic.name }, 'bus publish failed; subscribers catch up when their caches expire');
       }
     },
     subscribe(topic, handler) {
-      return addHandler(handlers, topic, handler, () => {
-        sub.subscribe(prefix + topic).catch((err: Error) => logger.warn({ err: { message: err.message }, topic }, 'bus subscribe failed'));
+      return addHandler(subs, topic, handler, () => {
+        sub.subscribe(prefix + topic.name).catch((err: Error) => logger.warn({ err: { message: err.message }, topic: topic.name }, 'bus subscribe failed'));
       });
     },
     async close() {
@@ -102,10 +109,10 @@ export function redisBus(redis: Redis, logger: Logger, prefix = PREFIX): EventBu
  * process and reconnects after a failure; events sent while it was away are lost (see EventBus).
  */
 export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
-  const handlers: Handlers = new Map();
+  const subs: Subscriptions = new Map();
   const self = randomUUID();
   // One connection, so events from this process arrive in the order they were published.
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'hearth-bus' });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'hearth-bus', connectionTimeoutMillis: 2_000 });
   pool.on('error', () => undefined);
   let listener: pg.Client | undefined;
   // One LISTEN connection per process, however many topics subscribe while it connects.
@@ -115,8 +122,9 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
 
   const listen = async (attempt = 0): Promise<void> => {
     if (closed || listener || (connecting && attempt === 0)) return;
+    // Stays set through the retries, so a subscription meanwhile does not start a second one.
     connecting = true;
-    const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hearth-bus-listen' });
+    const client = new pg.Client({ connectionString: databaseUrl, application_name: 'hearth-bus-listen', connectionTimeoutMillis: 2_000 });
     try {
       await client.connect();
       await client.query(`LISTEN ${PG_CHANNEL}`);
@@ -137,7 +145,7 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
     client.on('notification', (n) => {
       if (!n.payload) return;
       const sep = n.payload.indexOf('\n');
-      if (sep > 0) deliverRemote(handlers, self, n.payload.slice(0, sep), n.payload.slice(sep + 1), logger);
+      if (sep > 0) deliverRemote(subs, self, n.payload.slice(0, sep), n.payload.slice(sep + 1), logger);
     });
     client.on('error', () => {
       listener = undefined;
@@ -148,15 +156,15 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
 
   return {
     async publish(topic, payload) {
-      dispatch(handlers, topic, payload, logger);
+      dispatch(subs.get(topic.name), payload, logger);
       try {
-        await pool.query('select pg_notify($1, $2)', [PG_CHANNEL, `${topic}\n${encode(self, payload)}`]);
+        await pool.query('select pg_notify($1, $2)', [PG_CHANNEL, `${topic.name}\n${encode(self, payload)}`]);
       } catch (err) {
-        logger.warn({ err: { message: (err as Error).message }, topic }, 'bus publish failed; subscribers catch up when their caches expire');
+        logger.warn({ err: { message: (err as Error).message }, topic: topic.name }, 'bus publish failed; subscribers catch up when their caches expire');
       }
     },
     subscribe(topic, handler) {
-      return addHandler(handlers, topic, handler, () => void listen());
+      return addHandler(subs, topic, handler, () => void listen());
     },
     async close() {
       closed = true;

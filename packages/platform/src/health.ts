@@ -1,16 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-
-/** One dependency readiness depends on. `check` rejects when the dependency is unusable. */
-export interface ReadinessCheck {
-  readonly name: string;
-  /**
-   * False for dependencies whose loss degrades but does not stop service (Redis holds only
-   * what may be lost): their failure is reported, but the instance stays in rotation, so a
-   * Redis outage cannot take every replica out at once.
-   */
-  readonly critical?: boolean;
-  check(signal: AbortSignal): Promise<void>;
-}
+import type { ReadinessCheck, RedisAccess } from './contract.js';
 
 export interface HealthState {
   /** Set when shutdown begins, so load balancers stop routing here before the listener closes. */
@@ -61,13 +50,13 @@ export function postgresCheck(db: { ping(): Promise<void> }, name = 'postgres'):
   return { name, check: () => db.ping() };
 }
 
-/** Readiness of Redis: an ioredis client answering PING. Not critical (see ReadinessCheck). */
-export function redisCheck(redis: { ping(): Promise<string> }): ReadinessCheck {
+/** Readiness of Redis: PING through the circuit breaker. Not critical (see ReadinessCheck). */
+export function redisCheck(redis: RedisAccess): ReadinessCheck {
   return {
     name: 'redis',
     critical: false,
     check: async () => {
-      const pong = await redis.ping();
+      const pong = await redis.run((r) => r.ping());
       if (pong !== 'PONG') throw new Error('unexpected PING answer');
     },
   };

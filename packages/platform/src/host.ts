@@ -1,48 +1,22 @@
-import type { Interceptor } from '@connectrpc/connect';
-import type { AuthorizationSources, ServiceRules } from '@hearth/authz';
-import { type HostAuthentication, createHostAuthentication } from './authentication.js';
-import { createHostAuthorization } from './authorization.js';
-import { type ReadinessCheck, redisCheck } from './health.js';
-import { type Runtime, type RuntimeOverrides, type SharedConfig, createRuntime } from './runtime.js';
-import { type HearthServer, type ServiceMount, createServer } from './server.js';
+import type { ServiceName } from '@hearth/config';
+import type { Runtime, ServiceModule, SharedConfig } from './contract.js';
+import { redisCheck } from './health.js';
+import { createRequestPipeline } from './pipeline.js';
+import { type HostRuntime, type RuntimeOverrides, createRuntime } from './runtime.js';
+import { type HearthServer, createServer } from './server.js';
 
-/** What a service's composition root (its app.ts) hands to the host. */
-export interface ServiceModule {
-  readonly mount: ServiceMount;
-  readonly readiness: readonly ReadinessCheck[];
-  /**
-   * Who may call each RPC of the module's Connect service (services/<name>/src/rpc/rules.ts).
-   * Absent only for modules without a Connect service; every call of a method without a rule
-   * is refused (default deny).
-   */
-  readonly rules?: ServiceRules;
-  /**
-   * Answers the module can give from its own store (the circle module: memberships; the user
-   * module: blocks). Services hosted elsewhere ask for them by RPC.
-   */
-  readonly authorizationSources?: Partial<AuthorizationSources>;
-  /** Brings the service's schema to the latest version (idempotent, advisory-locked). */
-  migrate(): Promise<void>;
-  /**
-   * Starts background work (job workers) once the process listens, so work that calls other
-   * services finds them. Not called by one-shot tools such as `npm run migrate`.
-   */
-  start?(): Promise<void>;
-  /** Releases what the service holds (pools, timers); called after the server stopped. */
-  close(): Promise<void>;
+/** One service the host is to run: its name (known before it is built) and how to build it. */
+export interface HostedService {
+  readonly name: ServiceName;
+  create(runtime: Runtime): ServiceModule;
 }
 
 export interface HostOptions {
   /** Process name for logs and metrics: a service name, or "hearth" in monolith mode. */
   readonly name: string;
   readonly config: SharedConfig;
-  /** Builds the hosted services from the shared runtime. */
-  readonly create: (runtime: Runtime) => Promise<readonly ServiceModule[]>;
-  /**
-   * Replaces the authentication step that is otherwise built from `config.auth` and the
-   * modules' rule tables (see createHostAuthentication).
-   */
-  readonly authenticate?: Interceptor;
+  readonly services: readonly HostedService[];
+  /** Default true; false when the schemas are known to be current (a cloned test database). */
   readonly migrate?: boolean;
   readonly runtime?: RuntimeOverrides;
 }
@@ -51,85 +25,82 @@ export interface Host {
   readonly runtime: Runtime;
   readonly server: HearthServer;
   readonly url: string;
-  /** The authentication every RPC of this host goes through; absent when `authenticate` replaced it. */
-  readonly authentication: HostAuthentication | undefined;
-  /** The hosted services, as created. */
+  /** The hosted services, as built, in the order given. */
   readonly modules: readonly ServiceModule[];
   close(): Promise<void>;
 }
 
 /**
- * Starts one or more services in this process behind one server: runtime -> services ->
- * migrate -> listen. Whatever was opened is closed again if a later step fails, so a failed
- * start never leaves the process hanging on open handles.
+ * Runs one or more services in this process behind one server, in phases, each built from what
+ * the one before produced: runtime (shared by all) -> modules (each service's composition root)
+ * -> request pipeline (from the complete list of modules) -> migrate -> listen -> start.
+ * Whatever was opened is closed again if a later phase fails, so a failed start never leaves the
+ * process hanging on open handles.
+ *
+ * Shutdown (`close`) stops taking work in order: readiness fails and responses ask clients to
+ * reconnect elsewhere; background work (job workers) stops while the listener still serves the
+ * calls it makes; after the drain delay the listener closes, finishing what arrived; then pools.
  */
 export async function startHost(opts: HostOptions): Promise<Host> {
-  const base = createRuntime(opts.name, opts.config, opts.runtime);
+  const names = opts.services.map((s) => s.name);
+  if (new Set(names).size !== names.length) throw new Error(`a service is listed twice: ${names.join(', ')}`);
+  const runtime: HostRuntime = createRuntime({ name: opts.name, config: opts.config, hosted: names, ...(opts.runtime ? { overrides: opts.runtime } : {}) });
   const modules: ServiceModule[] = [];
   let server: HearthServer | undefined;
-  let url: string | undefined;
-  const authorization = createHostAuthorization({
-    name: opts.name,
-    config: opts.config,
-    runtime: base,
-    modules: () => modules,
-    selfUrl: () => url,
-  });
-  const authentication = opts.authenticate
-    ? undefined
-    : createHostAuthentication({
-        config: opts.config,
-        runtime: base,
-        modules: () => modules,
-        selfUrl: () => url,
-        serviceTokens: authorization.serviceTokens,
-      });
-  const runtime: Runtime = {
-    ...base,
-    authentication,
-    serviceClient: authorization.serviceClient,
-    serviceTokens: authorization.serviceTokens,
-    authorization: { blocks: authorization.sources.blocks, memberships: authorization.sources.memberships },
-  };
-  const closeAll = async () => {
-    if (server) await server.close();
-    for (const m of [...modules].reverse()) await m.close();
-    await authentication?.close();
-    authorization.close();
-    await runtime.close();
-  };
+  let started = false;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      server?.drain();
+      const delay = server ? wait(opts.config.server.drainDelayMs) : Promise.resolve();
+      if (started) await Promise.all([delay, ...modules.map((m) => m.stop())]);
+      else await delay;
+      if (server) await server.close();
+      for (const m of [...modules].reverse()) await m.close();
+      await runtime.close();
+    })());
   try {
-    modules.push(...(await opts.create(runtime)));
-    authentication?.assertKeySource(modules);
-    authorization.assertReady();
+    for (const s of opts.services) {
+      const m = s.create(runtime);
+      if (m.name !== s.name) throw new Error(`the service listed as ${s.name} built a module named ${m.name}`);
+      modules.push(m);
+    }
+    const interceptors = createRequestPipeline(runtime, modules);
     if (opts.migrate ?? true) {
-      await authentication?.migrate();
+      await runtime.migrate();
       for (const m of modules) await m.migrate();
     }
+    await runtime.start();
     const readiness = modules.flatMap((m) => m.readiness);
     if (runtime.redis) readiness.push(redisCheck(runtime.redis));
     server = await createServer({
       server: opts.config.server,
-      telemetry: runtime.telemetry,
-      mounts: modules.map((m) => m.mount),
+      logger: runtime.logger,
+      metrics: runtime.metrics,
+      modules,
       readiness: dedupeByName(readiness),
-      authenticate: opts.authenticate ?? (authentication as HostAuthentication).interceptor,
-      authorize: authorization.interceptor,
+      interceptors,
     });
-    url = await server.listen();
-    for (const m of modules) await m.start?.();
-    runtime.logger.info({ url, services: modules.map((m) => m.mount.name) }, 'listening');
-    return { runtime, server, url, authentication, modules, close: closeAll };
+    const url = await server.listen();
+    runtime.address.resolve(url);
+    started = true;
+    for (const m of modules) await m.start();
+    runtime.logger.info({ url, services: names }, 'listening');
+    return { runtime, server, url, modules, close };
   } catch (err) {
-    await closeAll().catch(() => undefined);
+    await close().catch(() => undefined);
     throw err;
   }
 }
 
+function wait(ms: number): Promise<void> {
+  return ms > 0 ? new Promise((resolve) => setTimeout(resolve, ms)) : Promise.resolve();
+}
+
 // In monolith mode several services report on the same dependency; one check per name is enough
 // only when they are truly the same, so names carry the service (e.g. "postgres:auth").
-function dedupeByName(checks: readonly ReadinessCheck[]): ReadinessCheck[] {
-  const seen = new Map<string, ReadinessCheck>();
+function dedupeByName<T extends { name: string }>(checks: readonly T[]): T[] {
+  const seen = new Map<string, T>();
   for (const c of checks) if (!seen.has(c.name)) seen.set(c.name, c);
   return [...seen.values()];
 }

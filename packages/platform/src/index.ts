@@ -1,18 +1,26 @@
-export { createHostAuthentication, type HostAuthentication, JWKS_PATH } from './authentication.js';
-export { createHostAuthorization, type HostAuthorization } from './authorization.js';
-export { type EventBus, postgresBus, redisBus } from './bus.js';
-export { createJobQueue, enqueueJob, type EnqueueOptions, type JobQueue, type JobQueueOptions, type JobTask } from './jobs.js';
-export { type ServiceClientFactory, serviceClients } from './service-clients.js';
+export type {
+  HostAddress,
+  ReadinessCheck,
+  RedisAccess,
+  Runtime,
+  ServiceClientFactory,
+  ServiceDefinition,
+  ServiceModule,
+  Sessions,
+  SharedConfig,
+} from './contract.js';
+export { type HostRuntime, type RuntimeOptions, type RuntimeOverrides, createRuntime } from './runtime.js';
+export { type Host, type HostOptions, type HostedService, startHost } from './host.js';
+export { createRequestPipeline } from './pipeline.js';
+export { type HearthServer, type ServerConfig, type ServerOptions, createServer } from './server.js';
+export { ServiceApp, type ServiceAppParts, serviceDatabase } from './service-app.js';
+export { type Closeable, StartupError, describeStartFailure, runMain, runService } from './main.js';
+export { type JobHandler, type JobQueue, type JobQueueOptions, PermanentJobError, createJobQueue, handle } from './jobs.js';
+export { postgresBus, redisBus } from './bus.js';
+export { type GuardedRedis, RedisUnavailableError, connectRedis, guardRedis } from './redis.js';
+export { hostAddress, loopback, serviceClients } from './service-clients.js';
 export { type ClientAddress, clientAddressKey } from './client-address.js';
-export { type HealthState, postgresCheck, type ReadinessCheck, redisCheck, registerHealthRoutes } from './health.js';
-export { type Host, type HostOptions, type ServiceModule, startHost } from './host.js';
-export { type Closeable, runMain } from './main.js';
-export { type BaseRuntime, createRuntime, type Runtime, type RuntimeOverrides, type SharedConfig } from './runtime.js';
-export {
-  createServer,
-  type HearthServer,
-  type ServerConfig,
-  type ServerOptions,
-  type ServiceMount,
-  type TelemetryDeps,
-} from './server.js';
+export { type HealthState, postgresCheck, redisCheck, registerHealthRoutes } from './health.js';
+export { inputInterceptor, isStorableText } from './input.js';
+export { known as knownError, knownErrorsInterceptor } from './known-errors.js';
+export { validationInterceptor } from './validation.js';

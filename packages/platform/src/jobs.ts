@@ -1,19 +1,38 @@
+import type { JobDefinition, JobQueueRef } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 import { Logger as WorkerLogger, type Runner, type TaskList, run, runMigrations } from 'graphile-worker';
-import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 
-/** A durable task: runs at least once, so it must be idempotent. Throwing retries it with backoff. */
-export type JobTask = (payload: unknown) => Promise<void>;
+/**
+ * A job that can never succeed, whatever the retries (the other service refused its input for
+ * good): it is logged as an error and dropped instead of retried for days.
+ */
+export class PermanentJobError extends Error {
+  override readonly name = 'PermanentJobError';
+}
+
+/** How one job is worked. Runs at least once, so it must be idempotent; throwing retries it. */
+export interface JobHandler<T = never> {
+  readonly job: JobDefinition<T>;
+  run(payload: T): Promise<void>;
+}
+
+/** Pairs a job with its worker, typed by the job's own payload. */
+export function handle<T>(job: JobDefinition<T>, run: (payload: T) => Promise<void>): JobHandler<T> {
+  return { job, run };
+}
 
 export interface JobQueueOptions {
   readonly databaseUrl: string;
-  /** The Postgres schema of this service's queue, e.g. "users_jobs" (one per service). */
-  readonly schema: string;
+  /** The service's queue (its graphile-worker schema, e.g. "users_jobs"). */
+  readonly queue: JobQueueRef;
   readonly logger: Logger;
-  readonly tasks: Readonly<Record<string, JobTask>>;
-  /** graphile-worker crontab lines, e.g. "0 * * * * user.purge". */
-  readonly crontab?: string;
+  // Handlers of different payload types side by side; each is checked against its own job.
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly handlers: ReadonlyArray<JobHandler<any>>;
+  /** Jobs run on a schedule: a cron expression each, e.g. `{ job: purge, at: '0 * * * *' }`. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  readonly schedule?: ReadonlyArray<{ readonly job: JobDefinition<any>; readonly at: string }>;
   /** Jobs run at the same time by this process. Default 2. */
   readonly concurrency?: number;
   /** How often to look for due jobs when no NOTIFY arrived (ms). Default 2000. */
@@ -31,25 +50,46 @@ export interface JobQueue {
 
 /**
  * The durable job queue of one service (ADR 0006): graphile-worker in the service's own schema.
- * Jobs are enqueued with `enqueueJob` in the same transaction as the change that causes them,
- * so a committed change always gets its side effect and a rolled-back one never does.
+ * Jobs are enqueued with `queue.enqueue(tx, job, payload)` in the transaction of the change that
+ * causes them. Each payload is checked against its job's type before it runs: one that does not
+ * fit (an older format, a bug) is logged and dropped, never retried forever.
  */
 export function createJobQueue(opts: JobQueueOptions): JobQueue {
-  const logger = workerLogger(opts.logger.child({ subsystem: 'jobs', queue: opts.schema }));
-  const taskList: TaskList = Object.fromEntries(
-    Object.entries(opts.tasks).map(([name, task]) => [name, async (payload: unknown) => task(payload)]),
-  );
+  const log = opts.logger.child({ subsystem: 'jobs', queue: opts.queue.schema });
+  const logger = workerLogger(log);
+  const taskList: TaskList = {};
+  for (const h of opts.handlers) {
+    taskList[h.job.name] = async (raw: unknown) => {
+      const parsed = h.job.payload.safeParse(raw);
+      if (!parsed.success) {
+        log.error({ job: h.job.name }, 'job payload does not fit its definition; dropped');
+        return;
+      }
+      try {
+        await h.run(parsed.data);
+      } catch (err) {
+        if (!(err instanceof PermanentJobError)) throw err;
+        log.error({ job: h.job.name, err: { message: err.message } }, 'job cannot succeed; dropped');
+      }
+    };
+  }
+  for (const s of opts.schedule ?? []) {
+    if (!taskList[s.job.name]) throw new Error(`scheduled job ${s.job.name} has no handler`);
+  }
+  const crontab = (opts.schedule ?? []).map((s) => `${s.at} ${s.job.name}`).join('\n');
   let runner: Runner | undefined;
   // Our own pool: graphile-worker ends a pool it made without waiting and after removing its
   // error listener, so a connection dropped during shutdown would crash the process.
   const concurrency = opts.concurrency ?? 2;
   let pool: pg.Pool | undefined;
   const poolFor = () => {
-    pool ??= new pg.Pool({ connectionString: opts.databaseUrl, max: concurrency + 2, application_name: `hearth-${opts.schema}` });
-    pool.on('error', (err) => opts.logger.warn({ err: { message: err.message } }, 'idle job queue connection failed'));
+    if (!pool) {
+      pool = new pg.Pool({ connectionString: opts.databaseUrl, max: concurrency + 2, application_name: `hearth-${opts.queue.schema}` });
+      pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'idle job queue connection failed'));
+    }
     return pool;
   };
-  const common = () => ({ pgPool: poolFor(), schema: opts.schema, logger, noPreparedStatements: true });
+  const common = () => ({ pgPool: poolFor(), schema: opts.queue.schema, logger, noPreparedStatements: true });
   return {
     async migrate() {
       await runMigrations(common());
@@ -62,7 +102,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
         concurrency,
         pollInterval: opts.pollIntervalMs ?? 2_000,
         noHandleSignals: true,
-        ...(opts.crontab ? { crontab: opts.crontab } : {}),
+        ...(crontab ? { crontab } : {}),
       });
     },
     async stop() {
@@ -74,36 +114,6 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
       await p?.end();
     },
   };
-}
-
-export interface EnqueueOptions {
-  /** A pending job with the same key is replaced instead of adding a second one. */
-  readonly jobKey?: string;
-  readonly runAt?: Date;
-  /** Default 25 (graphile-worker's): about 3 days of exponential backoff. */
-  readonly maxAttempts?: number;
-}
-
-const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** Adds a job in the caller's transaction (or outside one, when given the database). */
-export async function enqueueJob(
-  // Any database or transaction: the job only needs the connection, not the caller's tables.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  db: Kysely<any>,
-  schema: string,
-  task: string,
-  payload: Record<string, unknown>,
-  opts: EnqueueOptions = {},
-): Promise<void> {
-  if (!SCHEMA_NAME.test(schema)) throw new Error(`invalid job queue schema: ${schema}`);
-  await sql`select ${sql.id(schema, 'add_job')}(
-      identifier => ${task},
-      payload => ${JSON.stringify(payload)}::json,
-      run_at => ${opts.runAt ?? null}::timestamptz,
-      max_attempts => ${opts.maxAttempts ?? null}::int,
-      job_key => ${opts.jobKey ?? null}::text
-    )`.execute(db);
 }
 
 // graphile-worker logs through its own small interface; route it to the service's pino logger.

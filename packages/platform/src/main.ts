@@ -1,4 +1,7 @@
-import { ConfigError } from '@hearth/config';
+import { ConfigError, loadServiceConfig } from '@hearth/config';
+import type { ConfigSpec } from '@hearth/config';
+import type { ServiceDefinition } from './contract.js';
+import { startHost } from './host.js';
 
 export interface Closeable {
   close(): Promise<void>;
@@ -10,10 +13,18 @@ interface MinimalLogger {
 }
 
 /**
+ * A problem an operator fixes (a missing setting, a port in use, a database that does not
+ * answer), as opposed to a bug: printed as one clear message, without a stack trace.
+ */
+export class StartupError extends Error {
+  override readonly name = 'StartupError';
+}
+
+/**
  * Runs a process entry: `start` builds and starts everything and returns what must be closed.
  * SIGTERM/SIGINT close it once (drain, close pools) and let the process exit on its own with
- * code 0; a failure to start sets exit code 1. A ConfigError is printed as the list it is.
- * Nothing else in Hearth ends the process.
+ * code 0; a failure to start sets exit code 1. Configuration and startup problems print as
+ * messages; anything else (a bug) with its stack. Nothing else in Hearth ends the process.
  */
 export function runMain(start: () => Promise<{ running: Closeable; logger: MinimalLogger }>): void {
   start().then(
@@ -35,12 +46,27 @@ export function runMain(start: () => Promise<{ running: Closeable; logger: Minim
       process.once('SIGINT', stop);
     },
     (err: unknown) => {
-      if (err instanceof ConfigError) {
-        process.stderr.write(`${err.message}\n`);
-      } else {
-        process.stderr.write(`failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      }
+      process.stderr.write(`${describeStartFailure(err)}\n`);
       process.exitCode = 1;
     },
   );
+}
+
+/** What a failed start prints: the message for problems an operator fixes, the stack for bugs. */
+export function describeStartFailure(err: unknown): string {
+  if (err instanceof ConfigError) return err.message;
+  if (err instanceof StartupError) return `cannot start: ${err.message}`;
+  const code = (err as { code?: unknown } | null)?.code;
+  // Listening failed (port taken, no permission): the operator's to fix.
+  if (code === 'EADDRINUSE' || code === 'EACCES' || code === 'EADDRNOTAVAIL') return `cannot start: ${(err as Error).message}`;
+  return `failed to start: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`;
+}
+
+/** The whole of a service's main.ts: its configuration, one host, signals. */
+export function runService<S extends ConfigSpec>(definition: ServiceDefinition<S, never>): void {
+  runMain(async () => {
+    const config = loadServiceConfig(definition.name, definition.configSpec, process.env, definition.configChecks ?? []);
+    const host = await startHost({ name: definition.name, config, services: [{ name: definition.name, create: (runtime) => definition.create(config, runtime) }] });
+    return { running: host, logger: host.runtime.logger };
+  });
 }

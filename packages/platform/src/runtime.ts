@@ -1,91 +1,124 @@
-import type { ConfigOf, sharedSpec } from '@hearth/config';
-import { type Logger, type Metrics, createLogger, createMetrics, initTracing } from '@hearth/telemetry';
-import { Redis } from 'ioredis';
-import type { AuthorizationSources, ServiceTokens } from '@hearth/authz';
-import type { HostAuthentication } from './authentication.js';
-import { type EventBus, postgresBus, redisBus } from './bus.js';
-import type { ServiceClientFactory } from './service-clients.js';
-import type { TelemetryDeps } from './server.js';
-
-export type SharedConfig = ConfigOf<typeof sharedSpec>;
-
-/**
- * What one process shares among the services it hosts: logging, metrics, tracing and the
- * optional Redis connection. Built once per process (one service, or all in monolith mode).
- */
-export interface BaseRuntime {
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  readonly telemetry: TelemetryDeps;
-  /** Absent when REDIS_URL is not configured: callers fall back to Postgres or memory. */
-  readonly redis: Redis | undefined;
-  /** Live events between processes (Redis pub/sub, else Postgres LISTEN/NOTIFY); may lose events. */
-  readonly bus: EventBus;
-  close(): Promise<void>;
-}
-
-/** What a host hands to the services it creates: the process's runtime and its authentication. */
-export interface Runtime extends BaseRuntime {
-  /** Absent only when the host's authentication was replaced (HostOptions.authenticate). */
-  readonly authentication: HostAuthentication | undefined;
-  /** Connect clients for the other Hearth services, calling as this process's service identity. */
-  readonly serviceClient: ServiceClientFactory;
-  /** Mints this process's service tokens (for callers that are not Connect clients). */
-  readonly serviceTokens: ServiceTokens;
-  /** Cached answers about circle membership and blocks, shared by the process's services. */
-  readonly authorization: AuthorizationSources;
-}
+import {
+  JWKS_PATH,
+  type ReplicatedSessionDenyList,
+  ServiceTokens,
+  createAuthorizationSources,
+  createSessionDenyList,
+  createTokenVerifier,
+  migrateAuthz,
+} from '@hearth/authz';
+import type { ServiceName } from '@hearth/config';
+import { type EventBus, PageTokens, createDatabase } from '@hearth/db';
+import { type Logger, createLogger, createMetrics, initTracing } from '@hearth/telemetry';
+import type { Redis } from 'ioredis';
+import { randomBytes } from 'node:crypto';
+import { postgresBus, redisBus } from './bus.js';
+import type { HostAddress, Runtime, SharedConfig } from './contract.js';
+import { type GuardedRedis, connectRedis, guardRedis } from './redis.js';
+import { hostAddress, serviceClients } from './service-clients.js';
 
 export interface RuntimeOverrides {
   readonly logger?: Logger;
+  /** A connection of the caller's (tests: one with a key prefix); the runtime does not close it. */
   readonly redis?: Redis;
   readonly bus?: EventBus;
 }
 
-export function createRuntime(name: string, cfg: SharedConfig, overrides: RuntimeOverrides = {}): BaseRuntime {
-  const logger = overrides.logger ?? createLogger({ service: name, level: cfg.telemetry.logLevel });
-  const metrics = createMetrics({ service: name, collectDefault: cfg.telemetry.defaultMetrics });
-  const tracing = initTracing({
-    service: name,
-    config: {
-      exporter: cfg.telemetry.tracingExporter,
-      otlpEndpoint: cfg.telemetry.otlpEndpoint,
-      sampleRatio: cfg.telemetry.sampleRatio,
-    },
-  });
-  const redis = overrides.redis ?? (cfg.redis.url ? connectRedis(cfg.redis.url, logger) : undefined);
-  const bus = overrides.bus ?? (redis ? redisBus(redis, logger) : postgresBus(cfg.database.url, logger));
-  return {
-    logger,
-    metrics,
-    telemetry: { logger, metrics, tracer: tracing.tracer },
-    redis,
-    bus,
-    async close() {
-      if (!overrides.bus) await bus.close();
-      if (redis && !overrides.redis) await redis.quit().catch(() => redis.disconnect());
-      await tracing.shutdown();
-    },
-  };
+export interface RuntimeOptions {
+  /** Process name for logs and metrics: a service name, or "hearth" in monolith mode. */
+  readonly name: string;
+  readonly config: SharedConfig;
+  /** The services this process hosts, known before any of them is built. */
+  readonly hosted: readonly ServiceName[];
+  readonly overrides?: RuntimeOverrides;
+}
+
+/** The runtime as the host holds it: with what only the host may do (resolve, start, close). */
+export interface HostRuntime extends Runtime {
+  readonly address: HostAddress & { resolve(url: string): void };
+  readonly denyList: ReplicatedSessionDenyList;
+  /** Creates the deny-list's Postgres record if missing (idempotent, advisory-locked). */
+  migrate(): Promise<void>;
+  /** Loads the deny-list copy; before the host listens, so the first call is checked. */
+  start(): Promise<void>;
+  close(): Promise<void>;
 }
 
 /**
- * Redis holds only what may be lost, so commands fail fast when it is away instead of queueing
- * behind a dead connection; callers treat a failure as a cache miss or fall back.
+ * Phase 1 of a host: what one process shares among the services it hosts, built from the
+ * shared configuration and the names of the hosted services. Nothing here waits on a service.
  */
-function connectRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, {
-    connectTimeout: 2_000,
-    maxRetriesPerRequest: 1,
-    enableOfflineQueue: true,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 5_000),
+export function createRuntime(opts: RuntimeOptions): HostRuntime {
+  const { config, overrides = {} } = opts;
+  const hosted = new Set<string>(opts.hosted);
+  if (!config.auth.jwksUrl && !hosted.has('auth')) {
+    throw new Error('HEARTH_AUTH_JWKS_URL is required when the auth service runs in another process');
+  }
+  const logger = overrides.logger ?? createLogger({ service: opts.name, level: config.telemetry.logLevel });
+  const metrics = createMetrics({ service: opts.name, collectDefault: config.telemetry.defaultMetrics });
+  const tracing = initTracing({
+    service: opts.name,
+    config: { exporter: config.telemetry.tracingExporter, otlpEndpoint: config.telemetry.otlpEndpoint, sampleRatio: config.telemetry.sampleRatio },
   });
-  let lastLogged = 0;
-  redis.on('error', (err: Error) => {
-    // ioredis emits an error per reconnect attempt; log at most one every 30 s.
-    if (Date.now() - lastLogged < 30_000) return;
-    lastLogged = Date.now();
-    logger.warn({ err: { message: err.message } }, 'redis connection error');
+  const redis: GuardedRedis | undefined = overrides.redis
+    ? guardRedis(overrides.redis, logger)
+    : config.redis.url
+      ? connectRedis(config.redis.url, logger)
+      : undefined;
+  const bus = overrides.bus ?? (redis ? redisBus(redis, logger) : postgresBus(config.database.url, logger));
+  // A single process only talks to itself, so a secret of its own is enough; separate processes
+  // must share one (the config refuses HEARTH_SERVICE_URLS without it).
+  const secret = config.internal.secret?.reveal() ?? randomBytes(32).toString('base64url');
+  const serviceTokens = new ServiceTokens(secret, opts.name);
+  const address = hostAddress();
+  const serviceClient = serviceClients({ tokens: serviceTokens, urls: config.internal.serviceUrls, hosted, address });
+  const authzDb = createDatabase(
+    {
+      ...config.database,
+      schema: 'authz',
+      // The deny-list's copy syncs a small indexed table every few seconds; four is plenty.
+      poolMax: Math.min(config.database.poolMax, 4),
+      idleTimeoutMs: 30_000,
+      applicationName: 'hearth-authz',
+    },
+    { logger },
+  );
+  const denyList = createSessionDenyList({ db: authzDb, bus, logger });
+  const verifier = createTokenVerifier({
+    jwksUrl: config.auth.jwksUrl ? new URL(config.auth.jwksUrl) : () => new URL(JWKS_PATH, address.url()),
+    issuer: config.auth.issuer,
+    audience: config.auth.audience,
+    logger,
   });
-  return redis;
+  const authorization = createAuthorizationSources({ bus, clients: serviceClient });
+  return {
+    name: opts.name,
+    config,
+    logger,
+    metrics,
+    tracer: tracing.tracer,
+    redis,
+    bus,
+    address,
+    serviceClient,
+    serviceTokens,
+    sessions: { verifier, denyList },
+    denyList,
+    authorization,
+    pageTokens: PageTokens.fromSecret(secret),
+    async migrate() {
+      await migrateAuthz(authzDb, { logger });
+    },
+    async start() {
+      await denyList.start();
+    },
+    async close() {
+      denyList.stop();
+      authorization.close();
+      await authzDb.destroy();
+      if (!overrides.bus) await bus.close();
+      if (redis && !overrides.redis) await redis.close();
+      await tracing.shutdown();
+    },
+  };
 }

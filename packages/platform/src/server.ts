@@ -1,48 +1,36 @@
 import cors from '@fastify/cors';
 import helmet from '@fastify/helmet';
-import { type ConnectRouter, type Interceptor, cors as connectCors } from '@connectrpc/connect';
-import { createValidateInterceptor } from '@connectrpc/validate';
-import type { ConfigOf, sharedSpec } from '@hearth/config';
-import { type Metrics, errorLoggingInterceptor, sanitizeId, telemetryInterceptor } from '@hearth/telemetry';
+import { type Interceptor, cors as connectCors } from '@connectrpc/connect';
+import { type Metrics, sanitizeId } from '@hearth/telemetry';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, LogController } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { mountConnect } from './connect-mount.js';
-import { type HealthState, type ReadinessCheck, registerHealthRoutes } from './health.js';
+import type { ReadinessCheck, ServiceModule, SharedConfig } from './contract.js';
+import { type HealthState, registerHealthRoutes } from './health.js';
 
-/** What one service contributes to a server: its Connect handlers and any plain-HTTP routes. */
-export interface ServiceMount {
-  readonly name: string;
-  /** Registers the service's Connect handlers; methods left out answer Unimplemented. */
-  routes(router: ConnectRouter): void;
-  /** Plain-HTTP routes outside Connect (the JWKS document, the realtime WebSocket). */
-  http?(app: FastifyInstance): void | Promise<void>;
-}
-
-export type ServerConfig = ConfigOf<typeof sharedSpec>['server'];
-export type TelemetryDeps = Parameters<typeof telemetryInterceptor>[0];
+export type ServerConfig = SharedConfig['server'];
 
 export interface ServerOptions {
   readonly server: ServerConfig;
-  readonly telemetry: TelemetryDeps;
-  readonly mounts: readonly ServiceMount[];
-  readonly readiness?: readonly ReadinessCheck[];
-  /**
-   * The authentication hook point: runs after telemetry and error logging and before request
-   * validation, so an anonymous caller learns nothing about the request shape.
-   */
-  readonly authenticate?: Interceptor;
-  /**
-   * The authorization hook point: right after authentication, before request validation, so a
-   * non-member learns nothing about a private circle from validation errors either.
-   */
-  readonly authorize?: Interceptor;
+  readonly logger: FastifyBaseLogger;
+  readonly metrics: Metrics;
+  readonly modules: readonly ServiceModule[];
+  readonly readiness: readonly ReadinessCheck[];
+  /** Every RPC's interceptors, outermost first (see createRequestPipeline). */
+  readonly interceptors: readonly Interceptor[];
 }
 
 export interface HearthServer {
   readonly app: FastifyInstance;
   /** Starts listening; resolves to the base URL (useful with port 0). */
   listen(): Promise<string>;
-  /** Fails readiness, waits the drain delay, lets in-flight requests finish, then closes. */
+  /**
+   * The first step of shutdown: readiness fails (load balancers stop routing here), and every
+   * response from now on carries `Connection: close`, so clients take their next request to
+   * another instance instead of reusing a connection that is about to go.
+   */
+  drain(): void;
+  /** Stops listening, lets in-flight requests finish (up to the grace), closes every connection. */
   close(): Promise<void>;
 }
 
@@ -51,15 +39,14 @@ const APP_REQUEST_HEADERS = ['Authorization', 'X-Request-Id', 'X-Correlation-Id'
 const APP_RESPONSE_HEADERS = ['X-Request-Id', 'X-Correlation-Id', 'Retry-After'];
 
 /**
- * Builds the Fastify app every Hearth process serves: security headers, CORS, health, metrics,
- * and the Connect routes of the given services behind interceptors in a fixed order:
- * telemetry -> error logging -> authentication -> authorization -> protovalidate.
+ * The Fastify app every Hearth process serves: security headers, CORS, health, metrics, and
+ * the Connect routes of the hosted services behind the given interceptors.
  */
 export async function createServer(opts: ServerOptions): Promise<HearthServer> {
-  const { server: cfg, telemetry } = opts;
+  const { server: cfg } = opts;
   const state: HealthState = { draining: false };
   const app = Fastify({
-    loggerInstance: telemetry.logger as FastifyBaseLogger,
+    loggerInstance: opts.logger,
     // RPC outcomes are logged by the interceptors; per-request access lines would double them.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: cfg.bodyLimitBytes,
@@ -67,7 +54,12 @@ export async function createServer(opts: ServerOptions): Promise<HearthServer> {
       const header = req.headers['x-request-id'];
       return sanitizeId(typeof header === 'string' ? header : undefined) ?? randomUUID();
     },
-    return503OnClosing: true,
+    // Behind a proxy every client would otherwise have the proxy's address (per-address limits,
+    // session records). Only the configured proxies' X-Forwarded-For is believed.
+    trustProxy: cfg.trustedProxies.length > 0 ? [...cfg.trustedProxies] : false,
+    // A request that arrives on an open connection while we close is served (with Connection:
+    // close), not answered 503: the client sent it before it could know.
+    return503OnClosing: false,
     forceCloseConnections: 'idle',
   });
 
@@ -84,9 +76,13 @@ export async function createServer(opts: ServerOptions): Promise<HearthServer> {
     exposedHeaders: [...connectCors.exposedHeaders, ...APP_RESPONSE_HEADERS],
     maxAge: 7200,
   });
+  app.addHook('onRequest', (_req, reply, done) => {
+    if (state.draining) reply.header('connection', 'close');
+    done();
+  });
 
-  registerHealthRoutes(app, opts.readiness ?? [], state);
-  registerMetrics(app, telemetry.metrics);
+  registerHealthRoutes(app, opts.readiness, state);
+  registerMetrics(app, opts.metrics);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: 'not found', path: req.url.split('?')[0] }));
   app.setErrorHandler((err: FastifyError, req, reply) => {
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
@@ -94,33 +90,30 @@ export async function createServer(opts: ServerOptions): Promise<HearthServer> {
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message });
   });
 
-  const interceptors: Interceptor[] = [
-    telemetryInterceptor(telemetry),
-    errorLoggingInterceptor(),
-    ...(opts.authenticate ? [opts.authenticate] : []),
-    ...(opts.authorize ? [opts.authorize] : []),
-    createValidateInterceptor(),
-  ];
   mountConnect(app, {
     routes: (router) => {
-      for (const mount of opts.mounts) mount.routes(router);
+      for (const m of opts.modules) m.routes(router);
     },
-    interceptors,
+    interceptors: [...opts.interceptors],
     readMaxBytes: cfg.bodyLimitBytes,
     shutdownTimeoutMs: cfg.shutdownGraceMs,
+    // Canonical protobuf JSON: an unknown field or enum name is an error, never a silent zero.
+    jsonOptions: { ignoreUnknownFields: false },
   });
-  for (const mount of opts.mounts) await mount.http?.(app);
+  for (const m of opts.modules) await m.http?.(app);
 
   return {
     app,
     async listen() {
       return app.listen({ host: cfg.host, port: cfg.port });
     },
+    drain() {
+      state.draining = true;
+    },
     async close() {
       state.draining = true;
-      if (cfg.drainDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, cfg.drainDelayMs));
       // Node closes idle keep-alive sockets only at the moment close() is called; a socket whose
-      // request finishes during the drain would hold the server open, so sweep until closed.
+      // request finishes afterwards would hold the server open, so sweep until closed.
       const sweep = setInterval(() => app.server.closeIdleConnections(), 100);
       try {
         await app.close();

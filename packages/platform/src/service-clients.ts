@@ -3,19 +3,15 @@ import { type Client, type Interceptor, type Transport, createClient } from '@co
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, type ServiceTokens } from '@hearth/authz';
 import { requestContextKey } from '@hearth/telemetry';
-import { loopback } from './authentication.js';
-
-/** Builds Connect clients for the other Hearth services, authenticated as this process. */
-export type ServiceClientFactory = <S extends DescService>(service: S) => Client<S>;
+import type { HostAddress, ServiceClientFactory } from './contract.js';
 
 export interface ServiceClientOptions {
   readonly tokens: ServiceTokens;
   /** HEARTH_SERVICE_URLS: where services this process does not host are. */
   readonly urls: Readonly<Record<string, string>>;
-  /** Names of the services hosted by this process; they are called on its own URL. */
-  readonly hosted: () => ReadonlySet<string>;
-  /** This process's base URL, known once it listens. */
-  readonly selfUrl: () => string | undefined;
+  /** Names of the services hosted by this process; they are called on its own address. */
+  readonly hosted: ReadonlySet<string>;
+  readonly address: HostAddress;
   /** Per-call deadline. Default 5 s. */
   readonly timeoutMs?: number;
 }
@@ -23,8 +19,8 @@ export interface ServiceClientOptions {
 /**
  * Services always call each other through Connect over HTTP, also when they share a process
  * (DESIGN: both modes take the same code path), so the callee's interceptors (authentication,
- * authorization, validation) always run. The transport is made on first use, when the
- * process's own URL is known.
+ * authorization, validation) always run. A service's transport is made on its first call, when
+ * the process serves requests and its own address is known.
  */
 export function serviceClients(opts: ServiceClientOptions): ServiceClientFactory {
   const transports = new Map<string, Transport>();
@@ -38,7 +34,7 @@ export function serviceClients(opts: ServiceClientOptions): ServiceClientFactory
   const transportFor = (name: string): Transport => {
     let t = transports.get(name);
     if (t) return t;
-    const base = opts.urls[name] ?? (opts.hosted().has(name) ? selfUrl(opts) : undefined);
+    const base = opts.urls[name] ?? (opts.hosted.has(name) ? opts.address.url() : undefined);
     if (!base) throw new Error(`no URL for the ${name} service: add it to HEARTH_SERVICE_URLS`);
     t = createConnectTransport({
       baseUrl: base,
@@ -60,7 +56,24 @@ export function serviceClients(opts: ServiceClientOptions): ServiceClientFactory
   };
 }
 
-function selfUrl(opts: ServiceClientOptions): string | undefined {
-  const self = opts.selfUrl();
-  return self ? loopback(self) : undefined;
+/** The address the listen phase resolves: one URL, readable only once known. */
+export function hostAddress(): HostAddress & { resolve(url: string): void } {
+  let value: string | undefined;
+  return {
+    url() {
+      if (value === undefined) throw new Error('this process is not listening yet, so its own address is unknown');
+      return value;
+    },
+    resolve(url) {
+      value = loopback(url);
+    },
+  };
+}
+
+/** A server bound to every interface is reached from inside the process on loopback. */
+export function loopback(url: string): string {
+  const u = new URL(url);
+  if (u.hostname === '0.0.0.0') u.hostname = '127.0.0.1';
+  if (u.hostname === '[::]') u.hostname = '[::1]';
+  return u.toString();
 }

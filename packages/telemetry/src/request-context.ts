@@ -7,10 +7,42 @@ export interface RequestContext {
   readonly requestId: string;
   /** Shared by every request in one user action across services; the request id when not given. */
   readonly correlationId: string;
-  /** Child logger tagged with rpc, requestId and correlationId. */
+  /** Child logger tagged with rpc, requestId, correlationId and, once known, the actor. */
   readonly logger: Logger;
   /** Set by authentication once the caller is known (a user id); absent for anonymous calls. */
-  actor?: string;
+  readonly actor: string | undefined;
+  /** Records the caller: a user id, or "service:<name>". */
+  setActor(actor: string): void;
+}
+
+/**
+ * A RequestContext whose child logger is made on first use: most calls succeed without logging
+ * a line, and a pino child (with redaction) is the most expensive thing a context holds.
+ */
+export class LazyRequestContext implements RequestContext {
+  #logger: Logger | undefined;
+  #actor: string | undefined;
+
+  constructor(
+    readonly requestId: string,
+    readonly correlationId: string,
+    private readonly root: Logger,
+    private readonly bindings: Readonly<Record<string, string>>,
+  ) {}
+
+  get logger(): Logger {
+    this.#logger ??= this.root.child({ ...this.bindings, requestId: this.requestId, correlationId: this.correlationId, ...(this.#actor ? { actor: this.#actor } : {}) });
+    return this.#logger;
+  }
+
+  get actor(): string | undefined {
+    return this.#actor;
+  }
+
+  setActor(actor: string): void {
+    this.#actor = actor;
+    this.#logger?.setBindings({ actor });
+  }
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';

@@ -15,6 +15,7 @@ import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import {
   CORRELATION_ID_HEADER,
+  LazyRequestContext,
   REQUEST_ID_HEADER,
   type RequestContext,
   requestContextKey,
@@ -54,6 +55,19 @@ const headerGetter: TextMapGetter<Headers> = {
  */
 export function telemetryInterceptor(deps: TelemetryDeps): Interceptor {
   const { logger, metrics, tracer } = deps;
+  // One labelled child per (rpc, code), made once: prom-client otherwise hashes the labels of
+  // every observation.
+  const children = new Map<string, { requests: { inc(): void }; duration: { observe(v: number): void } }>();
+  const series = (service: string, method: string, code: string) => {
+    const key = `${service}/${method}/${code}`;
+    let c = children.get(key);
+    if (!c) {
+      const labels = { service, method, code };
+      c = { requests: metrics.rpcRequests.labels(labels), duration: metrics.rpcDuration.labels(labels) };
+      children.set(key, c);
+    }
+    return c;
+  };
   return (next) => async (req) => {
     const service = req.service.typeName;
     const method = req.method.name;
@@ -72,21 +86,16 @@ export function telemetryInterceptor(deps: TelemetryDeps): Interceptor {
     const active = trace.setSpan(parent, span);
 
     const { requestId, correlationId } = requestIdsFrom(req.header);
-    const spanContext = span.spanContext();
-    const traceId = span.isRecording() ? spanContext.traceId : undefined;
-    const rc: RequestContext = {
-      requestId,
-      correlationId,
-      logger: logger.child({ rpc, requestId, correlationId, ...(traceId ? { traceId } : {}) }),
-    };
+    const traceId = span.isRecording() ? span.spanContext().traceId : undefined;
+    const rc: RequestContext = new LazyRequestContext(requestId, correlationId, logger, traceId ? { rpc, traceId } : { rpc });
     req.contextValues.set(requestContextKey, rc);
 
     const finish = (err?: unknown): void => {
-      const code = err === undefined ? undefined : codeOf(err);
-      const labels = { service, method, code: codeName(code) };
-      metrics.rpcRequests.inc(labels);
-      metrics.rpcDuration.observe(labels, (performance.now() - started) / 1000);
-      endSpan(span, err, labels.code);
+      const code = codeName(err === undefined ? undefined : codeOf(err));
+      const m = series(service, method, code);
+      m.requests.inc();
+      m.duration.observe((performance.now() - started) / 1000);
+      endSpan(span, err, code);
     };
 
     try {

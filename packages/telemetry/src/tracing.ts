@@ -1,4 +1,5 @@
-import { type Tracer, context, propagation, trace } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import { SpanStatusCode, type Tracer, context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
@@ -9,11 +10,17 @@ import {
   ConsoleSpanExporter,
   ParentBasedSampler,
   SimpleSpanProcessor,
+  type Span,
   type SpanProcessor,
   TraceIdRatioBasedSampler,
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
-import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import {
+  ATTR_DB_SYSTEM_NAME,
+  ATTR_EXCEPTION_MESSAGE,
+  ATTR_SERVICE_NAME,
+  DB_SYSTEM_NAME_VALUE_POSTGRESQL,
+} from '@opentelemetry/semantic-conventions';
 
 export interface TracingConfig {
   /** `none` (the default in config) records nothing and registers nothing global. */
@@ -36,6 +43,12 @@ export interface TracingOptions {
 
 export interface Tracing {
   readonly tracer: Tracer;
+  /**
+   * Whether pg, ioredis, http and undici are instrumented in this process, i.e. it was started
+   * with `--import @hearth/telemetry/register` and tracing on. When false, traces hold only the
+   * RPC spans of telemetryInterceptor.
+   */
+  readonly instrumented: boolean;
   /** Flushes pending spans and unregisters whatever globals this call registered. */
   shutdown(): Promise<void>;
 }
@@ -51,17 +64,26 @@ export function initTracing(opts: TracingOptions): Tracing {
   if (config.exporter === 'none') {
     // A provider that samples nothing: spans are non-recording, nothing is exported, no globals.
     const provider = new TracerProvider({ sampler: new AlwaysOffSampler() });
-    return { tracer: provider.getTracer(TRACER_NAME), shutdown: () => provider.shutdown() };
+    return {
+      tracer: provider.getTracer(TRACER_NAME),
+      get instrumented() {
+        return instrumentationsEnabled;
+      },
+      shutdown: () => provider.shutdown(),
+    };
   }
 
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: opts.service }),
     sampler: new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(ratio) }),
-    spanProcessors: [opts.spanProcessor ?? processorFor(config)],
+    // The scrubber first: its onEnding runs before any processor hands the span on.
+    spanProcessors: [scrubber, opts.spanProcessor ?? processorFor(config)],
   });
 
   // Globals make spans active across awaits (so child spans nest) and let outgoing clients inject
-  // `traceparent`. The OTel API keeps the first registration and refuses later ones, so with
+  // `traceparent`. The global provider is also how the instrumentations enabled by
+  // `@hearth/telemetry/register` find this one: they were made before it existed, with tracers
+  // from the global API, which hand their spans to whichever provider is registered here. The OTel API keeps the first registration and refuses later ones, so with
   // several initTracing calls in one process only the first owns them, and only the owner
   // unregisters them on shutdown.
   const contextManager = new AsyncLocalStorageContextManager().enable();
@@ -72,6 +94,9 @@ export function initTracing(opts: TracingOptions): Tracing {
 
   return {
     tracer: provider.getTracer(TRACER_NAME),
+    get instrumented() {
+      return instrumentationsEnabled;
+    },
     async shutdown() {
       await provider.shutdown();
       if (ownsProvider) trace.disable();
@@ -85,4 +110,100 @@ function processorFor(config: TracingConfig): SpanProcessor {
   if (config.exporter === 'console') return new SimpleSpanProcessor({ exporter: new ConsoleSpanExporter() });
   // Batching keeps export off the request path; spans still pending are flushed by shutdown().
   return new BatchSpanProcessor({ exporter: new OTLPTraceExporter({ url: config.otlpEndpoint ?? DEFAULT_OTLP_ENDPOINT }) });
+}
+
+/**
+ * The pg instrumentation copies a failed query's error message into the span's status, and a
+ * Postgres message can quote the value it refused (`invalid input syntax for type uuid: "..."`).
+ * Its exception event already carries a sanitized form (error class and SQLSTATE, no message),
+ * so the status gets that too. onEnding runs while the span can still be changed.
+ */
+const scrubber: SpanProcessor = {
+  onStart: () => undefined,
+  onEnding(span: Span) {
+    if (span.status.code !== SpanStatusCode.ERROR || span.attributes[ATTR_DB_SYSTEM_NAME] !== DB_SYSTEM_NAME_VALUE_POSTGRESQL) return;
+    const sanitized = span.events.find((e) => e.name === 'exception')?.attributes?.[ATTR_EXCEPTION_MESSAGE];
+    span.setStatus({ code: SpanStatusCode.ERROR, message: typeof sanitized === 'string' ? sanitized : 'query failed' });
+  },
+  onEnd: () => undefined,
+  forceFlush: () => Promise.resolve(),
+  shutdown: () => Promise.resolve(),
+};
+
+/**
+ * What the ESM loader hook (import-in-the-middle) wraps; every other import passes through it
+ * untouched. undici needs no hook: its instrumentation listens on diagnostics_channel, which also
+ * sees Node's own fetch().
+ */
+export const INSTRUMENTED_MODULES: readonly string[] = ['http', 'https', 'pg', 'pg-pool', 'ioredis'];
+
+// Connect, gRPC and gRPC-web calls: `/<package>.<Service>/<Method>`.
+const RPC_PATH = /^\/[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
+
+/**
+ * Incoming requests the http instrumentation leaves alone (it also suppresses tracing for them):
+ *
+ * - health probes and /metrics: scraped every few seconds, they would bury the traces that matter;
+ * - RPCs: telemetryInterceptor makes their server span and continues the caller's `traceparent`.
+ *   It starts from the request's headers, not from the active context, so an http server span as
+ *   well would be its sibling, or for a call without `traceparent` a second, separate trace.
+ *
+ * What is left are plain routes such as /.well-known/jwks.json.
+ */
+export function ignoreIncomingRequest(req: Pick<IncomingMessage, 'url'>): boolean {
+  const path = (req.url ?? '/').split('?', 1)[0] ?? '/';
+  return path === '/metrics' || path.startsWith('/health/') || RPC_PATH.test(path);
+}
+
+// The instrumentations patch modules for the whole process, so whether they are on is
+// process-wide too.
+let instrumentationsEnabled = false;
+
+/**
+ * Instruments pg, ioredis, http (Connect clients, Fastify's server) and undici (fetch: the JWKS,
+ * OAuth providers) for this process. Called by `@hearth/telemetry/register` before anything
+ * imports those modules, and only when tracing is on: instrumented, they are patched for good.
+ * Their spans go to the provider initTracing registers globally; until then (and with tracing
+ * off) the global API hands them a tracer that records nothing. Returns a function that turns
+ * them off again.
+ */
+export async function enableInstrumentations(): Promise<() => void> {
+  // Loaded here, not at the top: services import this module whether or not tracing is on.
+  const [{ registerInstrumentations }, { HttpInstrumentation }, { UndiciInstrumentation }, { PgInstrumentation }, { IORedisInstrumentation }] =
+    await Promise.all([
+      import('@opentelemetry/instrumentation'),
+      import('@opentelemetry/instrumentation-http'),
+      import('@opentelemetry/instrumentation-undici'),
+      import('@opentelemetry/instrumentation-pg'),
+      import('@opentelemetry/instrumentation-ioredis'),
+    ]);
+  // Client-side spans only inside a traced operation: job polling, the deny-list's refresh and
+  // other background work would otherwise start a trace for every query.
+  const unregister = registerInstrumentations({
+    instrumentations: [
+      new HttpInstrumentation({
+        ignoreIncomingRequestHook: ignoreIncomingRequest,
+        requireParentforOutgoingSpans: true,
+        // No headersToSpanAttributes: headers carry tokens and cookies.
+      }),
+      new UndiciInstrumentation({ requireParentforSpans: true }),
+      new PgInstrumentation({
+        requireParentSpan: true,
+        // The statement text (kysely's SQL, with $1.. placeholders) is kept as db.query.text;
+        // the parameter values, which hold what people wrote, are never recorded.
+        enhancedDatabaseReporting: false,
+      }),
+      new IORedisInstrumentation({
+        requireParentSpan: true,
+        // The command name only: keys and arguments hold session ids, hashed emails, IPs and
+        // published events.
+        dbStatementSerializer: (command) => command,
+      }),
+    ],
+  });
+  instrumentationsEnabled = true;
+  return () => {
+    unregister();
+    instrumentationsEnabled = false;
+  };
 }

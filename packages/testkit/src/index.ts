@@ -3,6 +3,9 @@ export {
   type EmbeddedPostgres,
   type EmbeddedPostgresLogger,
   type EmbeddedPostgresOptions,
+  type EmbeddedPostgresOwnership,
+  type RunningEmbeddedPostgres,
+  runningEmbeddedPostgres,
   startEmbeddedPostgres,
   stopEmbeddedPostgresAt,
 } from './embedded-postgres.js';

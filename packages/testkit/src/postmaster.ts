@@ -1,4 +1,4 @@
-import { readFile, realpath, unlink } from 'node:fs/promises';
+import { readFile, realpath, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
@@ -100,4 +100,54 @@ export async function stopPostmaster(pid: number, timeoutMs = 30_000): Promise<v
     }
     await sleep(50);
   }
+}
+
+/** Beside postmaster.pid: which process started the postmaster, so later callers know whose it is. */
+const STARTER_FILE = 'embedded-postgres.starter';
+
+interface StarterRecord {
+  /** The process that started the server. */
+  pid: number;
+  /** Its start time, so a later process that reuses the pid is not taken for it (Linux only). */
+  since?: string;
+  /** The postmaster it started; a record about an earlier postmaster says nothing. */
+  postmaster: number;
+}
+
+/** Records that this process started `postmasterPid` on `dataDir`. */
+export async function recordStarter(dataDir: string, postmasterPid: number): Promise<void> {
+  const since = await processStartTime(process.pid);
+  const record: StarterRecord = { pid: process.pid, ...(since ? { since } : {}), postmaster: postmasterPid };
+  await writeFile(join(dataDir, STARTER_FILE), JSON.stringify(record), { mode: 0o644 });
+}
+
+export async function forgetStarter(dataDir: string): Promise<void> {
+  await unlink(join(dataDir, STARTER_FILE)).catch(() => undefined);
+}
+
+/**
+ * The live process that started the postmaster `postmasterPid` on `dataDir` (possibly this one),
+ * or undefined when it has exited, e.g. a dev run that was killed, or nothing recorded it.
+ */
+export async function liveStarter(dataDir: string, postmasterPid: number): Promise<number | undefined> {
+  const text = await readFile(join(dataDir, STARTER_FILE), 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  let record: Partial<StarterRecord>;
+  try {
+    record = JSON.parse(text) as Partial<StarterRecord>;
+  } catch {
+    return undefined;
+  }
+  const { pid, since, postmaster } = record;
+  if (typeof pid !== 'number' || postmaster !== postmasterPid || !processAlive(pid)) return undefined;
+  if (since !== undefined && (await processStartTime(pid)) !== since) return undefined;
+  return pid;
+}
+
+/** Field 22 of /proc/<pid>/stat (start time in clock ticks since boot); undefined without /proc. */
+async function processStartTime(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat === undefined) return undefined;
+  // The command name (field 2) may hold spaces and parentheses; fields after it are plain.
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }

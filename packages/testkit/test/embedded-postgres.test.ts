@@ -1,13 +1,18 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
-import { type EmbeddedPostgres, freePort, startEmbeddedPostgres } from '../src/index.js';
+import { type EmbeddedPostgres, freePort, runningEmbeddedPostgres, startEmbeddedPostgres } from '../src/index.js';
 
 const silent = { info: () => undefined, warn: () => undefined };
+const run = promisify(execFile);
+// Starts a server on the data directory given as its argument, and exits leaving it running.
+const child = fileURLToPath(new URL('./fixtures/shared-child.ts', import.meta.url));
 
 async function sql<R extends pg.QueryResultRow>(url: string, text: string): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
@@ -47,7 +52,7 @@ describe('startEmbeddedPostgres', () => {
   it('initialises, serves queries (as a non-root user when we are root) and stops', async () => {
     const server = await startEmbeddedPostgres({ dataDir, database: 'hearth', logger: silent });
     running.push(server);
-    assert.equal(server.adopted, false);
+    assert.equal(server.ownership, 'started');
     assert.match(server.url, /^postgres:\/\/postgres@127\.0\.0\.1:\d+\/hearth$/);
     const [row] = await sql<{ version: string; db: string; usr: string }>(
       server.url,
@@ -70,19 +75,48 @@ describe('startEmbeddedPostgres', () => {
     const server = await startEmbeddedPostgres({ dataDir, port, database: 'hearth', logger: silent });
     running.push(server);
     assert.equal(server.port, port);
-    assert.equal(server.adopted, false);
+    assert.equal(server.ownership, 'started');
     assert.deepEqual(await sql(server.url, 'select note from survivor'), [{ note: 'still here' }]);
   });
 
-  it('reuses a server still running on the data directory (e.g. after a killed dev run)', async () => {
+  it('attaches to a server another handle started, and stopping the attached handle leaves it running', async () => {
     const first = running.at(-1);
     assert.ok(first);
+    assert.equal(first.ownership, 'started');
     const again = await startEmbeddedPostgres({ dataDir, database: 'hearth', logger: silent });
-    assert.equal(again.adopted, true);
+    assert.equal(again.ownership, 'attached');
+    assert.equal(again.startedBy, process.pid);
     assert.equal(again.pid, first.pid);
     assert.equal(again.port, first.port);
+    assert.deepEqual(await runningEmbeddedPostgres(dataDir), { port: first.port, pid: first.pid, startedBy: process.pid });
+    // What a second `npm run dev` does on its way out: it must not take the first one's database down.
     await again.stop();
+    assert.equal(alive(first.pid), true);
+    assert.deepEqual(await sql(first.url, 'select note from survivor'), [{ note: 'still here' }]);
+    await first.stop();
     assert.equal(alive(first.pid), false);
+    assert.equal(await runningEmbeddedPostgres(dataDir), undefined);
+  });
+
+  it('inherits a server whose starter has exited (a killed dev run) and stops it', async () => {
+    // The child starts the server and exits without stopping it, as a killed process would.
+    const { stdout } = await run(process.execPath, ['--conditions=@hearth/source', '--import', 'tsx', child, dataDir], { timeout: 90_000 });
+    const orphanUrl = (JSON.parse(stdout.trim()) as { url: string }).url;
+    const orphan = await runningEmbeddedPostgres(dataDir);
+    assert.ok(orphan);
+    assert.equal(orphan.startedBy, undefined);
+    const server = await startEmbeddedPostgres({ dataDir, database: 'hearth', logger: silent });
+    running.push(server);
+    assert.equal(server.ownership, 'inherited');
+    assert.equal(server.pid, orphan.pid);
+    assert.equal(new URL(server.url).port, new URL(orphanUrl).port);
+    // Inheriting makes this process the starter: a further handle only attaches.
+    const again = await startEmbeddedPostgres({ dataDir, logger: silent });
+    assert.equal(again.ownership, 'attached');
+    await again.stop();
+    assert.equal(alive(server.pid), true);
+    await server.stop();
+    assert.equal(alive(server.pid), false);
   });
 
   it('starts despite a stale postmaster.pid whose pid now belongs to another program', async () => {
@@ -96,7 +130,7 @@ describe('startEmbeddedPostgres', () => {
 
     const server = await startEmbeddedPostgres({ dataDir, database: 'hearth', logger: silent });
     running.push(server);
-    assert.equal(server.adopted, false);
+    assert.equal(server.ownership, 'started');
     assert.deepEqual(await sql(server.url, 'select note from survivor'), [{ note: 'still here' }]);
     assert.equal(alive(sleeper.pid), true);
     await server.stop();

@@ -1,4 +1,4 @@
-import { type ConfigSpec, type ServiceConfig, env, schemas, secretEnv, z } from '@hearth/config';
+import { type ConfigCheck, type ConfigSpec, type ServiceConfig, env, schemas, secretEnv, z } from '@hearth/config';
 
 const KEK = secretEnv(
   'HEARTH_AUTH_KEY_ENCRYPTION_KEY',
@@ -38,6 +38,23 @@ export const authConfigSpec = {
 } as const satisfies ConfigSpec;
 
 export type AuthConfig = ServiceConfig<typeof authConfigSpec>;
+
+/**
+ * A provider is on when its client id is set, and then its secret is required (both are
+ * server-side confidential clients); half a provider is a configuration problem.
+ */
+export const authConfigChecks: ReadonlyArray<ConfigCheck<AuthConfig>> = (['google', 'apple'] as const).map((name) => {
+  const env = `HEARTH_AUTH_${name.toUpperCase()}`;
+  return {
+    variables: [`${env}_CLIENT_ID`, `${env}_CLIENT_SECRET`],
+    check: (c: AuthConfig) => {
+      const p = c.service.oauth[name];
+      if (p.clientId && !p.clientSecret) return [{ variable: `${env}_CLIENT_SECRET`, message: `missing: required with ${env}_CLIENT_ID` }];
+      if (!p.clientId && p.clientSecret) return [{ variable: `${env}_CLIENT_ID`, message: `missing: ${env}_CLIENT_SECRET is set without it` }];
+      return [];
+    },
+  };
+});
 
 function decodesTo32Bytes(value: string): boolean {
   const trimmed = value.trim();

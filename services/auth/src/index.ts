@@ -1,2 +1,3 @@
-export { AuthApp, type AuthDeps, SCHEMA } from './app.js';
-export { type AuthConfig, authConfigSpec } from './config.js';
+export { AuthApp, type AuthDeps, SCHEMA, authService } from './app.js';
+export { type AuthConfig, authConfigChecks, authConfigSpec } from './config.js';
+export { authJobs } from './store/jobs.js';

@@ -10,7 +10,14 @@ import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits
 import { BUCKETS_PER_WINDOW, SlidingWindow } from '../src/limits/sliding-window.js';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 
-const config: AuthLimitsConfig = { ...defaultAuthLimitsConfig, registerPerIpPerHour: 3, refreshPerIpPerMinute: 4, oauthPerIpPerHour: 2 };
+// The default login budgets except a smaller address budget, so every store reaches it quickly.
+const config: AuthLimitsConfig = {
+  ...defaultAuthLimitsConfig,
+  loginFailuresPerAddress: 20,
+  registerPerIpPerHour: 3,
+  refreshPerIpPerMinute: 4,
+  oauthPerIpPerHour: 2,
+};
 const tinyWindow: AuthLimitsConfig = { ...config, loginWindowSec: 2 };
 
 let testRedis: TestRedis;
@@ -42,6 +49,12 @@ const fresh = (): LoginKey => ({ email: `${randomUUID()}@example.test`, ip: `10.
 async function failLogin(limits: AuthLimits, key: LoginKey): Promise<void> {
   await limits.checkLogin(key);
   await limits.recordLoginFailure(key);
+}
+
+/** A login attempt that is let through (then released, as one whose check broke would be). */
+async function admitted(limits: AuthLimits, key: LoginKey): Promise<void> {
+  await limits.checkLogin(key);
+  await limits.releaseLogin?.(key);
 }
 
 /** Asserts a ResourceExhausted refusal and returns its retry-after in seconds. */
@@ -84,56 +97,72 @@ const backends: Backend[] = [
 
 for (const backend of backends) {
   describe(`auth limits in ${backend.name}`, () => {
-    it('refuses the sixth login of an account after five failures, with a retry-after', async () => {
+    it('refuses an account from one address after its failures there, not from elsewhere, with a retry-after', async () => {
       const limits = backend.make(config);
-      const email = `${randomUUID()}@example.test`;
-      // Each attempt from its own IP: only the account counter can refuse.
-      for (let i = 0; i < 5; i++) await failLogin(limits, { email, ip: `192.0.2.${i}` });
-      const retryAfter = await refused(limits.checkLogin({ email, ip: '192.0.2.99' }));
+      const key = fresh();
+      for (let i = 0; i < config.loginFailuresPerWindow; i++) await failLogin(limits, key);
+      const retryAfter = await refused(limits.checkLogin(key));
       assert.ok(retryAfter > 890, `the window started moments ago, so nearly all of it is left: ${retryAfter}`);
-      await limits.checkLogin(fresh());
+      // The same person on another network, and the neighbours on this one, are not refused.
+      await admitted(limits, { email: key.email, ip: `${key.ip}-elsewhere` });
+      await admitted(limits, { email: `${randomUUID()}@example.test`, ip: key.ip });
       if (backend.storedKeys) {
         const keys = await backend.storedKeys();
-        assert.ok(keys.some((k) => k.includes('auth_login_fail_account:')), keys.join(' '));
-        assert.ok(!keys.some((k) => k.includes(email) || k.includes(email.split('@')[0] ?? '')), 'no email in clear');
+        assert.ok(keys.some((k) => k.includes('auth_login_fail_account_ip:')), keys.join(' '));
+        assert.ok(!keys.some((k) => k.includes(key.email) || k.includes(key.email.split('@')[0] ?? '')), 'no email in clear');
       }
     });
 
-    it('refuses every account from an IP after five failures from it (shared IPs included)', async () => {
+    it('refuses an account from every address once its failures from all of them reach the account budget', async () => {
       const limits = backend.make(config);
-      const ip = `198.51.100.${randomUUID()}`;
-      for (let i = 0; i < 5; i++) await failLogin(limits, { email: `${randomUUID()}@example.test`, ip });
-      await refused(limits.checkLogin({ email: `${randomUUID()}@example.test`, ip }));
-      await limits.checkLogin({ email: `${randomUUID()}@example.test`, ip: `${ip}-other` });
+      const email = `${randomUUID()}@example.test`;
+      // Each attempt from its own address: only the account counter can refuse.
+      for (let i = 0; i < config.loginFailuresPerAccount; i++) await failLogin(limits, { email, ip: `192.0.2.${i}` });
+      assert.ok((await refused(limits.checkLogin({ email, ip: '192.0.2.99' }))) > 890);
+      await admitted(limits, fresh());
     });
 
-    it('a success clears the account failures, not the IP failures', async () => {
+    it('refuses every account from an address once failures from it reach the address budget', async () => {
+      const limits = backend.make(config);
+      const ip = `198.51.100.${randomUUID()}`;
+      for (let i = 0; i < config.loginFailuresPerAddress; i++) await failLogin(limits, { email: `${randomUUID()}@example.test`, ip });
+      assert.ok((await refused(limits.checkLogin({ email: `${randomUUID()}@example.test`, ip }))) > 890);
+      await admitted(limits, { email: `${randomUUID()}@example.test`, ip: `${ip}-other` });
+    });
+
+    it('a success clears the account failures, not those of the account elsewhere or of the address', async () => {
       const limits = backend.make(config);
       const key = fresh();
-      for (let i = 0; i < 4; i++) await failLogin(limits, key);
-      await limits.checkLogin(key);
-      await limits.recordLoginSuccess(key);
-      // Account back at 0: four more failures from elsewhere leave it below the limit.
       const elsewhere = { email: key.email, ip: `${key.ip}-elsewhere` };
+      const third = { email: key.email, ip: `${key.ip}-third` };
+      for (let i = 0; i < 4; i++) await failLogin(limits, key);
       for (let i = 0; i < 4; i++) await failLogin(limits, elsewhere);
       await limits.checkLogin(elsewhere);
       await limits.recordLoginSuccess(elsewhere);
-      // IP still at 4: one more failure from it, by anyone, reaches the limit.
-      await failLogin(limits, { email: `${randomUUID()}@example.test`, ip: key.ip });
+      // The account is back at 0: four more failures (12 in all) stay below its budget.
+      for (let i = 0; i < 4; i++) await failLogin(limits, third);
+      await admitted(limits, third);
+      // The account from the first address keeps its 4 (a right password elsewhere says nothing
+      // about who typed those): one more there reaches that budget.
+      await failLogin(limits, key);
+      await refused(limits.checkLogin(key));
+      // The address keeps its 5 too: the rest of its budget, by anyone, reaches it.
+      for (let i = 5; i < config.loginFailuresPerAddress; i++) await failLogin(limits, { email: `${randomUUID()}@example.test`, ip: key.ip });
       await refused(limits.checkLogin({ email: `${randomUUID()}@example.test`, ip: key.ip }));
     });
 
     it('parallel attempts cannot all pass the check before their failures are counted', async () => {
       const limits = backend.make(config);
       const key = fresh();
+      const budget = config.loginFailuresPerWindow;
       const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => limits.checkLogin(key)));
       const passed = outcomes.filter((o) => o.status === 'fulfilled').length;
-      // Exactly 5 with one Redis connection; a Postgres pool may order the account and IP
-      // reservations differently per connection and refuse a few more, never admit more.
-      assert.ok(passed >= 1 && passed <= 5, `at most as many attempts in flight as failures allowed, ${passed} passed`);
+      // Exactly the budget with one Redis connection; a Postgres pool may order the reservations
+      // differently per connection and refuse a few more, never admit more.
+      assert.ok(passed >= 1 && passed <= budget, `at most as many attempts in flight as failures allowed, ${passed} passed`);
       for (const o of outcomes) if (o.status === 'rejected') await refused(Promise.reject(o.reason as Error), 1);
       for (let i = 0; i < passed; i++) await limits.recordLoginFailure(key);
-      for (let i = passed; i < 5; i++) await failLogin(limits, key);
+      for (let i = passed; i < budget; i++) await failLogin(limits, key);
       const retryAfter = await refused(limits.checkLogin(key));
       assert.ok(retryAfter > 1, 'at the limit the wait is the window, not the in-flight second');
     });
@@ -146,10 +175,31 @@ for (const backend of backends) {
       // The fifth attempt may fail: nothing else may be verified meanwhile.
       await refused(limits.checkLogin(key), 1);
       await limits.recordLoginSuccess(key);
-      await limits.checkLogin(key);
+      await admitted(limits, key);
     });
 
-    it('limits registrations, refreshes and OAuth flows per IP', async () => {
+    it('an attempt ended without a verdict is released and counts for nothing', async () => {
+      const limits = backend.make(config);
+      const key = fresh();
+      for (let i = 0; i < 4; i++) await failLogin(limits, key);
+      // Many more than any budget, one after another and all at once: none is left counted.
+      for (let i = 0; i < 12; i++) {
+        await limits.checkLogin(key);
+        await limits.releaseLogin?.(key);
+      }
+      const together = await Promise.allSettled(
+        Array.from({ length: 12 }, async () => {
+          await limits.checkLogin(key);
+          await limits.releaseLogin?.(key);
+        }),
+      );
+      assert.ok(together.some((o) => o.status === 'fulfilled'));
+      // Still one failure left in the budget, and nothing in flight.
+      await failLogin(limits, key);
+      await refused(limits.checkLogin(key));
+    });
+
+    it('limits registrations, refreshes and OAuth flows per address', async () => {
       const limits = backend.make(config);
       const ip = `203.0.113.${randomUUID()}`;
       for (let i = 0; i < 3; i++) await limits.consumeRegister(ip);
@@ -163,7 +213,7 @@ for (const backend of backends) {
       await limits.consumeOAuth(`${ip}-other`);
     });
 
-    it('lets the account and the IP try again when the window ends', async () => {
+    it('lets the account and the address try again when the window ends', async () => {
       const limits = backend.make(tinyWindow);
       const key = fresh();
       for (let i = 0; i < 5; i++) await failLogin(limits, key);
@@ -171,7 +221,7 @@ for (const backend of backends) {
       await sleep(retryAfter * 1000 + 100);
       await limits.checkLogin(key);
       await limits.recordLoginFailure(key);
-      await limits.checkLogin(key);
+      await admitted(limits, key);
     });
   });
 }

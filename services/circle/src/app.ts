@@ -1,16 +1,17 @@
+import type { ConnectRouter } from '@connectrpc/connect';
 import type { BlockSource } from '@hearth/authz';
-import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
-import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platform';
-import type { CircleConfig } from './config.js';
+import type { Database, EventPublisher } from '@hearth/db';
+import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { type CircleConfig, circleConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
-import { registerRpc } from './rpc/index.js';
+import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { circleRules } from './rpc/rules.js';
 import { AccountRemoval } from './service/account-removal.js';
-import { CircleService } from './service/circle-service.js';
-import type { EventPublisher } from './service/events.js';
-import { InviteService } from './service/invite-service.js';
-import { MemberAdminService } from './service/member-admin-service.js';
-import { MembershipService } from './service/membership-service.js';
+import { Circles } from './service/circles.js';
+import { Invites } from './service/invites.js';
+import { MemberActions } from './service/member-actions.js';
+import { Memberships } from './service/memberships.js';
+import { circlePages } from './service/pages.js';
 import type { CirclesTables } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
@@ -22,45 +23,39 @@ export interface CircleDeps {
   readonly now: () => Date;
   /** Where membership events go after commit (runtime.bus). */
   readonly bus: EventPublisher;
-  /** Blocks between people, for DiscoverCircles (the host's cached source). */
+  /** Blocks between people, for DiscoverCircles (the process's cached source). */
   readonly blocks: BlockSource;
 }
 
 /** Composition root of the circle service: the one place its dependencies are built and wired. */
-export class CircleApp implements ServiceModule {
-  static fromConfig(config: CircleConfig, runtime: Runtime, overrides: Partial<CircleDeps> = {}): CircleApp {
-    const db =
-      overrides.db ??
-      createDatabase<CirclesTables>(
-        { ...config.database, schema: SCHEMA, idleTimeoutMs: 30_000, applicationName: 'hearth-circle' },
-        { logger: runtime.logger },
-      );
-    return new CircleApp({
-      db,
+export class CircleApp extends ServiceApp<CirclesTables> {
+  static fromConfig(_config: CircleConfig, runtime: Runtime, overrides: Partial<CircleDeps> = {}): CircleApp {
+    return new CircleApp(runtime, {
+      db: overrides.db ?? serviceDatabase<CirclesTables>(runtime, 'circle', SCHEMA),
       now: overrides.now ?? (() => new Date()),
       bus: overrides.bus ?? runtime.bus,
       blocks: overrides.blocks ?? runtime.authorization.blocks,
     });
   }
 
-  readonly mount;
-  readonly readiness;
+  readonly name = 'circle';
   readonly rules = circleRules;
-  readonly authorizationSources;
-  readonly circles: CircleService;
-  readonly invites: InviteService;
-  readonly memberships: MembershipService;
-  readonly admin: MemberAdminService;
+  readonly circles: Circles;
+  readonly invites: Invites;
+  readonly memberships: Memberships;
+  readonly admin: MemberActions;
   readonly removal: AccountRemoval;
+  readonly #rpc: RpcDeps;
 
-  private constructor(private readonly deps: CircleDeps) {
-    const common = { db: deps.db, bus: deps.bus, now: deps.now };
-    this.circles = new CircleService({ ...common, blocks: deps.blocks });
-    this.invites = new InviteService(common);
-    this.memberships = new MembershipService(common);
-    this.admin = new MemberAdminService(common);
+  private constructor(runtime: Runtime, deps: CircleDeps) {
+    super({ db: deps.db, migrations, logger: runtime.logger });
+    const common = { db: deps.db, bus: deps.bus, now: deps.now, pages: circlePages(runtime.pageTokens) };
+    this.circles = new Circles({ ...common, blocks: deps.blocks });
+    this.invites = new Invites(common);
+    this.memberships = new Memberships(common);
+    this.admin = new MemberActions(common);
     this.removal = new AccountRemoval(common);
-    const rpc = {
+    this.#rpc = {
       circles: this.circles,
       invites: this.invites,
       memberships: this.memberships,
@@ -68,16 +63,16 @@ export class CircleApp implements ServiceModule {
       removal: this.removal,
       now: deps.now,
     };
-    this.mount = { name: 'circle', routes: (router: Parameters<typeof registerRpc>[0]) => registerRpc(router, rpc) };
-    this.readiness = [postgresCheck(deps.db, 'postgres:circle')];
-    this.authorizationSources = { memberships: this.memberships.source() };
   }
 
-  async migrate(): Promise<void> {
-    await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
-  }
-
-  async close(): Promise<void> {
-    await this.deps.db.destroy();
+  routes(router: ConnectRouter): void {
+    registerRpc(router, this.#rpc);
   }
 }
+
+/** The circle service as hosts run it (main.ts, the monolith, the test harness). */
+export const circleService: ServiceDefinition<typeof circleConfigSpec, CircleDeps, CircleApp> = {
+  name: 'circle',
+  configSpec: circleConfigSpec,
+  create: (config, runtime, overrides) => CircleApp.fromConfig(config, runtime, overrides),
+};

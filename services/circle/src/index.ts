@@ -1,3 +1,2 @@
-export { CircleApp, type CircleDeps, SCHEMA } from './app.js';
+export { CircleApp, type CircleDeps, SCHEMA, circleService } from './app.js';
 export { type CircleConfig, circleConfigSpec } from './config.js';
-export { MEMBERSHIP_TOPIC, type MembershipChange, type MembershipEvent } from './service/events.js';

@@ -1,6 +1,7 @@
-import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
-import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platform';
-import type { ModerationConfig } from './config.js';
+import type { ConnectRouter } from '@connectrpc/connect';
+import type { Database } from '@hearth/db';
+import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { type ModerationConfig, moderationConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
 import { moderationRules } from './rpc/rules.js';
@@ -13,31 +14,26 @@ export interface ModerationDeps {
 }
 
 /** Composition root of the moderation service: the one place its dependencies are built and wired. */
-export class ModerationApp implements ServiceModule {
-  static fromConfig(config: ModerationConfig, runtime: Runtime, overrides: Partial<ModerationDeps> = {}): ModerationApp {
-    const db =
-      overrides.db ??
-      createDatabase(
-        { ...config.database, schema: SCHEMA, idleTimeoutMs: 30_000, applicationName: 'hearth-moderation' },
-        { logger: runtime.logger },
-      );
-    return new ModerationApp({ db });
+export class ModerationApp extends ServiceApp<unknown> {
+  static fromConfig(_config: ModerationConfig, runtime: Runtime, overrides: Partial<ModerationDeps> = {}): ModerationApp {
+    return new ModerationApp(runtime, { db: overrides.db ?? serviceDatabase(runtime, 'moderation', SCHEMA) });
   }
 
-  readonly mount;
-  readonly readiness;
+  readonly name = 'moderation';
   readonly rules = moderationRules;
 
-  private constructor(private readonly deps: ModerationDeps) {
-    this.mount = { name: 'moderation', routes: registerRpc };
-    this.readiness = [postgresCheck(deps.db, 'postgres:moderation')];
+  private constructor(runtime: Runtime, deps: ModerationDeps) {
+    super({ db: deps.db, migrations, logger: runtime.logger });
   }
 
-  async migrate(): Promise<void> {
-    await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
-  }
-
-  async close(): Promise<void> {
-    await this.deps.db.destroy();
+  routes(router: ConnectRouter): void {
+    registerRpc(router);
   }
 }
+
+/** The moderation service as hosts run it (main.ts, the monolith, the test harness). */
+export const moderationService: ServiceDefinition<typeof moderationConfigSpec, ModerationDeps, ModerationApp> = {
+  name: 'moderation',
+  configSpec: moderationConfigSpec,
+  create: (config, runtime, overrides) => ModerationApp.fromConfig(config, runtime, overrides),
+};

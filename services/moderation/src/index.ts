@@ -1,2 +1,2 @@
-export { ModerationApp, type ModerationDeps, SCHEMA } from './app.js';
+export { ModerationApp, type ModerationDeps, SCHEMA, moderationService } from './app.js';
 export { type ModerationConfig, moderationConfigSpec } from './config.js';

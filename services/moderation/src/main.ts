@@ -1,10 +1,4 @@
-import { loadServiceConfig } from '@hearth/config';
-import { runMain, startHost } from '@hearth/platform';
-import { ModerationApp } from './app.js';
-import { moderationConfigSpec } from './config.js';
+import { runService } from '@hearth/platform';
+import { moderationService } from './app.js';
 
-runMain(async () => {
-  const config = loadServiceConfig('moderation', moderationConfigSpec, process.env);
-  const host = await startHost({ name: 'moderation', config, create: async (runtime) => [ModerationApp.fromConfig(config, runtime)] });
-  return { running: host, logger: host.runtime.logger };
-});
+runService(moderationService);

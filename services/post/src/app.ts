@@ -1,6 +1,7 @@
-import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
-import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platform';
-import type { PostConfig } from './config.js';
+import type { ConnectRouter } from '@connectrpc/connect';
+import type { Database } from '@hearth/db';
+import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { type PostConfig, postConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
 import { postRules } from './rpc/rules.js';
@@ -13,31 +14,26 @@ export interface PostDeps {
 }
 
 /** Composition root of the post service: the one place its dependencies are built and wired. */
-export class PostApp implements ServiceModule {
-  static fromConfig(config: PostConfig, runtime: Runtime, overrides: Partial<PostDeps> = {}): PostApp {
-    const db =
-      overrides.db ??
-      createDatabase(
-        { ...config.database, schema: SCHEMA, idleTimeoutMs: 30_000, applicationName: 'hearth-post' },
-        { logger: runtime.logger },
-      );
-    return new PostApp({ db });
+export class PostApp extends ServiceApp<unknown> {
+  static fromConfig(_config: PostConfig, runtime: Runtime, overrides: Partial<PostDeps> = {}): PostApp {
+    return new PostApp(runtime, { db: overrides.db ?? serviceDatabase(runtime, 'post', SCHEMA) });
   }
 
-  readonly mount;
-  readonly readiness;
+  readonly name = 'post';
   readonly rules = postRules;
 
-  private constructor(private readonly deps: PostDeps) {
-    this.mount = { name: 'post', routes: registerRpc };
-    this.readiness = [postgresCheck(deps.db, 'postgres:post')];
+  private constructor(runtime: Runtime, deps: PostDeps) {
+    super({ db: deps.db, migrations, logger: runtime.logger });
   }
 
-  async migrate(): Promise<void> {
-    await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
-  }
-
-  async close(): Promise<void> {
-    await this.deps.db.destroy();
+  routes(router: ConnectRouter): void {
+    registerRpc(router);
   }
 }
+
+/** The post service as hosts run it (main.ts, the monolith, the test harness). */
+export const postService: ServiceDefinition<typeof postConfigSpec, PostDeps, PostApp> = {
+  name: 'post',
+  configSpec: postConfigSpec,
+  create: (config, runtime, overrides) => PostApp.fromConfig(config, runtime, overrides),
+};

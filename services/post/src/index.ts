@@ -1,2 +1,2 @@
-export { PostApp, type PostDeps, SCHEMA } from './app.js';
+export { PostApp, type PostDeps, SCHEMA, postService } from './app.js';
 export { type PostConfig, postConfigSpec } from './config.js';

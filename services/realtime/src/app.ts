@@ -1,6 +1,7 @@
 import { authenticateUpgrade } from '@hearth/authz';
-import { type Runtime, type ServiceModule, type ServiceMount } from '@hearth/platform';
-import type { RealtimeConfig } from './config.js';
+import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform';
+import type { FastifyInstance } from 'fastify';
+import { type RealtimeConfig, realtimeConfigSpec } from './config.js';
 import { registerGateway } from './gateway/route.js';
 
 /**
@@ -12,33 +13,44 @@ export class RealtimeApp implements ServiceModule {
     return new RealtimeApp(config, runtime);
   }
 
-  readonly mount: ServiceMount;
+  readonly name = 'realtime';
+  readonly rules = undefined;
   readonly readiness = [];
+  readonly #config: RealtimeConfig;
+  readonly #runtime: Runtime;
 
   private constructor(config: RealtimeConfig, runtime: Runtime) {
-    const log = runtime.logger.child({ subsystem: 'realtime' });
-    const authentication = runtime.authentication;
-    if (!authentication) throw new Error('the realtime gateway needs the host authentication (verifier and deny-list)');
-    const { verifier, denyList } = authentication;
+    this.#config = config;
+    this.#runtime = runtime;
+  }
+
+  routes(): void {}
+
+  async http(app: FastifyInstance): Promise<void> {
+    const log = this.#runtime.logger.child({ subsystem: 'realtime' });
+    const { verifier, denyList } = this.#runtime.sessions;
     // Cookie-authenticated sockets are accepted from the origins CORS allows.
-    const upgrade = { verifier, denyList, allowedOrigins: config.server.corsOrigins, logger: log };
-    this.mount = {
-      name: 'realtime',
-      routes: () => undefined,
-      http: (app) =>
-        registerGateway(
-          app,
-          config.service,
-          (headers) => ({
-            authenticate: async (accessToken) => (await authenticateUpgrade(upgrade, { accessToken, headers })).identity,
-            isRevoked: (sessionId) => denyList.isRevoked(sessionId),
-          }),
-          log,
-        ),
-    };
+    const upgrade = { verifier, denyList, allowedOrigins: this.#config.server.corsOrigins, logger: log };
+    await registerGateway(
+      app,
+      this.#config.service,
+      (headers) => ({
+        authenticate: async (accessToken) => (await authenticateUpgrade(upgrade, { accessToken, headers })).identity,
+        isRevoked: (sessionId) => denyList.isRevoked(sessionId),
+      }),
+      log,
+    );
   }
 
   async migrate(): Promise<void> {}
-
+  async start(): Promise<void> {}
+  async stop(): Promise<void> {}
   async close(): Promise<void> {}
 }
+
+/** The realtime gateway as hosts run it (main.ts, the monolith, the test harness). */
+export const realtimeService: ServiceDefinition<typeof realtimeConfigSpec, never, RealtimeApp> = {
+  name: 'realtime',
+  configSpec: realtimeConfigSpec,
+  create: (config, runtime) => RealtimeApp.fromConfig(config, runtime),
+};

@@ -3,12 +3,36 @@ import { type ConfigSpec, type ServiceConfig, env, schemas } from '@hearth/confi
 /** Variables only the realtime gateway reads (prefix HEARTH_REALTIME_). */
 export const realtimeConfigSpec = {
   heartbeatMs: env('HEARTH_REALTIME_HEARTBEAT_MS', schemas.positiveInt(25_000, 300_000), 'ping interval; two missed pongs close the socket'),
-  helloTimeoutMs: env('HEARTH_REALTIME_HELLO_TIMEOUT_MS', schemas.positiveInt(10_000, 60_000), 'time a new socket has to send Hello'),
+  helloTimeoutMs: env(
+    'HEARTH_REALTIME_HELLO_TIMEOUT_MS',
+    schemas.positiveInt(10_000, 60_000),
+    'time a new socket has to send Hello and be authenticated',
+  ),
   maxFrameBytes: env('HEARTH_REALTIME_MAX_FRAME_BYTES', schemas.positiveInt(64 * 1024, 1_048_576), 'largest client frame accepted'),
   maxBufferedBytes: env(
     'HEARTH_REALTIME_MAX_BUFFERED_BYTES',
     schemas.positiveInt(1_048_576, 64 * 1_048_576),
     'outgoing bytes a slow consumer may have queued before it is closed',
+  ),
+  maxConnectionsPerUser: env(
+    'HEARTH_REALTIME_MAX_CONNECTIONS_PER_USER',
+    schemas.positiveInt(10, 1_000),
+    "authenticated sockets one user may hold per gateway process; one more closes the user's oldest",
+  ),
+  maxUnauthenticatedPerAddress: env(
+    'HEARTH_REALTIME_MAX_UNAUTHENTICATED_PER_ADDRESS',
+    schemas.positiveInt(20, 100_000),
+    'sockets not yet welcomed one client address (IPv6: one /64) may hold per process; more are closed at once',
+  ),
+  maxUnauthenticated: env(
+    'HEARTH_REALTIME_MAX_UNAUTHENTICATED',
+    schemas.positiveInt(1_000, 1_000_000),
+    'sockets not yet welcomed the whole process may hold; more are closed at once',
+  ),
+  maxQueuedFrames: env(
+    'HEARTH_REALTIME_MAX_QUEUED_FRAMES',
+    schemas.positiveInt(32, 1_024),
+    'frames a socket may send ahead of the gateway (e.g. right after Hello); more close it',
   ),
 } as const satisfies ConfigSpec;
 

@@ -1,2 +1,2 @@
-export { RealtimeApp } from './app.js';
+export { RealtimeApp, realtimeService } from './app.js';
 export { type RealtimeConfig, realtimeConfigSpec } from './config.js';

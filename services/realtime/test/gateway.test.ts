@@ -1,61 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type MessageInitShape, create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { loadServiceConfig } from '@hearth/config';
-import {
-  ClientFrameSchema,
-  ErrorCode,
-  type ServerFrame,
-  ServerFrameSchema,
-} from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
-import { type Host, startHost } from '@hearth/platform';
+import { create, toBinary } from '@bufbuild/protobuf';
+import { ClientFrameSchema, ErrorCode } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import type { Host } from '@hearth/platform';
 import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
 import { WebSocket } from 'ws';
-import { RealtimeApp, realtimeConfigSpec } from '../src/index.js';
-
-const SUBPROTOCOL = 'hearth.realtime.v1';
-
-interface Peer {
-  ws: WebSocket;
-  frames: ServerFrame[];
-  closed: Promise<{ code: number; reason: string }>;
-  next(): Promise<ServerFrame>;
-}
-
-function connect(url: string, opts: { autoPong?: boolean } = {}): Promise<Peer> {
-  const ws = new WebSocket(`${url.replace('http', 'ws')}/v1/realtime`, SUBPROTOCOL, { autoPong: opts.autoPong ?? true });
-  const frames: ServerFrame[] = [];
-  const waiters: Array<(f: ServerFrame) => void> = [];
-  ws.on('message', (data: Buffer) => {
-    const frame = fromBinary(ServerFrameSchema, data);
-    const waiter = waiters.shift();
-    if (waiter) waiter(frame);
-    else frames.push(frame);
-  });
-  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
-    ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })),
-  );
-  const next = () =>
-    new Promise<ServerFrame>((resolve, reject) => {
-      const queued = frames.shift();
-      if (queued) return resolve(queued);
-      waiters.push(resolve);
-      setTimeout(() => reject(new Error('no frame within 3 s')), 3_000).unref();
-    });
-  return new Promise((resolve, reject) => {
-    ws.once('open', () => resolve({ ws, frames, closed, next }));
-    ws.once('error', reject);
-  });
-}
-
-function send(ws: WebSocket, frame: MessageInitShape<typeof ClientFrameSchema>['frame'], id = 1n): void {
-  ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id, frame })));
-}
-
-function errorOf(frame: ServerFrame) {
-  assert.equal(frame.frame.case, 'error');
-  return frame.frame.value;
-}
+import { SUBPROTOCOL, connect, errorOf, send, startGateway as startGatewayOn } from './helpers.js';
 
 let testDb: TestDatabase;
 before(async () => {
@@ -63,18 +13,8 @@ before(async () => {
 });
 after(() => testDb.drop());
 
-function startGateway(env: Record<string, string>): Promise<Host> {
-  const config = loadServiceConfig('realtime', realtimeConfigSpec, {
-    // The gateway owns no schema; it reads the session deny-list's record (schema authz).
-    DATABASE_URL: testDb.url,
-    // The auth service runs elsewhere; nothing here presents a token yet.
-    HEARTH_AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
-    HEARTH_PORT: '0',
-    HEARTH_LOG_LEVEL: 'silent',
-    ...env,
-  });
-  return startHost({ name: 'realtime', config, create: async (rt) => [RealtimeApp.fromConfig(config, rt)] });
-}
+// Nothing here presents a valid token: the auth service is unreachable.
+const startGateway = (env: Record<string, string>): Promise<Host> => startGatewayOn(testDb.url, env);
 
 describe('realtime gateway', () => {
   let host: Host;

@@ -1,6 +1,7 @@
-import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
-import { type Runtime, type ServiceModule, postgresCheck } from '@hearth/platform';
-import type { SupportConfig } from './config.js';
+import type { ConnectRouter } from '@connectrpc/connect';
+import type { Database } from '@hearth/db';
+import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { type SupportConfig, supportConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { registerRpc } from './rpc/index.js';
 import { supportRules } from './rpc/rules.js';
@@ -13,31 +14,26 @@ export interface SupportDeps {
 }
 
 /** Composition root of the support service: the one place its dependencies are built and wired. */
-export class SupportApp implements ServiceModule {
-  static fromConfig(config: SupportConfig, runtime: Runtime, overrides: Partial<SupportDeps> = {}): SupportApp {
-    const db =
-      overrides.db ??
-      createDatabase(
-        { ...config.database, schema: SCHEMA, idleTimeoutMs: 30_000, applicationName: 'hearth-support' },
-        { logger: runtime.logger },
-      );
-    return new SupportApp({ db });
+export class SupportApp extends ServiceApp<unknown> {
+  static fromConfig(_config: SupportConfig, runtime: Runtime, overrides: Partial<SupportDeps> = {}): SupportApp {
+    return new SupportApp(runtime, { db: overrides.db ?? serviceDatabase(runtime, 'support', SCHEMA) });
   }
 
-  readonly mount;
-  readonly readiness;
+  readonly name = 'support';
   readonly rules = supportRules;
 
-  private constructor(private readonly deps: SupportDeps) {
-    this.mount = { name: 'support', routes: registerRpc };
-    this.readiness = [postgresCheck(deps.db, 'postgres:support')];
+  private constructor(runtime: Runtime, deps: SupportDeps) {
+    super({ db: deps.db, migrations, logger: runtime.logger });
   }
 
-  async migrate(): Promise<void> {
-    await migrateToLatest(this.deps.db, { schema: SCHEMA, migrations });
-  }
-
-  async close(): Promise<void> {
-    await this.deps.db.destroy();
+  routes(router: ConnectRouter): void {
+    registerRpc(router);
   }
 }
+
+/** The support service as hosts run it (main.ts, the monolith, the test harness). */
+export const supportService: ServiceDefinition<typeof supportConfigSpec, SupportDeps, SupportApp> = {
+  name: 'support',
+  configSpec: supportConfigSpec,
+  create: (config, runtime, overrides) => SupportApp.fromConfig(config, runtime, overrides),
+};

@@ -1,2 +1,2 @@
-export { SupportApp, type SupportDeps, SCHEMA } from './app.js';
+export { SupportApp, type SupportDeps, SCHEMA, supportService } from './app.js';
 export { type SupportConfig, supportConfigSpec } from './config.js';

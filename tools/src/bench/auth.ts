@@ -80,7 +80,7 @@ try {
     name: 'auth',
     config,
     runtime: { redis },
-    create: async (runtime) => [AuthApp.fromConfig(config, runtime, { limits })],
+    services: [{ name: 'auth', create: (runtime) => AuthApp.fromConfig(config, runtime, { limits }) }],
   });
   const client = createClient(AuthService, createConnectTransport({ baseUrl: host.url, httpVersion: '1.1' }));
 

@@ -1,15 +1,28 @@
 import { createHash } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 
-import { SlidingWindow } from './sliding-window.js';
-import type { CounterBackend } from './stores.js';
+import { addressKey } from './address.js';
+import { InFlight } from './in-flight.js';
+import { SlidingWindow, type WindowCount } from './sliding-window.js';
+import { type CounterBackend, STORE_TIMEOUT_MS, resilient } from './stores.js';
 import type { AuthLimits, LoginKey } from './types.js';
 
+/** The budgets; ADR 0005 says why each is what it is. */
 export interface AuthLimitsConfig {
-  /** Failed logins allowed per account and per IP within one window before refusing. */
-  loginFailuresPerWindow: number;
-  /** The login failure window in seconds; it slides (ADR 0005). */
+  /** The window every sign-in failure budget is counted over, in seconds; it slides (ADR 0005). */
   loginWindowSec: number;
+  /**
+   * Failed sign-ins one account may have from one client address per window: one person's typos
+   * on one device or network. The tightest budget.
+   */
+  loginFailuresPerWindow: number;
+  /** Failed sign-ins one account may have from all addresses together per window (guessing spread over many addresses). */
+  loginFailuresPerAccount: number;
+  /**
+   * Failed sign-ins one client address may have over all accounts per window (spraying and
+   * stuffing from one place). Loose: a family, an office or a campus may share the address.
+   */
+  loginFailuresPerAddress: number;
   registerPerIpPerHour: number;
   refreshPerIpPerMinute: number;
   /** StartOAuth writes a row and FinishOAuth calls the provider: both are counted. */
@@ -17,20 +30,23 @@ export interface AuthLimitsConfig {
 }
 
 export const defaultAuthLimitsConfig: AuthLimitsConfig = {
-  loginFailuresPerWindow: 5,
   loginWindowSec: 15 * 60,
+  loginFailuresPerWindow: 5,
+  loginFailuresPerAccount: 10,
+  loginFailuresPerAddress: 100,
   registerPerIpPerHour: 10,
   refreshPerIpPerMinute: 60,
   oauthPerIpPerHour: 60,
 };
 
 /**
- * How long a login that passed `checkLogin` holds its reservation if the caller never records
- * its outcome (a crash, an error between check and verify). Far above an argon2id verify.
+ * How long the counters keep a reservation that was never released (its process crashed).
+ * Every other path releases it; this only bounds what a crash leaves behind. Far above a login
+ * (an argon2id verify is tens of milliseconds).
  */
-const IN_FLIGHT_SEC = 30;
-/** In-flight reservations never refuse by themselves; they are added to the failures. */
-const IN_FLIGHT_MAX = 1_000_000;
+const IN_FLIGHT_SEC = 10;
+/** Counters only count: the budgets are compared here, so the library's own limit never refuses. */
+const UNCAPPED = 1_000_000;
 
 /** The client-facing refusal; `retry-after` becomes a response header. */
 export function tooManyAttempts(retryAfterSec: number): ConnectError {
@@ -42,46 +58,71 @@ export function accountKey(email: string): string {
   return createHash('sha256').update(email).digest('hex').slice(0, 32);
 }
 
-interface LoginSubject {
+/** One thing whose sign-in failures are budgeted: an account, an account from one address, or an address. */
+interface Subject {
   readonly failures: SlidingWindow;
   readonly key: string;
+  readonly limit: number;
+  /** Whether a right password clears it: not for an address, which other people share. */
+  readonly clearedBySuccess: boolean;
   readonly inFlightKey: string;
 }
 
-export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBackend): AuthLimits {
+export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBackend, opts: { timeoutMs?: number } = {}): AuthLimits {
   assertConfig(config);
-  const limit = config.loginFailuresPerWindow;
+  const timeoutMs = opts.timeoutMs ?? STORE_TIMEOUT_MS;
   const window = config.loginWindowSec;
-  // The library counters only count; the sliding windows decide (points never refuse here).
   const sliding = (name: string, windowSec: number) =>
-    new SlidingWindow(backend.counter({ name, points: IN_FLIGHT_MAX, durationSec: SlidingWindow.storeDurationSec(windowSec) }), windowSec * 1000);
+    new SlidingWindow(resilient(backend, { name, points: UNCAPPED, durationSec: SlidingWindow.storeDurationSec(windowSec) }, timeoutMs), windowSec * 1000);
   const accountFailures = sliding('auth_login_fail_account', window);
-  const ipFailures = sliding('auth_login_fail_ip', window);
-  const inFlight = backend.counter({ name: 'auth_login_in_flight', points: IN_FLIGHT_MAX, durationSec: IN_FLIGHT_SEC });
+  const accountAddressFailures = sliding('auth_login_fail_account_ip', window);
+  const addressFailures = sliding('auth_login_fail_ip', window);
+  const inFlightSpec = { name: 'auth_login_in_flight', points: UNCAPPED, durationSec: IN_FLIGHT_SEC };
+  const inFlight = new InFlight({ store: backend.store(inFlightSpec), local: backend.local(inFlightSpec) }, { lifeMs: IN_FLIGHT_SEC * 1000, timeoutMs });
   const register = sliding('auth_register_ip', 3600);
   const refresh = sliding('auth_refresh_ip', 60);
   const oauth = sliding('auth_oauth_ip', 3600);
 
-  const subjects = (key: LoginKey): [account: LoginSubject, ip: LoginSubject] => {
+  const subjects = (key: LoginKey): Subject[] => {
     const account = accountKey(key.email);
+    const address = addressKey(key.ip);
     return [
-      { failures: accountFailures, key: account, inFlightKey: `account:${account}` },
-      { failures: ipFailures, key: key.ip, inFlightKey: `ip:${key.ip}` },
+      { failures: accountFailures, key: account, limit: config.loginFailuresPerAccount, clearedBySuccess: true, inFlightKey: `account:${account}` },
+      {
+        failures: accountAddressFailures,
+        key: `${account}@${address}`,
+        limit: config.loginFailuresPerWindow,
+        clearedBySuccess: true,
+        inFlightKey: `account_ip:${account}@${address}`,
+      },
+      { failures: addressFailures, key: address, limit: config.loginFailuresPerAddress, clearedBySuccess: false, inFlightKey: `ip:${address}` },
     ];
   };
 
-  const release = async (inFlightKey: string): Promise<void> => {
-    const res = await inFlight.reward(inFlightKey);
-    // The reservation's window ended before its release: the reward started a new window
-    // below zero, which would admit one extra attempt in it.
-    if (res.consumedPoints < 0) await inFlight.delete(inFlightKey);
+  const releaseAll = (all: readonly Subject[]) => Promise.all(all.map((s) => inFlight.release(s.inFlightKey)));
+
+  /**
+   * The wait before this attempt may go ahead, or undefined if it may now. A subject admits it
+   * while its failures plus the attempts in flight (this one included) stay within its budget.
+   */
+  const refusal = (all: readonly Subject[], failures: readonly WindowCount[], pending: readonly number[]): number | undefined => {
+    let wait: number | undefined;
+    all.forEach((s, i) => {
+      const failed = failures[i]?.total ?? 0;
+      if (failed + Math.max(pending[i] ?? 1, 1) <= s.limit) return;
+      // At the budget: until enough failures leave the window for one more. Below it: other
+      // attempts are being verified right now, and their outcomes come within the second.
+      const w = failed >= s.limit ? retryAfter(failures[i]?.msUntilAtMost(s.limit - 1) ?? -1, window) : 1;
+      wait = Math.max(wait ?? 0, w);
+    });
+    return wait;
   };
 
   // Counted before the decision, refused ones included, like a library consume: a client that
   // keeps hammering keeps itself refused.
-  const consume = async (counter: SlidingWindow, key: string, allowed: number, windowSec: number): Promise<void> => {
+  const consume = async (counter: SlidingWindow, ip: string, allowed: number, windowSec: number): Promise<void> => {
     await backend.ready();
-    const count = await counter.add(key);
+    const count = await counter.add(addressKey(ip));
     if (count.total > allowed) throw tooManyAttempts(retryAfter(count.msUntilAtMost(allowed - 1), windowSec));
   };
 
@@ -92,38 +133,44 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
       // Reserve before reading the failures: recordLoginFailure counts the failure before it
       // releases its reservation, so a concurrent attempt is seen in one count or the other,
       // and parallel guesses cannot all pass a check that only read the failures.
-      const reserved = await Promise.all(all.map((s) => inFlight.penalty(s.inFlightKey)));
-      const failures = await Promise.all(all.map((s) => s.failures.count(s.key)));
-      let refusal: number | undefined;
-      all.forEach((_, i) => {
-        const failed = failures[i]?.total ?? 0;
-        const pending = Math.max(reserved[i]?.consumedPoints ?? 1, 1);
-        if (failed + pending <= limit) return;
-        // At the limit: wait until a failure leaves the window. Below it: other attempts are
-        // still being verified.
-        const wait = failed >= limit ? retryAfter(failures[i]?.msUntilAtMost(limit - 1) ?? -1, window) : 1;
-        refusal = Math.max(refusal ?? 0, wait);
-      });
-      if (refusal !== undefined) {
-        await Promise.all(all.map((s) => release(s.inFlightKey)));
-        throw tooManyAttempts(refusal);
+      // (A reservation never fails: it is made in memory when the store cannot take it.)
+      const pending = await Promise.all(all.map((s) => inFlight.reserve(s.inFlightKey)));
+      let wait: number | undefined;
+      try {
+        const failures = await Promise.all(all.map((s) => s.failures.count(s.key)));
+        wait = refusal(all, failures, pending);
+      } catch (err) {
+        await releaseAll(all);
+        throw err;
       }
+      if (wait === undefined) return;
+      await releaseAll(all);
+      throw tooManyAttempts(wait);
     },
 
     async recordLoginFailure(key) {
-      await backend.ready();
-      await Promise.all(
-        subjects(key).map(async (s) => {
-          await s.failures.add(s.key);
-          await release(s.inFlightKey);
-        }),
-      );
+      const all = subjects(key);
+      try {
+        await backend.ready();
+        await Promise.all(all.map((s) => s.failures.record(s.key)));
+      } finally {
+        // After the failure is counted, never before (see checkLogin), and whatever happened.
+        await releaseAll(all);
+      }
     },
 
     async recordLoginSuccess(key) {
-      await backend.ready();
-      const [account, ip] = subjects(key);
-      await Promise.all([accountFailures.reset(account.key), release(account.inFlightKey), release(ip.inFlightKey)]);
+      const all = subjects(key);
+      try {
+        await backend.ready();
+        await Promise.all(all.filter((s) => s.clearedBySuccess).map((s) => s.failures.reset(s.key)));
+      } finally {
+        await releaseAll(all);
+      }
+    },
+
+    async releaseLogin(key) {
+      await releaseAll(subjects(key));
     },
 
     consumeRegister: (ip) => consume(register, ip, config.registerPerIpPerHour, 3600),

@@ -48,8 +48,8 @@ export class AccessService {
   async revokeUserSessions(caller: Caller, userId: string, meta: RequestMeta): Promise<number> {
     const by = requireService(caller);
     const now = this.d.now();
-    return this.d.db.transaction((trx, tx) =>
-      this.d.sessions.revokeAll(trx, tx, { userId, keep: undefined, reason: 'user_sessions_revoked', meta, now, detail: { by } }),
+    return this.d.db.transaction((tx) =>
+      this.d.sessions.revokeAll(tx, { userId, keep: undefined, reason: 'user_sessions_revoked', meta, now, detail: { by } }),
     );
   }
 
@@ -68,8 +68,8 @@ export class AccessService {
     const by = requireService(caller);
     const roles = canonicalRoles(input.roles);
     const now = this.d.now();
-    return this.d.db.transaction(async (trx, tx) => {
-      const account = await accountStore.findById(trx, input.userId, { forUpdate: true });
+    return this.d.db.transaction(async (tx) => {
+      const account = await accountStore.findById(tx, input.userId, { forUpdate: true });
       if (!account) throw new ConnectError('account not found', Code.NotFound);
       if (account.state === 'deleted' && input.state !== 'deleted') {
         throw new ConnectError('the account is deleted, which cannot be undone', Code.FailedPrecondition);
@@ -81,15 +81,15 @@ export class AccessService {
 
       let unlinkedProviders: string[] = [];
       if (deleting) {
-        unlinkedProviders = await identityStore.deleteAllOfAccount(trx, account.id);
-        await accountStore.erase(trx, account.id, roles, now);
+        unlinkedProviders = await identityStore.deleteAllOfAccount(tx, account.id);
+        await accountStore.erase(tx, account.id, roles, now);
       } else if (changed) {
-        await accountStore.setAccess(trx, account.id, { roles, state: input.state, now });
+        await accountStore.setAccess(tx, account.id, { roles, state: input.state, now });
       }
 
       const reason = revocationReason(input.state, removedRoles);
       const ended = reason
-        ? await this.d.sessions.revokeAll(trx, tx, { userId: account.id, keep: undefined, reason, meta, now, detail: { by }, quietWhenNone: true })
+        ? await this.d.sessions.revokeAll(tx, { userId: account.id, keep: undefined, reason, meta, now, detail: { by }, quietWhenNone: true })
         : 0;
       if (changed) {
         const detail = {
@@ -99,7 +99,7 @@ export class AccessService {
           revokedSessionCount: ended,
           ...(deleting ? { unlinkedProviders, credentialsErased: true } : {}),
         };
-        await recordAudit(trx, meta, { type: 'account_access_changed', userId: account.id, detail }, now, tx);
+        await recordAudit(tx, meta, { type: 'account_access_changed', userId: account.id, detail }, now);
       }
       return ended;
     });

@@ -1,4 +1,4 @@
-import type { TransactionContext } from '@hearth/db';
+import type { CommitHooks } from '@hearth/db';
 import type { Db } from '../store/accounts.js';
 import { auditStore } from '../store/audit.js';
 
@@ -50,10 +50,11 @@ const WARN: ReadonlySet<AuditType> = new Set(['login_failed', 'refresh_reuse_det
 
 /**
  * The security audit trail: a row in auth.audit_events (in the caller's transaction, so it
- * exists exactly when the change does) and a structured log line, written after commit when a
- * transaction is given. Both carry user ids, never emails or tokens.
+ * exists exactly when the change does) and a structured log line, written after commit when `db`
+ * is a transaction. Both carry user ids, never emails or tokens.
  */
-export function recordAudit(db: Db, meta: RequestMeta, event: AuditEvent, now: Date, tx?: TransactionContext): Promise<void> {
+export function recordAudit(db: Db | (Db & CommitHooks), meta: RequestMeta, event: AuditEvent, now: Date): Promise<void> {
+  const tx = 'onCommit' in db ? db : undefined;
   const log = () => {
     const line = { audit: event.type, userId: event.userId ?? undefined, sessionId: event.sessionId ?? undefined, ip: meta.ip, ...event.detail };
     if (WARN.has(event.type)) meta.logger.warn(line, `auth: ${event.type}`);

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Identity } from '@hearth/authz';
 import { type Database, newId } from '@hearth/db';
+import { passwordAttempt } from '../limits/password-attempt.js';
 import type { AuthLimits } from '../limits/types.js';
 import { accountStore } from '../store/accounts.js';
 import type { Account, AuthTables } from '../store/schema.js';
@@ -76,13 +77,15 @@ export class AuthService {
   /** Password sign-in, for Login and for Register of a taken email; `email` is normalized. */
   async #login(input: { email: string; password: string; deviceName: string }, meta: RequestMeta, via: 'login' | 'register'): Promise<IssuedTokens> {
     const key = { email: input.email, ip: meta.ip };
-    await this.d.limits.checkLogin(key);
+    // Looked up before the limiter sees the attempt: a database that is gone or stuck fails the
+    // call here, with nothing reserved or counted (ADR 0005).
     const found = await accountStore.findByEmail(this.d.db.db, key.email);
     const account = found && found.state !== 'deleted' && found.deleted_at === null ? found : undefined;
     // Unknown email, deleted account or no password: a verify against the dummy hash, same cost.
-    const ok = await this.d.hasher.verify(account?.password_hash, input.password);
-    if (!account || !ok) {
-      await this.d.limits.recordLoginFailure(key);
+    const { passwordOk } = await passwordAttempt(this.d.limits, key, async () => ({
+      passwordOk: (await this.d.hasher.verify(account?.password_hash, input.password)) && account !== undefined,
+    }));
+    if (!passwordOk || !account) {
       const reason = !account ? 'unknown_account' : account.password_hash ? 'wrong_password' : 'no_password';
       await recordAudit(this.d.db.db, meta, { type: 'login_failed', userId: account?.id ?? null, detail: { reason, via } }, this.d.now());
       throw unauthenticated(INVALID_CREDENTIALS);
@@ -91,7 +94,6 @@ export class AuthService {
       await recordAudit(this.d.db.db, meta, { type: 'login_failed', userId: account.id, detail: { reason: account.state, via } }, this.d.now());
       throw new ConnectError('account suspended', Code.PermissionDenied);
     }
-    await this.d.limits.recordLoginSuccess(key);
     return this.#signIn(account, input.deviceName, meta, via === 'register' ? { via } : {});
   }
 
@@ -114,12 +116,14 @@ export class AuthService {
   async changePassword(identity: Identity, input: { currentPassword: string; newPassword: string }, meta: RequestMeta): Promise<number> {
     const account = await accountStore.findById(this.d.db.db, identity.userId);
     if (!account || account.state === 'deleted') throw unauthenticated('authentication required');
-    if (account.password_hash) {
+    const stored = account.password_hash;
+    if (stored) {
       // Guessing the current password from a borrowed session is limited like Login.
       const key = { email: account.email, ip: meta.ip };
-      await this.d.limits.checkLogin(key);
-      if (!input.currentPassword || !(await this.d.hasher.verify(account.password_hash, input.currentPassword))) {
-        await this.d.limits.recordLoginFailure(key);
+      const { passwordOk } = await passwordAttempt(this.d.limits, key, async () => ({
+        passwordOk: !!input.currentPassword && (await this.d.hasher.verify(stored, input.currentPassword)),
+      }));
+      if (!passwordOk) {
         meta.logger.info({ userId: account.id }, 'change password refused: current password wrong');
         throw new ConnectError('current password is incorrect', Code.PermissionDenied);
       }

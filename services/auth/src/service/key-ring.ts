@@ -91,24 +91,24 @@ export class KeyRing {
   /** The rotation decision; idempotent, safe to run on every replica at once. */
   async rotate(now: Date = this.#o.now()): Promise<void> {
     const t = now.getTime();
-    await this.#o.db.transaction(async (trx) => {
-      await signingKeyStore.lock(trx);
-      const rows = await signingKeyStore.listUnexpired(trx, now);
+    await this.#o.db.transaction(async (tx) => {
+      await signingKeyStore.lock(tx);
+      const rows = await signingKeyStore.listUnexpired(tx, now);
       const signer = pickSigner(rows, now);
       if (!signer) {
         // First boot, or every key retired while no replica ran: a key that signs at once.
         // Verifiers fetch the JWKS again when they meet its unknown kid.
-        await this.#create(trx, now, now, new Date(t + this.#o.rotationMs));
+        await this.#create(tx, now, now, new Date(t + this.#o.rotationMs));
         return;
       }
       if (rows.some((k) => k.sign_from > signer.sign_from)) return;
       // Early enough that the hourly check cannot miss the window.
       if (t < signer.retire_at.getTime() - this.#o.publishLeadMs - this.#o.checkIntervalMs) return;
       const signFrom = new Date(Math.max(signer.retire_at.getTime(), t + this.#o.publishLeadMs));
-      await this.#create(trx, now, signFrom, new Date(signFrom.getTime() + this.#o.rotationMs));
+      await this.#create(tx, now, signFrom, new Date(signFrom.getTime() + this.#o.rotationMs));
       if (signFrom > signer.retire_at) {
         // The check ran late: the current key signs on until its successor may, so no gap.
-        await signingKeyStore.extend(trx, signer.kid, signFrom, this.#expiry(signFrom));
+        await signingKeyStore.extend(tx, signer.kid, signFrom, this.#expiry(signFrom));
       }
     });
     this.#rows = undefined;
@@ -153,7 +153,7 @@ export class KeyRing {
     return this.#rows.rows.filter((k) => k.expire_at > now);
   }
 
-  async #create(trx: Db, now: Date, signFrom: Date, retireAt: Date): Promise<void> {
+  async #create(tx: Db, now: Date, signFrom: Date, retireAt: Date): Promise<void> {
     const kid = newId();
     const alg = this.#o.alg;
     const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true });
@@ -161,7 +161,7 @@ export class KeyRing {
     const privateJwk = Buffer.from(JSON.stringify(await exportJWK(privateKey)), 'utf8');
     const privateKeyEnc = this.#o.wrapper.wrap(privateJwk, kid);
     privateJwk.fill(0);
-    await signingKeyStore.insert(trx, {
+    await signingKeyStore.insert(tx, {
       kid,
       alg,
       publicJwk,

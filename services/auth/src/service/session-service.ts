@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Identity } from '@hearth/authz';
-import { type Database, InvalidCursorError, decodeCursor, encodeCursor } from '@hearth/db';
+import { type Database, type PageCodec, pageSizeOf } from '@hearth/db';
 import type { AuthLimits } from '../limits/types.js';
 import { accountStore } from '../store/accounts.js';
 import type { AuthTables, SessionRow } from '../store/schema.js';
@@ -15,6 +15,8 @@ export interface SessionServiceDeps {
   readonly sessions: Sessions;
   readonly limits: AuthLimits;
   readonly now: () => Date;
+  /** ListSessions' page tokens: the last session's last use and id. */
+  readonly pages: PageCodec<{ t: Date; id: string }>;
 }
 
 export interface SessionPage {
@@ -45,14 +47,14 @@ export class SessionService {
     await this.d.limits.consumeRefresh(meta.ip);
     const now = this.d.now();
     const hash = sha256(token);
-    const outcome = await this.d.db.transaction(async (trx, tx): Promise<RefreshOutcome> => {
-      const row = await refreshTokenStore.findForUpdate(trx, hash);
+    const outcome = await this.d.db.transaction(async (tx): Promise<RefreshOutcome> => {
+      const row = await refreshTokenStore.findForUpdate(tx, hash);
       if (!row) return { kind: 'invalid' };
-      const session = await sessionStore.findById(trx, row.session_id, { forUpdate: true });
+      const session = await sessionStore.findById(tx, row.session_id, { forUpdate: true });
       if (!session || session.revoked_at) return { kind: 'invalid' };
       const userId = session.user_id;
       if (row.rotated_at) {
-        await this.d.sessions.revoke(trx, tx, {
+        await this.d.sessions.revoke(tx, {
           sessionId: session.id,
           userId,
           reason: 'refresh_reuse_detected',
@@ -63,17 +65,17 @@ export class SessionService {
         return { kind: 'reuse' };
       }
       if (row.expires_at <= now || session.idle_expires_at <= now || session.absolute_expires_at <= now) return { kind: 'invalid' };
-      const account = await accountStore.findById(trx, userId);
+      const account = await accountStore.findById(tx, userId);
       if (!account || account.state !== 'active') {
-        await this.d.sessions.revoke(trx, tx, { sessionId: session.id, userId, reason: 'session_revoked', meta, now, detail: { why: 'account_inactive' } });
+        await this.d.sessions.revoke(tx, { sessionId: session.id, userId, reason: 'session_revoked', meta, now, detail: { why: 'account_inactive' } });
         return { kind: 'invalid' };
       }
       const next = this.d.sessions.tokens.refresh();
       const expiresAt = this.d.sessions.refreshExpiry(now, session.absolute_expires_at);
-      await refreshTokenStore.insert(trx, { tokenHash: next.hash, sessionId: session.id, now, expiresAt });
-      await refreshTokenStore.markRotated(trx, hash, next.hash, now);
-      await sessionStore.touch(trx, session.id, { now, idleExpiresAt: expiresAt, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256) });
-      await recordAudit(trx, meta, { type: 'refresh', userId, sessionId: session.id }, now, tx);
+      await refreshTokenStore.insert(tx, { tokenHash: next.hash, sessionId: session.id, now, expiresAt });
+      await refreshTokenStore.markRotated(tx, hash, next.hash, now);
+      await sessionStore.touch(tx, session.id, { now, idleExpiresAt: expiresAt, ip: meta.ip, userAgent: meta.userAgent.slice(0, 256) });
+      await recordAudit(tx, meta, { type: 'refresh', userId, sessionId: session.id }, now);
       return { kind: 'ok', started: { sessionId: session.id, refreshToken: next.token, refreshExpiresAt: expiresAt }, userId, roles: account.roles };
     });
     if (outcome.kind !== 'ok') throw unauthenticated(INVALID_REFRESH);
@@ -96,13 +98,13 @@ export class SessionService {
     if (!target) throw unauthenticated('no session to end');
     const now = this.d.now();
     const { sessionId, userId } = target;
-    await this.d.db.transaction((trx, tx) => this.d.sessions.revoke(trx, tx, { sessionId, userId, reason: 'logout', meta, now }));
+    await this.d.db.transaction((tx) => this.d.sessions.revoke(tx, { sessionId, userId, reason: 'logout', meta, now }));
   }
 
   async logoutAll(identity: Identity, keepCurrent: boolean, meta: RequestMeta): Promise<number> {
     const now = this.d.now();
-    return this.d.db.transaction((trx, tx) =>
-      this.d.sessions.revokeAll(trx, tx, {
+    return this.d.db.transaction((tx) =>
+      this.d.sessions.revokeAll(tx, {
         userId: identity.userId,
         keep: keepCurrent ? identity.sessionId : undefined,
         reason: 'logout_all',
@@ -113,36 +115,23 @@ export class SessionService {
   }
 
   async list(identity: Identity, pageSize: number, pageToken: string): Promise<SessionPage> {
-    const limit = pageSize > 0 ? Math.min(pageSize, 100) : DEFAULT_PAGE_SIZE;
-    const after = pageToken ? parsePosition(pageToken) : undefined;
+    const limit = pageSizeOf(pageSize, DEFAULT_PAGE_SIZE);
+    const token = this.d.pages.decode(pageToken);
+    const after: SessionPosition | undefined = token ? { lastUsedAt: token.t, id: token.id } : undefined;
     const rows = await sessionStore.listLive(this.d.db.db, identity.userId, this.d.now(), limit + 1, after);
-    const page = rows.slice(0, limit);
-    const last = page.at(-1);
-    const nextPageToken = rows.length > limit && last ? encodeCursor({ t: last.last_used_at.toISOString(), id: last.id }) : '';
-    return { sessions: page, nextPageToken };
+    const { items, next } = this.d.pages.page(rows, limit, (r) => ({ t: r.last_used_at, id: r.id }));
+    return { sessions: items, nextPageToken: next };
   }
 
   /** Ends one of the caller's sessions; true when it was the calling session. */
   async revokeSession(identity: Identity, sessionId: string, meta: RequestMeta): Promise<{ current: boolean }> {
     const now = this.d.now();
-    await this.d.db.transaction(async (trx, tx) => {
-      const session = await sessionStore.findById(trx, sessionId, { forUpdate: true });
+    await this.d.db.transaction(async (tx) => {
+      const session = await sessionStore.findById(tx, sessionId, { forUpdate: true });
       // Another user's session is indistinguishable from none.
       if (!session || session.user_id !== identity.userId) throw new ConnectError('session not found', Code.NotFound);
-      await this.d.sessions.revoke(trx, tx, { sessionId, userId: identity.userId, reason: 'session_revoked', meta, now });
+      await this.d.sessions.revoke(tx, { sessionId, userId: identity.userId, reason: 'session_revoked', meta, now });
     });
     return { current: sessionId === identity.sessionId };
-  }
-}
-
-function parsePosition(token: string): SessionPosition {
-  try {
-    const c = decodeCursor(token);
-    const at = typeof c.t === 'string' ? new Date(c.t) : undefined;
-    if (!at || Number.isNaN(at.getTime()) || typeof c.id !== 'string' || !/^[0-9a-f-]{36}$/.test(c.id)) throw new InvalidCursorError('bad fields');
-    return { lastUsedAt: at, id: c.id };
-  } catch (err) {
-    if (err instanceof InvalidCursorError) throw new ConnectError('invalid page_token', Code.InvalidArgument);
-    throw err;
   }
 }

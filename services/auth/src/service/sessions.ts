@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Role, SessionDenyList } from '@hearth/authz';
-import { type Database, type TransactionContext, newId } from '@hearth/db';
+import { type Database, type Tx, newId } from '@hearth/db';
 import type { Db } from '../store/accounts.js';
 import type { AuthTables } from '../store/schema.js';
 import { sessionStore, refreshTokenStore } from '../store/sessions.js';
@@ -44,12 +44,12 @@ export class Sessions {
     readonly policy: SessionPolicy,
   ) {}
 
-  async start(trx: Db, input: { userId: string; deviceName: string; meta: RequestMeta; now: Date }): Promise<StartedSession> {
+  async start(tx: Db, input: { userId: string; deviceName: string; meta: RequestMeta; now: Date }): Promise<StartedSession> {
     const { now } = input;
     const sessionId = newId();
     const absolute = new Date(now.getTime() + this.policy.sessionMaxTtlMs);
     const refreshExpiresAt = this.refreshExpiry(now, absolute);
-    await sessionStore.insert(trx, {
+    await sessionStore.insert(tx, {
       id: sessionId,
       user_id: input.userId,
       device_name: input.deviceName,
@@ -63,7 +63,7 @@ export class Sessions {
       revoke_reason: null,
     });
     const refresh = this.tokens.refresh();
-    await refreshTokenStore.insert(trx, { tokenHash: refresh.hash, sessionId, now, expiresAt: refreshExpiresAt });
+    await refreshTokenStore.insert(tx, { tokenHash: refresh.hash, sessionId, now, expiresAt: refreshExpiresAt });
     return { sessionId, refreshToken: refresh.token, refreshExpiresAt };
   }
 
@@ -90,14 +90,13 @@ export class Sessions {
    * after commit (never for a change that rolled back). Returns false if it had already ended.
    */
   async revoke(
-    trx: Db,
-    tx: TransactionContext,
+    tx: Tx<AuthTables>,
     r: { sessionId: string; userId: string; reason: AuditType; meta: RequestMeta; now: Date; detail?: Record<string, unknown> },
   ): Promise<boolean> {
-    const changed = await sessionStore.revoke(trx, r.sessionId, r.reason, r.now);
+    const changed = await sessionStore.revoke(tx, r.sessionId, r.reason, r.now);
     if (!changed) return false;
     this.#denyAfterCommit(tx, [r.sessionId], r.now, r.meta);
-    await recordAudit(trx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.sessionId, detail: r.detail ?? {} }, r.now, tx);
+    await recordAudit(tx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.sessionId, detail: r.detail ?? {} }, r.now);
     return true;
   }
 
@@ -106,19 +105,18 @@ export class Sessions {
    * nothing ended and `quietWhenNone` is set, for calls that are routinely repeated).
    */
   async revokeAll(
-    trx: Db,
-    tx: TransactionContext,
+    tx: Tx<AuthTables>,
     r: { userId: string; keep: string | undefined; reason: AuditType; meta: RequestMeta; now: Date; detail?: Record<string, unknown>; quietWhenNone?: boolean },
   ): Promise<number> {
-    const ids = await sessionStore.revokeAllOfUser(trx, r.userId, r.keep, r.reason, r.now);
+    const ids = await sessionStore.revokeAllOfUser(tx, r.userId, r.keep, r.reason, r.now);
     if (ids.length === 0 && r.quietWhenNone) return 0;
     this.#denyAfterCommit(tx, ids, r.now, r.meta);
     const detail = { ...r.detail, revokedSessionIds: ids };
-    await recordAudit(trx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.keep ?? null, detail }, r.now, tx);
+    await recordAudit(tx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.keep ?? null, detail }, r.now);
     return ids.length;
   }
 
-  #denyAfterCommit(tx: TransactionContext, ids: readonly string[], now: Date, meta: RequestMeta): void {
+  #denyAfterCommit(tx: Tx<AuthTables>, ids: readonly string[], now: Date, meta: RequestMeta): void {
     if (ids.length === 0) return;
     const until = this.tokens.lastAccessExpiry(now);
     tx.onCommit(async () => {

@@ -1,8 +1,8 @@
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { requireCaller } from '@hearth/authz';
-import { MEMBERSHIP_MAX_AGE_MS } from '../service/membership-service.js';
+import { MEMBERSHIP_MAX_AGE_MS } from '../service/memberships.js';
 import type { Handlers, RpcDeps } from './context.js';
-import { membershipMessage } from './messages.js';
+import { membershipMessage } from './mappers.js';
 
 export function batchGetMemberships(deps: RpcDeps): Handlers['batchGetMemberships'] {
   return async (req, ctx) => {

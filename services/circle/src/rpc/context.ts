@@ -2,18 +2,18 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { requireIdentity } from '@hearth/authz';
 import type { CircleService as CircleServiceDesc } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
 import type { AccountRemoval } from '../service/account-removal.js';
-import type { CircleService } from '../service/circle-service.js';
-import type { InviteService } from '../service/invite-service.js';
-import type { MemberAdminService } from '../service/member-admin-service.js';
-import type { MembershipService } from '../service/membership-service.js';
+import type { Circles } from '../service/circles.js';
+import type { Invites } from '../service/invites.js';
+import type { MemberActions } from '../service/member-actions.js';
+import type { Memberships } from '../service/memberships.js';
 import { type Actor, actorOf } from '../service/model.js';
 
 /** What the handlers need: the services, and the clock mutes are compared with. */
 export interface RpcDeps {
-  readonly circles: CircleService;
-  readonly invites: InviteService;
-  readonly memberships: MembershipService;
-  readonly admin: MemberAdminService;
+  readonly circles: Circles;
+  readonly invites: Invites;
+  readonly memberships: Memberships;
+  readonly admin: MemberActions;
   readonly removal: AccountRemoval;
   readonly now: () => Date;
 }

@@ -1,7 +1,7 @@
 import { durationMs } from '@bufbuild/protobuf/wkt';
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { inviteMessage } from './messages.js';
+import { inviteMessage } from './mappers.js';
 
 export function createInvite(deps: RpcDeps): Handlers['createInvite'] {
   return async (req, ctx) => {

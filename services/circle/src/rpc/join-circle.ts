@@ -1,7 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { circleMessage, ownMember } from './messages.js';
+import { circleMessage, ownMember } from './mappers.js';
 
 export function joinCircle(deps: RpcDeps): Handlers['joinCircle'] {
   return async (req, ctx) => {

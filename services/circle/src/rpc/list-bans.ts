@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { banMessage } from './messages.js';
+import { banMessage } from './mappers.js';
 
 export function listBans(deps: RpcDeps): Handlers['listBans'] {
   return async (req, ctx) => {

@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { inviteMessage } from './messages.js';
+import { inviteMessage } from './mappers.js';
 
 export function listInvites(deps: RpcDeps): Handlers['listInvites'] {
   return async (req, ctx) => {

@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { memberMessage, roleFromProto } from './messages.js';
+import { memberMessage, roleFromProto } from './mappers.js';
 
 export function listMembers(deps: RpcDeps): Handlers['listMembers'] {
   return async (req, ctx) => {

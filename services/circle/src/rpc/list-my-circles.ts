@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { circleMessage } from './messages.js';
+import { circleMessage } from './mappers.js';
 
 export function listMyCircles(deps: RpcDeps): Handlers['listMyCircles'] {
   return async (req, ctx) => {

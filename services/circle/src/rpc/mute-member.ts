@@ -2,7 +2,7 @@ import { durationMs } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { memberMessage } from './messages.js';
+import { memberMessage } from './mappers.js';
 
 export function muteMember(deps: RpcDeps): Handlers['muteMember'] {
   return async (req, ctx) => {

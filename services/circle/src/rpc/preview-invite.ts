@@ -1,7 +1,7 @@
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { circleMessage } from './messages.js';
+import { circleMessage } from './mappers.js';
 
 export function previewInvite(deps: RpcDeps): Handlers['previewInvite'] {
   return async (req, ctx) => {

@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { inviteMessage } from './messages.js';
+import { inviteMessage } from './mappers.js';
 
 export function revokeInvite(deps: RpcDeps): Handlers['revokeInvite'] {
   return async (req, ctx) => {

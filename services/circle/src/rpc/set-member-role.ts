@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { memberMessage, roleFromProto } from './messages.js';
+import { memberMessage, roleFromProto } from './mappers.js';
 
 export function setMemberRole(deps: RpcDeps): Handlers['setMemberRole'] {
   return async (req, ctx) => {

@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { memberMessage } from './messages.js';
+import { memberMessage } from './mappers.js';
 
 export function unmuteMember(deps: RpcDeps): Handlers['unmuteMember'] {
   return async (req, ctx) => {

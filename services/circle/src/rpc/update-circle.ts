@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { actor } from './context.js';
-import { circleMessage, visibilityFromProto } from './messages.js';
+import { circleMessage, visibilityFromProto } from './mappers.js';
 
 export function updateCircle(deps: RpcDeps): Handlers['updateCircle'] {
   return async (req, ctx) => {

@@ -22,31 +22,31 @@ export class AccountRemoval {
     let circleCount = 0;
     let archivedCount = 0;
     for (const circleId of await memberStore.circleIdsOf(this.d.db.db, userId)) {
-      const outcome = await this.d.db.transaction(async (trx, tx) => {
-        const circle = await circleStore.find(trx, circleId, { forUpdate: true });
-        const me = circle ? await memberStore.find(trx, circleId, userId) : undefined;
+      const outcome = await this.d.db.transaction(async (tx) => {
+        const circle = await circleStore.find(tx, circleId, { forUpdate: true });
+        const me = circle ? await memberStore.find(tx, circleId, userId) : undefined;
         if (!circle || !me) return undefined;
         const events = new PendingEvents(tx, this.d.bus);
         const now = this.d.now();
-        await memberStore.delete(trx, circleId, userId);
-        await circleStore.addToMemberCount(trx, circleId, -1);
+        await memberStore.delete(tx, circleId, userId);
+        await circleStore.addToMemberCount(tx, circleId, -1);
         events.add({ circleId, userId, change: 'removed' });
         let archived = false;
         let heir: string | undefined;
         if (me.role === 'owner') {
-          const host = await memberStore.longestServingHost(trx, circleId);
+          const host = await memberStore.longestServingHost(tx, circleId);
           if (host) {
             heir = host.user_id;
-            await memberStore.update(trx, circleId, heir, { role: 'owner' });
-            await circleStore.update(trx, circleId, { owner_id: heir }, now);
+            await memberStore.update(tx, circleId, heir, { role: 'owner' });
+            await circleStore.update(tx, circleId, { owner_id: heir }, now);
             events.add({ circleId, userId: heir, change: 'role', role: 'owner' });
           } else if (!circle.archive_time) {
-            await circleStore.update(trx, circleId, { archive_time: now }, now);
+            await circleStore.update(tx, circleId, { archive_time: now }, now);
             events.add({ circleId, userId, change: 'archived' });
             archived = true;
           }
         }
-        await auditStore.insert(trx, {
+        await auditStore.insert(tx, {
           actor,
           action: 'account.removed',
           circleId,

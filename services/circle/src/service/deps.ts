@@ -1,10 +1,10 @@
 import type { BlockSource } from '@hearth/authz';
-import type { Database } from '@hearth/db';
+import type { Database, EventPublisher } from '@hearth/db';
 import { circleStore } from '../store/circles.js';
 import { memberStore } from '../store/members.js';
 import type { CirclesTables, Db } from '../store/schema.js';
-import type { EventPublisher } from './events.js';
 import { type Actor, type CircleView, errors } from './model.js';
+import type { CirclePages } from './pages.js';
 
 /** What the circle services share. */
 export interface ServiceDeps {
@@ -12,6 +12,7 @@ export interface ServiceDeps {
   readonly bus: EventPublisher;
   /** The service's clock: invites and mutes expire by it; tests move it. */
   readonly now: () => Date;
+  readonly pages: CirclePages;
 }
 
 export interface DiscoverDeps extends ServiceDeps {

@@ -2,6 +2,9 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { type Identity, isStaff } from '@hearth/authz';
 import type { CircleRow, MemberRow, Role } from '../store/schema.js';
 
+/** The domain's records, as the store reads them; handlers map them to messages (rpc/mappers.ts). */
+export type { BanRow, CircleRow, InviteRow, MemberRow, Role, Visibility } from '../store/schema.js';
+
 /** A signed-in person acting on circles; `staff` (moderator or admin) may act on every circle. */
 export interface Actor {
   readonly userId: string;
@@ -43,20 +46,11 @@ export function isManager(role: Role | undefined): boolean {
   return role === 'owner' || role === 'host';
 }
 
-/** Versions are int64 on the wire; a value past what is ever stored cannot be current. */
-export function versionOf(v: bigint): number {
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? -1 : Number(v);
-}
-
 export const errors = {
   // Deliberately the same words as the authorization layer's, so nothing tells a hidden
   // private circle from a missing one.
   circleNotFound: () => new ConnectError('circle not found', Code.NotFound),
   archived: () => new ConnectError('the circle is archived: it is read-only', Code.FailedPrecondition),
-  staleCircle: (current: string) =>
-    new ConnectError(`the circle has changed (now version ${current}); reload it and try again`, Code.Aborted),
-  staleMember: (current: string) =>
-    new ConnectError(`the membership has changed (now version ${current}); reload it and try again`, Code.Aborted),
   notMember: () => new ConnectError('the user is not a member of this circle', Code.NotFound),
   denied: (what: string) => new ConnectError(what, Code.PermissionDenied),
 };

@@ -1,5 +1,5 @@
-import { newId } from '@hearth/db';
-import type { AuditEventsTable, Db } from './schema.js';
+import { type AuditEventsTable, writeAudit } from '@hearth/db';
+import type { Db } from './schema.js';
 
 export type AuditAction =
   | 'member.remove'
@@ -25,29 +25,25 @@ export interface AuditEvent {
   readonly now: Date;
 }
 
-/** circles.audit_events: append-only. */
+/** circles.audit_events (the shared audit shape; the circle is the scope): append-only. */
 export const auditStore = {
   async insert(db: Db, e: AuditEvent): Promise<void> {
-    await db
-      .insertInto('audit_events')
-      .values({
-        id: newId(),
-        actor: e.actor,
-        action: e.action,
-        circle_id: e.circleId,
-        target: e.target ?? null,
-        reason: e.reason ?? '',
-        details: JSON.stringify(e.details ?? {}),
-        create_time: e.now,
-      })
-      .execute();
+    await writeAudit(db, {
+      actor: e.actor,
+      action: e.action,
+      scope: e.circleId,
+      target: e.target,
+      reason: e.reason,
+      details: e.details,
+      at: e.now,
+    });
   },
 
   async forCircle(db: Db, circleId: string): Promise<Array<Pick<AuditEventsTable, 'actor' | 'action' | 'target' | 'reason'>>> {
     return db
       .selectFrom('audit_events')
       .select(['actor', 'action', 'target', 'reason'])
-      .where('circle_id', '=', circleId)
+      .where('scope', '=', circleId)
       .orderBy('create_time')
       .orderBy('id')
       .execute();

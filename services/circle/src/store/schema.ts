@@ -1,3 +1,4 @@
+import type { AuditEventsTable } from '@hearth/db';
 import type { ColumnType, Kysely, Selectable } from 'kysely';
 
 /** Kysely's view of the `circles` schema (the connection's search_path, so names are unqualified). */
@@ -74,14 +75,3 @@ export interface BansTable {
 }
 
 export type BanRow = Selectable<BansTable>;
-
-export interface AuditEventsTable {
-  id: string;
-  actor: string;
-  action: string;
-  circle_id: string;
-  target: string | null;
-  reason: string;
-  details: ColumnType<Record<string, unknown>, string, string>;
-  create_time: Date;
-}

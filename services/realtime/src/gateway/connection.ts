@@ -3,13 +3,19 @@ import type { Identity } from '@hearth/authz';
 import type { Logger } from '@hearth/telemetry';
 import type { WebSocket } from 'ws';
 import type { ClientFrame, Hello, ServerFrame } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import { FrameInbox } from './frame-inbox.js';
 import { ErrorCode, PROTOCOL_VERSION, closeCodeFor, decodeClientFrame, encodeServerFrame, errorFrame, pongFrame, welcomeFrame } from './frames.js';
+import type { Displaceable, SocketLease } from './socket-caps.js';
 
 export interface ConnectionLimits {
   readonly heartbeatMs: number;
   readonly helloTimeoutMs: number;
   readonly maxBufferedBytes: number;
   readonly maxFrameBytes: number;
+  /** Reported in Welcome; enforced by SocketCaps. */
+  readonly maxConnectionsPerUser: number;
+  /** Frames that may wait behind one still being handled (e.g. behind Hello). */
+  readonly maxQueuedFrames: number;
 }
 
 /** How a socket learns who is on the other end, and whether that session still holds. */
@@ -21,35 +27,69 @@ export interface SocketAuth {
 }
 
 /**
- * One socket's side of the protocol. It enforces what holds for every socket whatever the
- * features behind it: binary validated frames only, Hello first and in time, a supported
- * protocol version, heartbeats that find dead peers, and a bound on what a slow consumer may
- * have buffered.
- *
- * Hello is authenticated (token, else the upgrade's cookie) and answered with Welcome; the
- * socket closes with UNAUTHENTICATED when its session is revoked (seen at the next heartbeat).
- * Channel frames belong to the chat issue; until it lands they are answered UNIMPLEMENTED.
+ * A socket displaced by a newer one of the same user waits at least this long before it
+ * reconnects (ServerError.retry_after), so devices over the cap do not take turns displacing
+ * each other in a tight loop.
  */
-export class Connection {
+const DISPLACED_RETRY_AFTER_MS = 30_000;
+
+/** Sends a closing ServerError, then closes with 4000 + code and the code's name as reason. */
+export function closeWithError(ws: WebSocket, code: ErrorCode, message: string, opts: { replyTo?: bigint; retryAfterMs?: number } = {}): void {
+  ws.send(encodeServerFrame(errorFrame(code, message, { ...opts, closing: true })), { binary: true });
+  ws.close(closeCodeFor(code), ErrorCode[code]);
+}
+
+/**
+ * One socket's side of the protocol. It enforces what holds for every socket whatever the
+ * features behind it: binary validated frames only, Hello first and answered in time, a
+ * supported protocol version, frames handled in the order they arrived, heartbeats that find
+ * dead peers, and a bound on what a slow consumer may have buffered.
+ *
+ * Hello is authenticated (token, else the upgrade's cookie) and answered with Welcome; frames
+ * sent after Hello wait in the inbox until then. Once welcomed, the socket counts against its
+ * user's cap and may be displaced by a newer one. It closes with UNAUTHENTICATED when its
+ * session is revoked (seen at the next heartbeat). Channel frames belong to the chat issue;
+ * until it lands they are answered UNIMPLEMENTED.
+ */
+export class Connection implements Displaceable {
   private closed = false;
   private awaitingPong = false;
-  /** Set between Hello and its verdict, so a second Hello is refused even while it is pending. */
+  /** Set between Hello and its verdict, so a second Hello is refused in its turn. */
   private helloSeen = false;
   private identity: Identity | undefined;
   private readonly helloTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly inbox: FrameInbox;
 
   constructor(
     private readonly ws: WebSocket,
     readonly connectionId: string,
     private readonly limits: ConnectionLimits,
     private readonly auth: SocketAuth,
+    private readonly lease: SocketLease,
     private readonly log: Logger,
   ) {
-    this.helloTimer = setTimeout(() => this.fail(ErrorCode.HELLO_TIMEOUT, 'no Hello in time'), limits.helloTimeoutMs);
+    // Runs until Welcome, not just until Hello: the unauthenticated caps count on sockets
+    // leaving that state in bounded time, even if authentication stalls.
+    this.helloTimer = setTimeout(() => this.helloExpired(), limits.helloTimeoutMs);
     this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
+    // One frame's worth of bytes may wait: an app never needs more ahead of Welcome.
+    this.inbox = new FrameInbox(
+      { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxFrameBytes },
+      (data, isBinary) => this.receive(data, isBinary),
+      (err) => {
+        this.log.error({ err }, 'frame handler failed');
+        this.fail(ErrorCode.INTERNAL, 'the gateway failed to handle a frame');
+      },
+    );
     ws.on('pong', () => (this.awaitingPong = false));
-    ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (this.closed || this.inbox.push(data, isBinary)) return;
+      this.fail(
+        ErrorCode.INVALID_FRAME,
+        `more than ${limits.maxQueuedFrames} frames or ${limits.maxFrameBytes} bytes were sent ahead of the gateway's answers`,
+      );
+    });
     ws.on('close', () => this.dispose());
     ws.on('error', (err) => {
       this.log.debug({ err: { message: err.message } }, 'socket error');
@@ -57,49 +97,56 @@ export class Connection {
     });
   }
 
-  private receive(data: Buffer, isBinary: boolean): void {
+  private receive(data: Buffer, isBinary: boolean): void | Promise<void> {
     if (this.closed) return;
     const decoded = decodeClientFrame(data, isBinary);
     if (!decoded.ok) return this.fail(ErrorCode.INVALID_FRAME, decoded.reason);
-    this.handle(decoded.frame);
+    return this.handle(decoded.frame);
   }
 
-  private handle(frame: ClientFrame): void {
+  private handle(frame: ClientFrame): void | Promise<void> {
     switch (frame.frame.case) {
       case 'ping':
         return this.send(pongFrame(frame.id, frame.frame.value.nonce));
       case 'hello': {
-        if (this.helloSeen) return this.fail(ErrorCode.INVALID_FRAME, 'Hello was already sent', frame.id);
+        if (this.helloSeen) return this.fail(ErrorCode.INVALID_FRAME, 'Hello was already sent', { replyTo: frame.id });
         this.helloSeen = true;
-        clearTimeout(this.helloTimer);
         if (frame.frame.value.protocolVersion !== PROTOCOL_VERSION) {
-          return this.fail(ErrorCode.PROTOCOL_VERSION_UNSUPPORTED, `this gateway speaks protocol ${PROTOCOL_VERSION}`, frame.id);
+          return this.fail(ErrorCode.PROTOCOL_VERSION_UNSUPPORTED, `this gateway speaks protocol ${PROTOCOL_VERSION}`, { replyTo: frame.id });
         }
-        void this.welcome(frame.frame.value, frame.id);
-        return;
+        // The inbox holds later frames until this settles, so they are answered after Welcome.
+        return this.welcome(frame.frame.value, frame.id);
       }
       default:
-        // Anything but Ping before a Welcome is out of order.
-        if (!this.identity) return this.fail(ErrorCode.UNAUTHENTICATED, 'send Hello first', frame.id);
-        return this.fail(ErrorCode.UNIMPLEMENTED, 'channels are not available yet', frame.id);
+        // Frames after Hello only reach here once it succeeded; before Hello they are out of order.
+        if (!this.identity) return this.fail(ErrorCode.UNAUTHENTICATED, 'send Hello first', { replyTo: frame.id });
+        return this.fail(ErrorCode.UNIMPLEMENTED, 'channels are not available yet', { replyTo: frame.id });
     }
   }
 
   private async welcome(hello: Hello, id: bigint): Promise<void> {
+    let identity: Identity;
     try {
-      const identity = await this.auth.authenticate(hello.accessToken);
-      if (this.closed) return;
-      this.identity = identity;
-      this.log.info({ userId: identity.userId, sessionId: identity.sessionId }, 'socket authenticated');
-      this.send(welcomeFrame(id, this.connectionId, identity, this.limits));
+      identity = await this.auth.authenticate(hello.accessToken);
     } catch (err) {
       const e = ConnectError.from(err);
       if (e.code === Code.Unauthenticated || e.code === Code.PermissionDenied) {
-        return this.fail(ErrorCode.UNAUTHENTICATED, e.rawMessage, id);
+        return this.fail(ErrorCode.UNAUTHENTICATED, e.rawMessage, { replyTo: id });
       }
       this.log.warn({ err: { code: Code[e.code], message: e.rawMessage } }, 'socket authentication failed');
-      return this.fail(ErrorCode.INTERNAL, 'authentication is unavailable, retry later', id);
+      return this.fail(ErrorCode.INTERNAL, 'authentication is unavailable, retry later', { replyTo: id });
     }
+    if (this.closed) return;
+    clearTimeout(this.helloTimer);
+    for (const older of this.lease.authenticate(identity.userId, this)) older.displace();
+    this.identity = identity;
+    this.log.info({ userId: identity.userId, sessionId: identity.sessionId }, 'socket authenticated');
+    this.send(welcomeFrame(id, this.connectionId, identity, this.limits));
+  }
+
+  /** Closes this socket because a newer one of the same user took its place under the cap. */
+  displace(): void {
+    this.fail(ErrorCode.TOO_MANY_CONNECTIONS, 'a newer socket of this user took its place', { retryAfterMs: DISPLACED_RETRY_AFTER_MS });
   }
 
   /** Sends a frame unless the peer is already too far behind; then it is closed as slow. */
@@ -112,10 +159,11 @@ export class Connection {
   }
 
   /** Reports a problem with a closing ServerError, then closes with 4000 + code. */
-  fail(code: ErrorCode, message: string, replyTo?: bigint): void {
+  fail(code: ErrorCode, message: string, opts: { replyTo?: bigint; retryAfterMs?: number } = {}): void {
     if (this.closed) return;
-    this.ws.send(encodeServerFrame(errorFrame(code, message, { closing: true, ...(replyTo ? { replyTo } : {}) })), { binary: true });
-    this.close(code, message);
+    this.log.debug({ code: ErrorCode[code], message }, 'closing socket');
+    this.dispose();
+    closeWithError(this.ws, code, message, opts);
   }
 
   private close(code: ErrorCode, message: string): void {
@@ -123,6 +171,12 @@ export class Connection {
     this.log.debug({ code: ErrorCode[code], message }, 'closing socket');
     this.dispose();
     this.ws.close(closeCodeFor(code), ErrorCode[code]);
+  }
+
+  private helloExpired(): void {
+    if (!this.helloSeen) return this.fail(ErrorCode.HELLO_TIMEOUT, 'no Hello in time');
+    this.log.warn({}, 'socket authentication did not finish in time');
+    this.fail(ErrorCode.INTERNAL, 'authentication did not finish in time, retry later');
   }
 
   private beat(): void {
@@ -147,9 +201,12 @@ export class Connection {
     }
   }
 
+  /** Ends the socket's claims at once (timers, waiting frames, its place under the caps). */
   private dispose(): void {
     this.closed = true;
     clearTimeout(this.helloTimer);
     clearInterval(this.heartbeat);
+    this.inbox.stop();
+    this.lease.release();
   }
 }

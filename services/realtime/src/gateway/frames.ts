@@ -63,7 +63,7 @@ export function welcomeFrame(
   replyTo: bigint,
   connectionId: string,
   identity: { userId: string; sessionId: string },
-  limits: { heartbeatMs: number; maxBufferedBytes: number; maxFrameBytes: number },
+  limits: { heartbeatMs: number; maxBufferedBytes: number; maxFrameBytes: number; maxConnectionsPerUser: number },
 ): ServerFrame {
   return create(ServerFrameSchema, {
     frame: {
@@ -78,6 +78,7 @@ export function welcomeFrame(
           heartbeatInterval: durationFromMs(limits.heartbeatMs),
           maxBufferedBytes: BigInt(limits.maxBufferedBytes),
           maxFrameBytes: limits.maxFrameBytes,
+          maxConnectionsPerUser: limits.maxConnectionsPerUser,
         },
       },
     },

@@ -2,22 +2,32 @@ import websocket from '@fastify/websocket';
 import type { Logger } from '@hearth/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
-import { Connection, type ConnectionLimits, type SocketAuth } from './connection.js';
-import { SUBPROTOCOL } from './frames.js';
+import { Connection, type ConnectionLimits, type SocketAuth, closeWithError } from './connection.js';
+import { ErrorCode, SUBPROTOCOL } from './frames.js';
+import { SocketCaps, type SocketCapsOptions } from './socket-caps.js';
 
 export const REALTIME_PATH = '/v1/realtime';
 
-export type GatewayOptions = ConnectionLimits;
+export type GatewayOptions = ConnectionLimits & SocketCapsOptions;
 
-/** Socket authentication given the upgrade request's headers (for the cookie fallback). */
+/** Upgrade auth given the upgrade request's headers (for the cookie fallback). */
 export type UpgradeAuth = (headers: IncomingHttpHeaders) => SocketAuth;
+
+/**
+ * How long a socket refused for too many unwelcomed sockets waits before it tries again. Honest
+ * sockets leave that state within a round trip, so a slot is usually free by then; a gateway
+ * over its total cap is under pressure and gets a longer pause.
+ */
+const REFUSED_RETRY_AFTER_MS = { address: 1_000, process: 5_000 } as const;
 
 /**
  * Registers the WebSocket endpoint in its own encapsulated Fastify scope, so the websocket
  * plugin's hooks apply to this route only. Frames larger than `maxFrameBytes` are refused by ws
- * itself (close 1009) before they are buffered.
+ * itself (close 1009) before they are buffered. The socket caps are this process's: one
+ * registry per gateway, shared by every socket it accepts.
  */
 export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: UpgradeAuth, log: Logger): Promise<void> {
+  const caps = new SocketCaps(opts);
   await app.register(async (scope) => {
     await scope.register(websocket, {
       options: {
@@ -26,7 +36,14 @@ export async function registerGateway(app: FastifyInstance, opts: GatewayOptions
       },
     });
     scope.get(REALTIME_PATH, { websocket: true }, (socket, req) => {
-      new Connection(socket, req.id, opts, auth(req.headers), log.child({ connection: req.id }));
+      // req.ip honours the server's trusted-proxy setting, so behind a proxy it is the client's.
+      const admission = caps.admit(req.ip);
+      if (!admission.admitted) {
+        log.debug({ connection: req.id, scope: admission.scope }, 'socket refused: too many unwelcomed sockets');
+        closeWithError(socket, ErrorCode.TOO_MANY_CONNECTIONS, admission.reason, { retryAfterMs: REFUSED_RETRY_AFTER_MS[admission.scope] });
+        return;
+      }
+      new Connection(socket, req.id, opts, auth(req.headers), admission.lease, log.child({ connection: req.id }));
     });
   });
 }

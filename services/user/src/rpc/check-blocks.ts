@@ -1,5 +1,5 @@
 import { requireCaller } from '@hearth/authz';
-import { CHECK_BLOCKS_MAX_AGE_SEC } from '../service/block-service.js';
+import { CHECK_BLOCKS_MAX_AGE_SEC } from '../service/blocks.js';
 import type { Handlers, RpcDeps } from './context.js';
 
 export function checkBlocks(deps: RpcDeps): Handlers['checkBlocks'] {

@@ -1,5 +1,6 @@
 import { requireCaller } from '@hearth/authz';
-import { type Handlers, type RpcDeps, profileMessage } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage } from './mappers.js';
 
 export function createUser(deps: RpcDeps): Handlers['createUser'] {
   return async (req, ctx) => {

@@ -1,5 +1,6 @@
 import { requireIdentity } from '@hearth/authz';
-import { type Handlers, type RpcDeps, profileMessage, settingsMessage } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage, settingsMessage } from './mappers.js';
 
 export function getMe(deps: RpcDeps): Handlers['getMe'] {
   return async (_req, ctx) => {

@@ -1,6 +1,7 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { requireCaller } from '@hearth/authz';
-import { type Handlers, type RpcDeps, profileMessage } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage } from './mappers.js';
 
 export function getProfile(deps: RpcDeps): Handlers['getProfile'] {
   return async (req, ctx) => {

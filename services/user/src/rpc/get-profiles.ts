@@ -1,5 +1,6 @@
 import { requireCaller } from '@hearth/authz';
-import { type Handlers, type RpcDeps, profileMessage } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage } from './mappers.js';
 
 export function getProfiles(deps: RpcDeps): Handlers['getProfiles'] {
   return async (req, ctx) => {

@@ -1,5 +1,6 @@
 import { requireIdentity } from '@hearth/authz';
-import { type Handlers, type RpcDeps, blockedMessage } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { blockedMessage } from './mappers.js';
 
 export function listBlocks(deps: RpcDeps): Handlers['listBlocks'] {
   return async (req, ctx) => {

@@ -1,6 +1,7 @@
 import { requireCaller } from '@hearth/authz';
 import { ROLE_FROM_PROTO, STATE_FROM_PROTO } from '../service/model.js';
-import { type Handlers, type RpcDeps, profileMessage } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage } from './mappers.js';
 
 export function listUsers(deps: RpcDeps): Handlers['listUsers'] {
   return async (req, ctx) => {

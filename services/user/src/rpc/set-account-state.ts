@@ -1,7 +1,8 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { requireCaller } from '@hearth/authz';
 import { STATE_FROM_PROTO } from '../service/model.js';
-import { type Handlers, type RpcDeps, profileMessage, versionOf } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage, versionOf } from './mappers.js';
 
 export function setAccountState(deps: RpcDeps): Handlers['setAccountState'] {
   return async (req, ctx) => {

@@ -1,7 +1,8 @@
 import { requireCaller } from '@hearth/authz';
 import { ROLE_FROM_PROTO } from '../service/model.js';
-import type { RoleName } from '../store/schema.js';
-import { type Handlers, type RpcDeps, profileMessage, versionOf } from './context.js';
+import type { RoleName } from '../service/model.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage, versionOf } from './mappers.js';
 
 export function setUserRoles(deps: RpcDeps): Handlers['setUserRoles'] {
   return async (req, ctx) => {

@@ -1,5 +1,6 @@
 import { requireIdentity } from '@hearth/authz';
-import { type Handlers, type RpcDeps, profileMessage, versionOf } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { profileMessage, versionOf } from './mappers.js';
 
 export function updateProfile(deps: RpcDeps): Handlers['updateProfile'] {
   return async (req, ctx) => {

@@ -1,5 +1,6 @@
 import { requireIdentity } from '@hearth/authz';
-import { DM_FROM_PROTO, type Handlers, type RpcDeps, settingsMessage, versionOf } from './context.js';
+import { type Handlers, type RpcDeps } from './context.js';
+import { DM_FROM_PROTO, settingsMessage, versionOf } from './mappers.js';
 
 export function updateSettings(deps: RpcDeps): Handlers['updateSettings'] {
   return async (req, ctx) => {

@@ -2,21 +2,12 @@ import { type Client, Code, ConnectError } from '@connectrpc/connect';
 import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
 import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
 import type { Database } from '@hearth/db';
-import { type JobTask, enqueueJob } from '@hearth/platform';
+import { type JobHandler, PermanentJobError, handle } from '@hearth/platform';
 import type { Kysely } from 'kysely';
 import { profileStore } from '../store/profiles.js';
 import type { UsersTables } from '../store/schema.js';
+import { leaveCirclesJob, syncAccessJob, userJobs } from './jobs.js';
 import { ROLE_TO_PROTO, STATE_TO_PROTO, normalizeRoles } from './model.js';
-
-/** The durable tasks of the user service's job queue (colons: graphile-worker's crontab allows no dots). */
-export const TASKS = {
-  /** Copies a profile's roles and state to AuthService (SetAccountAccess). */
-  syncAccess: 'user:sync-access',
-  /** Takes a deleted account out of every circle (CircleService.RemoveUserFromCircles). */
-  leaveCircles: 'user:leave-circles',
-  /** Purges deleted accounts whose retention ended (crontab). */
-  purge: 'user:purge',
-} as const;
 
 export interface SyncLogger {
   warn(obj: object, msg: string): void;
@@ -25,8 +16,6 @@ export interface SyncLogger {
 
 export interface AccountSyncDeps {
   readonly db: Database<UsersTables>;
-  /** The job queue's schema. */
-  readonly jobs: string;
   readonly auth: () => Client<typeof AuthService>;
   readonly circle: () => Client<typeof CircleService>;
   readonly logger: SyncLogger;
@@ -45,12 +34,12 @@ export class AccountSync {
    * The task sends what the profile says when it runs, not what it said when enqueued, so
    * retries and out-of-order runs converge on the latest state; the key collapses pending ones.
    */
-  async enqueueAccess(trx: Kysely<UsersTables>, userId: string): Promise<void> {
-    await enqueueJob(trx, this.d.jobs, TASKS.syncAccess, { userId }, { jobKey: `access:${userId}` });
+  async enqueueAccess(tx: Kysely<UsersTables>, userId: string): Promise<void> {
+    await userJobs.enqueue(tx, syncAccessJob, { userId }, { jobKey: `access:${userId}` });
   }
 
-  async enqueueLeaveCircles(trx: Kysely<UsersTables>, userId: string): Promise<void> {
-    await enqueueJob(trx, this.d.jobs, TASKS.leaveCircles, { userId }, { jobKey: `circles:${userId}` });
+  async enqueueLeaveCircles(tx: Kysely<UsersTables>, userId: string): Promise<void> {
+    await userJobs.enqueue(tx, leaveCirclesJob, { userId }, { jobKey: `circles:${userId}` });
   }
 
   async syncAccess(userId: string): Promise<void> {
@@ -87,16 +76,18 @@ export class AccountSync {
     await this.d.circle().removeUserFromCircles({ userId });
   }
 
-  tasks(): Record<string, JobTask> {
-    return {
-      [TASKS.syncAccess]: async (payload) => this.syncAccess(userIdOf(payload)),
-      [TASKS.leaveCircles]: async (payload) => this.leaveCircles(userIdOf(payload)),
-    };
+  handlers(): [JobHandler<{ userId: string }>, JobHandler<{ userId: string }>] {
+    return [
+      handle(syncAccessJob, (p) => this.syncAccess(p.userId)),
+      handle(leaveCirclesJob, async (p) => {
+        try {
+          await this.leaveCircles(p.userId);
+        } catch (err) {
+          // The circle service refused the request itself: no retry can change that.
+          if (ConnectError.from(err).code === Code.InvalidArgument) throw new PermanentJobError(`RemoveUserFromCircles refused: ${(err as Error).message}`);
+          throw err;
+        }
+      }),
+    ];
   }
-}
-
-function userIdOf(payload: unknown): string {
-  const userId = (payload as { userId?: unknown } | null)?.userId;
-  if (typeof userId !== 'string') throw new Error('job payload has no userId');
-  return userId;
 }

@@ -3,6 +3,9 @@ import { type Caller, isStaff } from '@hearth/authz';
 import { AccountState, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import type { AccountState as StateName, ProfileRow, RoleName } from '../store/schema.js';
 
+/** The domain's records, as the store reads them; handlers map them to messages (rpc/mappers.ts). */
+export type { AccountState, DirectMessages, ProfileRow, RoleName, SettingsRow } from '../store/schema.js';
+
 /**
  * A profile as others may see it: a deleted account keeps its id, state and times, and shows
  * nothing else ("Deleted account"); its handle stays reserved in the store until the purge.
@@ -64,9 +67,6 @@ export function actorOf(caller: Caller): string {
 }
 
 export const userNotFound = (): ConnectError => new ConnectError('user not found', Code.NotFound);
-export const staleVersion = (what: string): ConnectError =>
-  new ConnectError(`${what} changed since it was read; fetch it again and retry`, Code.Aborted);
-
 /** Handles are stored and compared in lower case. */
 export function normalizeHandle(handle: string): string {
   return handle.toLowerCase();

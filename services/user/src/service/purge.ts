@@ -15,12 +15,12 @@ const BATCH = 100;
 export async function purgeDeletedAccounts(db: Database<UsersTables>, now: Date): Promise<number> {
   let total = 0;
   for (;;) {
-    const n = await db.transaction(async (trx) => {
-      const ids = await profileStore.lockDueForPurge(trx, now, BATCH);
+    const n = await db.transaction(async (tx) => {
+      const ids = await profileStore.lockDueForPurge(tx, now, BATCH);
       for (const id of ids) {
-        await blockStore.deleteAllOf(trx, id);
-        await settingsStore.delete(trx, id);
-        await profileStore.erase(trx, id, now);
+        await blockStore.deleteAllOf(tx, id);
+        await settingsStore.delete(tx, id);
+        await profileStore.erase(tx, id, now);
       }
       return ids.length;
     });

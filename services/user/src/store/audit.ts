@@ -1,4 +1,4 @@
-import { newId } from '@hearth/db';
+import { writeAudit } from '@hearth/db';
 import type { Db } from './profiles.js';
 import type { AuditEventRow } from './schema.js';
 
@@ -12,21 +12,10 @@ export interface AuditEvent {
   readonly now: Date;
 }
 
-/** users.audit_events: append-only. */
+/** users.audit_events (the shared audit shape): append-only. */
 export const auditStore = {
   async insert(db: Db, e: AuditEvent): Promise<void> {
-    await db
-      .insertInto('audit_events')
-      .values({
-        id: newId(),
-        actor: e.actor,
-        action: e.action,
-        target: e.target,
-        reason: e.reason,
-        details: JSON.stringify(e.details),
-        create_time: e.now,
-      })
-      .execute();
+    await writeAudit(db, { actor: e.actor, action: e.action, target: e.target, reason: e.reason, details: e.details, at: e.now });
   },
 
   async forTarget(db: Db, target: string): Promise<AuditEventRow[]> {

@@ -1,3 +1,4 @@
+import type { AuditEventsTable } from '@hearth/db';
 import type { ColumnType, Insertable, Selectable } from 'kysely';
 
 /** Kysely's view of the `users` schema (the connection's search_path, so names are unqualified). */
@@ -55,14 +56,5 @@ export interface BlocksTable {
   create_time: Date;
 }
 
-export interface AuditEventsTable {
-  id: string;
-  actor: string;
-  action: string;
-  target: string;
-  reason: string;
-  details: ColumnType<Record<string, unknown>, string, string>;
-  create_time: Date;
-}
-
 export type AuditEventRow = Selectable<AuditEventsTable>;
+export type { AuditEventsTable };

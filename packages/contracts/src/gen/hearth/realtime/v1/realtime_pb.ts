@@ -11,13 +11,38 @@
 //   app, ServerFrame from the gateway. Text messages are refused (INVALID_FRAME).
 //   The app's first frame must be Hello, within the Hello timeout (10 seconds by default);
 //   the gateway answers Welcome, then a Subscribed (or ServerError) for each resumed channel.
+//   Apps need not wait for Welcome before sending more frames: the gateway handles a socket's
+//   frames one at a time in the order they arrived, so frames sent right after Hello are
+//   answered after Welcome, in order (and are dropped if Hello is refused, which closes the
+//   socket). At most 32 frames, together no larger than the largest frame accepted (64 KiB),
+//   may wait for their turn (defaults; a deployment may configure others); one more closes the
+//   socket with INVALID_FRAME.
 //   Authentication is the access token in Hello, or, for web apps using cookie delivery,
 //   the session cookie sent with the upgrade request; cookie sockets are accepted only from
 //   allowed Origins (the WebSocket form of CSRF protection).
 //   A socket belongs to a session, not to one token: it stays open after the access token
 //   expires and is closed with UNAUTHENTICATED when the session ends (logout, revocation,
-//   suspension, account deletion). A user has a bounded number of sockets
-//   (`ServerLimits.max_connections_per_user`); one more is refused with TOO_MANY_CONNECTIONS.
+//   suspension, account deletion).
+//
+// HOW MANY SOCKETS
+//   A user has a bounded number of welcomed sockets (`ServerLimits.max_connections_per_user`,
+//   10 by default). The newest socket wins: a Hello that puts the user over the cap is
+//   welcomed, and the user's oldest socket (welcomed first) is closed with a ServerError
+//   TOO_MANY_CONNECTIONS, close code 4007, reason "TOO_MANY_CONNECTIONS", `retry_after` 30 s.
+//   The newest is the one the person is looking at; the oldest is the likeliest to be dead
+//   or forgotten, and a stolen token cannot lock its owner out by filling the slots first.
+//   An app closed this way was replaced by the person's newer tab or device: it does not
+//   reconnect on its own, only when the person comes back to it (focus, foreground), and not
+//   before `retry_after`, so devices over the cap do not take turns displacing each other.
+//   The cap is counted per gateway process: where several gateway replicas run, a user may
+//   hold up to `max_connections_per_user` sockets on each.
+//   Sockets not yet welcomed (no Hello yet, or Hello still being authenticated) are bounded
+//   per client address (an IPv6 /64 counts as one address; 20 by default) and per gateway
+//   process (1000 by default). A socket over either bound gets a ServerError
+//   TOO_MANY_CONNECTIONS at once and close code 4007 with reason "TOO_MANY_CONNECTIONS";
+//   reconnect after its `retry_after` (a few seconds), with jitter. A socket not welcomed
+//   within the Hello timeout is closed: HELLO_TIMEOUT when no Hello arrived, INTERNAL when
+//   Hello arrived but could not be authenticated in time.
 //
 // CHANNELS
 //   Events flow on named channels. Grammar (ids are lower-case canonical UUIDs):
@@ -564,7 +589,9 @@ export type ServerLimits = Message<"hearth.realtime.v1.ServerLimits"> & {
   typingInterval?: Duration | undefined;
 
   /**
-   * How many sockets one user may have open at once.
+   * How many welcomed sockets one user may have open at once on this gateway process (with
+   * several gateway replicas, on each). Opening one more closes the user's oldest socket with
+   * TOO_MANY_CONNECTIONS (see HOW MANY SOCKETS at the top of this file).
    *
    * @generated from field: int32 max_connections_per_user = 7;
    */
@@ -1311,7 +1338,8 @@ export enum ErrorCode {
 
   /**
    * Closes. A frame could not be decoded, broke a validation rule, was too large, was a text
-   * message, came before Hello, or was a second Hello. A bug in the app; do not retry
+   * message, came before Hello, or was a second Hello; or more frames were sent ahead of the
+   * gateway's answers than it holds (see CONNECTING). A bug in the app; do not retry
    * blindly.
    *
    * @generated from enum value: ERROR_CODE_INVALID_FRAME = 3;
@@ -1340,8 +1368,11 @@ export enum ErrorCode {
   PROTOCOL_VERSION_UNSUPPORTED = 6,
 
   /**
-   * Closes. The user already has `max_connections_per_user` sockets open. Close one, or retry
-   * after `retry_after`.
+   * Closes (close code 4007); `retry_after` is set. On a socket that received Welcome: a newer
+   * socket of the same user took its place under `max_connections_per_user`; reconnect only
+   * when the person comes back to the app, and not before `retry_after`. On a socket that did
+   * not: too many sockets from the app's address, or on the gateway, were waiting for Welcome;
+   * reconnect after `retry_after`, with jitter. See HOW MANY SOCKETS at the top of this file.
    *
    * @generated from enum value: ERROR_CODE_TOO_MANY_CONNECTIONS = 7;
    */
@@ -1370,7 +1401,8 @@ export enum ErrorCode {
   GOING_AWAY = 10,
 
   /**
-   * Closes. An unexpected server error. Reconnect with backoff and resume.
+   * Closes. An unexpected server error, or Hello could not be authenticated within the Hello
+   * timeout. Reconnect with backoff and resume.
    *
    * @generated from enum value: ERROR_CODE_INTERNAL = 11;
    */

@@ -1,0 +1,69 @@
+import type { JsonObject } from '@bufbuild/protobuf';
+import type { Body } from './bodies.js';
+import { json, place } from './cases.js';
+import { type Finding, codeOf, describeOutcome, excerpt } from './classify.js';
+import type { Outcome } from './http.js';
+import { valueAt } from './json.js';
+import { type Slot, holdsUuid } from './schema.js';
+import { type Ids, idFor } from './valid.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** Enough to cover every id field of today's requests (at most three) without a long tail. */
+const MAX_SLOTS = 6;
+
+export interface CaseIdCheck {
+  readonly target: string;
+  readonly finding?: Finding;
+}
+
+/**
+ * Ids are case-insensitive in meaning (RFC 9562) and canonical in lower case: the upper-case
+ * spelling of a real id the caller has must get the same answer as the lower-case one (same
+ * code, and the same result where the RPC answers the same thing twice). Sent lower, upper,
+ * lower: a state change by the first call (an archive, a leave) shows as lower != lower, and
+ * then the upper-case answer only has to match one of them.
+ */
+export async function checkCaseChangedIds(
+  rpc: string,
+  baseline: JsonObject,
+  slots: readonly Slot[],
+  ids: Ids,
+  send: (body: Body) => Promise<Outcome>,
+): Promise<CaseIdCheck[]> {
+  const out: CaseIdCheck[] = [];
+  for (const slot of slots.filter(holdsUuid).slice(0, MAX_SLOTS)) {
+    const current = valueAt(baseline, slot.path);
+    const real = typeof current === 'string' && UUID.test(current) ? current : idFor(slot.field, ids);
+    const lower = json(place(baseline, slot, real.toLowerCase()));
+    const upper = json(place(baseline, slot, real.toUpperCase()));
+    const first = await send(lower);
+    const changed = await send(upper);
+    const again = await send(lower);
+    const mismatch = compare(first, changed, again);
+    out.push({
+      target: slot.label,
+      ...(mismatch && {
+        finding: {
+          rpc,
+          klass: 'case-changed ids',
+          variant: mismatch,
+          target: slot.label,
+          caller: 'person',
+          problem: 'case mismatch',
+          request: excerpt(upper),
+          answer: `upper ${describeOutcome(changed)}; lower ${describeOutcome(first)}`,
+        },
+      }),
+    });
+  }
+  return out;
+}
+
+function compare(first: Outcome, changed: Outcome, again: Outcome): string | undefined {
+  const [a, b, c] = [codeOf(first), codeOf(changed), codeOf(again)];
+  if (b !== a && b !== c) return `upper-case id answered ${b}, lower-case ${a}`;
+  const bodies = [first, changed, again].map((o) => (o.kind === 'answer' ? o.body : ''));
+  // Only an RPC that answered the lower-case spelling the same way twice can be held to it.
+  if (a === 'ok' && b === 'ok' && c === 'ok' && bodies[0] === bodies[2] && bodies[1] !== bodies[0]) return 'same code, different result';
+  return undefined;
+}
