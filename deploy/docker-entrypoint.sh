@@ -25,7 +25,9 @@ esac
 
 case "$target" in
   auth | user | circle | post | moderation | support | realtime)
-    exec node "/app/services/$target/dist/src/main.js" "$@"
+    # The preload instruments pg, ioredis and http for tracing; it does nothing unless
+    # HEARTH_TRACING_EXPORTER is console or otlp.
+    exec node --import @hearth/telemetry/register "/app/services/$target/dist/src/main.js" "$@"
     ;;
   migrate)
     exec node /app/tools/dist/src/migrate.js "$@"

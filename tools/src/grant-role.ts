@@ -70,7 +70,7 @@ export async function grantRole(args: readonly string[], env: Readonly<Record<st
   );
   const profile = await findByHandle(values.handle, (pageToken) => client.listUsers({ handlePrefix: values.handle, pageSize: 100, pageToken }));
   // ROLE_USER is implied: the request carries only the roles that can be given and taken.
-  const current = profile.roles.filter((r) => r !== Role.USER);
+  const current: Role[] = profile.roles.filter((r) => r !== Role.USER);
   const roles = [...current.filter((r) => !remove.includes(r)), ...add.filter((r) => !current.includes(r))];
   const sessionsEnded = current.some((r) => !roles.includes(r));
   if (roles.length === current.length && !sessionsEnded) {

@@ -4,7 +4,8 @@
 // through the whole system in its own process. Any internal, unknown or data_loss, HTTP 5xx,
 // unavailable, hang or crash fails the run, as does an upper-case id answered differently from
 // its lower-case spelling or an unknown enum name accepted silently. Replay a run with
-// HEARTH_FUZZ_SEED; HEARTH_FUZZ_CASES sets the cases per RPC.
+// HEARTH_FUZZ_SEED; HEARTH_FUZZ_CASES sets the cases per RPC; HEARTH_FUZZ_LOG_FILE keeps every
+// call as JSON lines and HEARTH_FUZZ_LOG_LEVEL the system's own logs, to study a finding.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { appendFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +20,7 @@ import { type Sender, createSender } from '../src/fuzz/http.js';
 import { PLANTED_USER_ID, startFairServer, startPlantedServer } from '../src/fuzz/planted.js';
 import { createRng, seedFromEnv } from '../src/fuzz/prng.js';
 import { type FuzzResult, fuzz } from '../src/fuzz/run.js';
-import { everyRpc, isPageToken, slotsOf } from '../src/fuzz/schema.js';
+import { type Rpc, everyRpc, holdsUuid, slotsOf } from '../src/fuzz/schema.js';
 import { type Identity, seedIdentity } from '../src/fuzz/session.js';
 import { baselineOf } from '../src/fuzz/valid.js';
 import { systemEnv } from './helpers.js';
@@ -42,14 +43,25 @@ describe('fuzz: the walk finds what it looks for', () => {
     counts: { renewals: 0, people: 1 },
   };
 
-  it('reports a planted internal, page-token internal, hang, case mismatch and silently accepted enum', async () => {
+  it('reports a planted internal, page-token internal, hang, case mismatch, silently accepted enum and crash', async () => {
     const server = await startPlantedServer();
-    const sender = createSender(server.url, 300);
+    // Long enough for a loaded two-core machine; the planted hang waits forever anyway.
+    const sender = createSender(server.url, 1_500);
     try {
       // Each planted trigger is among the inputs every class tries first, so any seed draws it.
-      const planted = new Set(['GetMe', 'GetProfile', 'UpdateProfile', 'UpdateSettings', 'BlockUser', 'ListBlocks', 'ListUsers']);
-      const rpcs = everyRpc([UserService]).filter((r) => planted.has(r.method.name));
-      const result = await fuzz({ rpcs, sender, identities: [fixed], seed: SEED, casesPerRpc: CASES, anonymousShare: 0 });
+      // The crash comes last: the walk stops there.
+      const planted = ['GetMe', 'GetProfile', 'UpdateProfile', 'UpdateSettings', 'BlockUser', 'ListBlocks', 'ListUsers', 'UnblockUser'];
+      const rpcs = planted.map((name) => everyRpc([UserService]).find((r) => r.method.name === name)).filter((r) => r !== undefined);
+      const result = await fuzz({
+        rpcs,
+        sender,
+        identities: [fixed],
+        seed: SEED,
+        casesPerRpc: Math.max(CASES, 30),
+        anonymousShare: 0,
+        maxHangsPerRpc: 1,
+        serverExited: () => server.exited(),
+      });
       const has = (rpc: string, klass: string, problem: string) =>
         result.findings.some((f) => f.rpc === `UserService.${rpc}` && f.klass === klass && f.problem === problem);
       const report = formatFindings(result.findings, 'planted server');
@@ -58,6 +70,8 @@ describe('fuzz: the walk finds what it looks for', () => {
       assert.ok(has('BlockUser', 'text', 'hang'), report);
       assert.ok(has('GetProfile', 'case-changed ids', 'case mismatch'), report);
       assert.ok(has('ListUsers', 'enum', 'accepted silently'), report);
+      assert.ok(result.findings.some((f) => f.rpc === 'UserService.UnblockUser' && f.problem.startsWith('crash')), report);
+      assert.match(result.stoppedBy ?? '', /UnblockUser/);
       // Plain connect-es answers undecodable protobuf as internal: the reason connect-mount.ts exists.
       assert.ok(has('GetMe', 'binary', 'internal'), report);
       const clean = ['GetMe', 'UpdateSettings'].flatMap((rpc) => result.findings.filter((f) => f.rpc === `UserService.${rpc}` && f.klass !== 'binary'));
@@ -70,7 +84,7 @@ describe('fuzz: the walk finds what it looks for', () => {
 
   it('reports nothing where every answer is fair', async () => {
     const server = await startFairServer();
-    const sender = createSender(server.url, 1_000);
+    const sender = createSender(server.url, 1_500);
     try {
       const result = await fuzz({ rpcs: everyRpc([PostService]), sender, identities: [fixed], seed: SEED, casesPerRpc: CASES, anonymousShare: 0.2 });
       assert.equal(result.findings.length, 0, formatFindings(result.findings, 'fair server'));
@@ -143,11 +157,12 @@ describe('fuzz: bad input is never internal', () => {
     const used = new Set(result.coverage.flatMap((c) => Object.keys(c.cases)));
     assert.deepEqual(CASE_CLASSES.filter((k) => !used.has(k)), [], 'classes never drawn');
     for (const c of result.coverage) assert.ok(Object.values(c.cases).reduce((a, b) => a + b, 0) >= Math.min(CASES, 10), `${c.rpc}: too few cases`);
+    const covered = (r: Rpc) => result?.coverage.find((c) => c.rpc === r.name);
+    const withToken = rpcs.filter((r) => r.method.input.fields.some((f) => f.name === 'page_token'));
+    assert.deepEqual(withToken.filter((r) => !covered(r)?.cases['page-token']).map((r) => r.name), [], 'RPCs with a page_token that got no forged token');
     const rng = createRng(SEED);
-    const withToken = rpcs.filter((r) => slotsOf(r.method.input, baselineOf(r.method.input, { userId: '', circleId: '' }, rng)).some(isPageToken));
-    const noToken = withToken.filter((r) => !result?.coverage.find((c) => c.rpc === r.name)?.cases['page-token']);
-    assert.deepEqual(noToken.map((r) => r.name), [], 'RPCs with a page_token that got no forged token');
-    assert.ok(result.coverage.some((c) => c.caseIdTargets.length > 0), 'no case-changed id was checked');
+    const withIds = rpcs.filter((r) => slotsOf(r.method.input, baselineOf(r.method.input, { userId: 'u', circleId: 'c' }, rng)).some(holdsUuid));
+    assert.deepEqual(withIds.filter((r) => !covered(r)?.caseIdTargets.length).map((r) => r.name), [], 'RPCs with an id field whose case-changed id was not checked');
   });
 
   it('leaves the server process running and answering /health/live', async () => {
@@ -163,6 +178,6 @@ function sum(ns: readonly number[]): number {
 
 function logTo(file: string): NonNullable<Parameters<typeof fuzz>[0]['onCall']> {
   writeFileSync(file, '');
-  return (rpc, c, outcome) =>
-    appendFileSync(file, `${JSON.stringify({ rpc: rpc.name, class: c.klass, variant: c.variant, target: c.target, anonymous: c.anonymous, request: excerpt(c.body), outcome: { ...outcome, ...('body' in outcome ? { body: outcome.body.slice(0, 300) } : {}) } })}\n`);
+  return (rpc, c, body, outcome) =>
+    appendFileSync(file, `${JSON.stringify({ rpc: rpc.name, class: c.klass, variant: c.variant, target: c.target, anonymous: c.anonymous, request: excerpt(body), outcome: { ...outcome, ...('body' in outcome ? { body: outcome.body.slice(0, 300) } : {}) } })}\n`);
 }

@@ -279,10 +279,12 @@ describe('tracing across services (auth and user in separate processes)', { time
     );
     for (const s of sql) assert.equal(s.attributes['db.postgresql.values'], undefined, 'parameter values are never recorded');
 
-    const publish = trace.find((s) => s.service === 'user' && s.attributes['db.system.name'] === 'redis' && under(s, rpc));
-    assert.ok(publish, `the RPC has an ioredis span: ${trace.map((s) => s.name).join(', ')}`);
-    assert.equal(publish.name, 'publish');
-    assert.equal(publish.attributes['db.query.text'], 'publish', 'the command only, never its key or payload');
+    const commands = trace.filter((s) => s.service === 'user' && s.attributes['db.system.name'] === 'redis' && under(s, rpc));
+    assert.ok(
+      commands.some((s) => s.name === 'publish'),
+      `the change is published on the bus, in Redis: ${trace.map((s) => s.name).join(', ')}`,
+    );
+    for (const s of commands) assert.equal(s.attributes['db.query.text'], s.name, 'the command only, never its keys or payload');
 
     const call = trace.find((s) => s.spanId === remote.parentSpanId);
     assert.ok(call, "the other service's RPC span has its parent in this trace");
@@ -322,8 +324,8 @@ describe('tracing across services (auth and user in separate processes)', { time
       assert.ok(!path.startsWith('/health') && path !== '/metrics', `${s.service} traced ${path}`);
     }
     const exported = receiver.bodies.join('\n');
-    for (const typed of [person.email, person.password, person.handle, person.displayName === 'tracer' ? undefined : person.displayName, reason, accessToken]) {
-      if (typed) assert.ok(!exported.includes(typed), `exported spans contain ${typed}`);
+    for (const typed of [person.email, person.password, person.handle, reason, accessToken]) {
+      assert.ok(!exported.includes(typed), `exported spans contain ${typed}`);
     }
   });
 });

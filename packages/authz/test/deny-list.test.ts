@@ -1,16 +1,15 @@
 import { dbAt } from './helpers.js';
 import type { Database } from '@hearth/db';
-import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis, freePort } from '@hearth/testkit';
-import { Redis } from 'ioredis';
+import type { EventBus, Topic } from '@hearth/db';
+import { type TestDatabase, createTestDatabase, freePort } from '@hearth/testkit';
 import { sql } from 'kysely';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   DENY_LIST_GRACE_MS,
-  LayeredSessionDenyList,
   PostgresSessionDenyList,
-  RedisSessionDenyList,
+  ReplicatedSessionDenyList,
   createSessionDenyList,
   migrateAuthz,
 } from '../src/index.js';
@@ -19,28 +18,15 @@ const minutes = (n: number) => new Date(Date.now() + n * 60_000);
 
 let testDb: TestDatabase;
 let db: Database<unknown>;
-let testRedis: TestRedis;
-let redis: Redis;
-let deadRedis: Redis;
 
 
-before(async () => {
+beforeAll(async () => {
   testDb = await createTestDatabase({ prefix: 'authz' });
   db = dbAt(testDb.url);
-  assert.deepEqual((await migrateAuthz(db)).applied, ['2026_11_23_0001_revoked_sessions']);
+  assert.deepEqual((await migrateAuthz(db)).applied, ['2026_11_23_0001_revoked_sessions', '2026_11_30_0001_revoke_time']);
   assert.deepEqual((await migrateAuthz(db)).applied, [], 'idempotent');
-  testRedis = await createTestRedis();
-  redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix });
-  // A client whose server is gone: with ioredis defaults it queues commands and keeps
-  // reconnecting, which is exactly the hang the deny-list's timeout must cut short.
-  deadRedis = new Redis({ port: await freePort(), host: '127.0.0.1', lazyConnect: true });
-  deadRedis.on('error', () => undefined);
 });
-after(async () => {
-  deadRedis.disconnect();
-  await testRedis.flush();
-  redis.disconnect();
-  await testRedis.close();
+afterAll(async () => {
   await db.destroy();
   await testDb.drop();
 });
@@ -64,7 +50,7 @@ describe('PostgresSessionDenyList', () => {
     await list.revoke(sid, later);
     await list.revoke(sid, minutes(-30));
     assert.equal(await list.isRevoked(sid), true);
-    const entry = (await list.activeEntries()).find((e) => e.sessionId === sid);
+    const entry = (await list.revokedSince(new Date(0))).entries.find((e) => e.sessionId === sid);
     assert.equal(entry?.until.getTime(), later.getTime());
   });
 
@@ -75,7 +61,7 @@ describe('PostgresSessionDenyList', () => {
     const old = randomUUID();
     await list.revoke(withinGrace, new Date(Date.now() - DENY_LIST_GRACE_MS / 2));
     await list.revoke(expired, new Date(Date.now() - DENY_LIST_GRACE_MS - 1_000));
-    await sql`insert into authz.revoked_sessions values (${old}, now() - interval '2 hours')`.execute(db.db);
+    await sql`insert into authz.revoked_sessions (session_id, until) values (${old}, now() - interval '2 hours')`.execute(db.db);
     assert.equal(await list.isRevoked(withinGrace), true, 'a token accepted under clock skew is still denied');
     assert.equal(await list.isRevoked(expired), false);
     assert.equal(await list.isRevoked(old), false);
@@ -88,114 +74,117 @@ describe('PostgresSessionDenyList', () => {
     const count = async () =>
       (await sql<{ n: number }>`select count(*)::int as n from authz.revoked_sessions where until < now() - interval '1 hour'`.execute(db.db))
         .rows[0]?.n;
-    await sql`insert into authz.revoked_sessions values (${randomUUID()}, now() - interval '3 hours')`.execute(db.db);
+    await sql`insert into authz.revoked_sessions (session_id, until) values (${randomUUID()}, now() - interval '3 hours')`.execute(db.db);
     await list.revoke(randomUUID(), minutes(15));
     assert.equal(await count(), 0);
-    await sql`insert into authz.revoked_sessions values (${randomUUID()}, now() - interval '3 hours')`.execute(db.db);
+    await sql`insert into authz.revoked_sessions (session_id, until) values (${randomUUID()}, now() - interval '3 hours')`.execute(db.db);
     await list.revoke(randomUUID(), minutes(15));
     assert.equal(await count(), 1, 'not again within purgeEveryMs');
   });
 });
 
-describe('RedisSessionDenyList', () => {
-  it('denies a revoked session until its expiry plus the grace', async () => {
-    const list = new RedisSessionDenyList(redis);
-    const sid = randomUUID();
-    assert.equal(await list.isRevoked(sid), false);
-    const until = minutes(15);
-    await list.revoke(sid, until);
-    assert.equal(await list.isRevoked(sid), true);
-    assert.equal(await list.isRevoked(randomUUID()), false);
-    const expireAt = await redis.pexpiretime(`hearth:authz:revoked:${sid}`);
-    assert.equal(expireAt, until.getTime() + DENY_LIST_GRACE_MS);
-  });
 
-  it('keeps the latest expiry when revoked twice, in either order', async () => {
-    const list = new RedisSessionDenyList(redis, { keyPrefix: 'latest:' });
-    const [a, b] = [randomUUID(), randomUUID()];
-    const [near, far] = [minutes(5), minutes(20)];
-    await list.revoke(a, near);
-    await list.revoke(a, far);
-    await list.revoke(b, far);
-    await list.revoke(b, near);
-    for (const sid of [a, b]) assert.equal(await redis.pexpiretime(`latest:${sid}`), far.getTime() + DENY_LIST_GRACE_MS);
-  });
+/** One bus between several "processes" of this test, losing events on demand. */
+function memoryBus(): EventBus & { dropping: boolean } {
+  const handlers = new Map<string, Set<(p: unknown) => void>>();
+  const bus = {
+    dropping: false,
+    async publish<T>(topic: Topic<T>, payload: T) {
+      if (bus.dropping) return;
+      for (const h of handlers.get(topic.name) ?? []) h(topic.payload.parse(JSON.parse(JSON.stringify(payload))));
+    },
+    subscribe<T>(topic: Topic<T>, handler: (payload: T) => void) {
+      const set = handlers.get(topic.name) ?? new Set();
+      handlers.set(topic.name, set);
+      set.add(handler as (p: unknown) => void);
+      return () => void set.delete(handler as (p: unknown) => void);
+    },
+    async close() {},
+  };
+  return bus;
+}
 
-  it('writes nothing for a session whose tokens have all expired', async () => {
-    const list = new RedisSessionDenyList(redis);
-    const sid = randomUUID();
-    await list.revoke(sid, new Date(Date.now() - DENY_LIST_GRACE_MS - 1_000));
-    assert.equal(await list.isRevoked(sid), false);
-  });
+describe('ReplicatedSessionDenyList (a copy in every process)', () => {
+  const replica = (bus: EventBus | undefined, syncIntervalMs = 60_000, now?: () => number) =>
+    new ReplicatedSessionDenyList({ record: new PostgresSessionDenyList(db), bus, syncIntervalMs, ...(now ? { now } : {}) });
 
-  it('fails (rather than answering "not revoked") when Redis does not answer in time', { timeout: 5_000 }, async () => {
-    const list = new RedisSessionDenyList(deadRedis, { timeoutMs: 200 });
-    const started = Date.now();
-    await assert.rejects(list.isRevoked(randomUUID()), /Redis did not answer within 200 ms/);
-    assert.ok(Date.now() - started < 1_000);
-  });
-});
-
-describe('LayeredSessionDenyList (Redis in front of Postgres)', () => {
-  it('writes both stores and reads Redis', async () => {
-    const cache = new RedisSessionDenyList(redis, { keyPrefix: 'layered1:' });
-    const record = new PostgresSessionDenyList(db);
-    const list = new LayeredSessionDenyList({ cache, record });
-    const sid = randomUUID();
-    await list.revoke(sid, minutes(15));
-    assert.equal(await cache.isRevoked(sid), true);
-    assert.equal(await record.isRevoked(sid), true);
-    assert.equal(await list.isRevoked(sid), true);
-    assert.equal(await list.isRevoked(randomUUID()), false);
-  });
-
-  it('answers from Postgres while Redis is down', { timeout: 5_000 }, async () => {
-    const record = new PostgresSessionDenyList(db);
-    const sid = randomUUID();
-    await record.revoke(sid, minutes(15));
-    const list = new LayeredSessionDenyList({ cache: new RedisSessionDenyList(deadRedis, { timeoutMs: 100 }), record });
-    assert.equal(await list.isRevoked(sid), true);
-    assert.equal(await list.isRevoked(randomUUID()), false);
-    // A revocation while Redis is down still lands in the record, and is seen.
-    const during = randomUUID();
-    await list.revoke(during, minutes(15));
-    assert.equal(await list.isRevoked(during), true);
-  });
-
-  it('fails closed when both Redis and Postgres are down', { timeout: 5_000 }, async () => {
-    const deadDb = dbAt(`postgres://postgres@127.0.0.1:${await freePort()}/none`);
+  it('a revocation in one process is refused by every other at once (over the bus), and by a new one from Postgres', async () => {
+    const bus = memoryBus();
+    const processes = [replica(bus), replica(bus), replica(bus)];
+    for (const p of processes) await p.start();
     try {
-      const list = new LayeredSessionDenyList({
-        cache: new RedisSessionDenyList(deadRedis, { timeoutMs: 100 }),
-        record: new PostgresSessionDenyList(deadDb),
-      });
-      await assert.rejects(list.isRevoked(randomUUID()));
+      const sids = Array.from({ length: 20 }, () => randomUUID());
+      for (const [i, sid] of sids.entries()) {
+        await (processes[i % processes.length] as ReplicatedSessionDenyList).revoke(sid, minutes(15));
+        for (const p of processes) assert.equal(await p.isRevoked(sid), true, `revocation ${i} seen by every process`);
+      }
+      const late = replica(undefined);
+      await late.start();
+      for (const sid of sids) assert.equal(await late.isRevoked(sid), true, 'loaded from the record');
+      assert.equal(await late.isRevoked(randomUUID()), false);
+      late.stop();
     } finally {
-      await deadDb.destroy();
+      for (const p of processes) p.stop();
     }
   });
 
-  it('survives Redis losing its data: answers from Postgres, then refills the cache', async () => {
-    const prefix = `layered-loss-${randomUUID()}:`;
-    const cache = new RedisSessionDenyList(redis, { keyPrefix: prefix });
-    const record = new PostgresSessionDenyList(db);
-    const list = new LayeredSessionDenyList({ cache, record });
-    const sid = randomUUID();
-    await list.revoke(sid, minutes(15));
-    assert.equal(await list.isRevoked(randomUUID()), false); // first read refills and marks warm
-    assert.deepEqual(await cache.lookup(sid), { revoked: true, warm: true });
-
-    // Redis restarts empty: every key of this list is gone, marker included.
-    const keys = await redis.keys(`${testRedis.keyPrefix}${prefix}*`);
-    await redis.del(...keys.map((k) => k.slice(testRedis.keyPrefix.length)));
-    assert.deepEqual(await cache.lookup(sid), { revoked: false, warm: false });
-
-    assert.equal(await list.isRevoked(sid), true, 'the record answers while the cache is cold');
-    assert.deepEqual(await cache.lookup(sid), { revoked: true, warm: true }, 'and the cache was refilled');
+  it('catches up with revocations whose bus events were lost, within one sync interval', async () => {
+    const bus = memoryBus();
+    const writer = replica(bus, 100);
+    const reader = replica(bus, 100);
+    await writer.start();
+    await reader.start();
+    try {
+      bus.dropping = true;
+      const sids = Array.from({ length: 10 }, () => randomUUID());
+      for (const sid of sids) await writer.revoke(sid, minutes(15));
+      const deadline = Date.now() + 5_000;
+      for (const sid of sids) {
+        while (!(await reader.isRevoked(sid))) {
+          assert.ok(Date.now() < deadline, 'the sync must bring every lost revocation');
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      }
+    } finally {
+      writer.stop();
+      reader.stop();
+    }
   });
 
-  it('createSessionDenyList: Postgres alone without Redis, layered with it', async () => {
-    assert.ok(createSessionDenyList({ db }) instanceof PostgresSessionDenyList);
-    assert.ok(createSessionDenyList({ db, redis }) instanceof LayeredSessionDenyList);
+  it('keeps the latest expiry and forgets an entry once its tokens and the grace have expired', async () => {
+    let clock = Date.now();
+    const list = replica(undefined, 60_000, () => clock);
+    await list.start();
+    const sid = randomUUID();
+    await list.revoke(sid, new Date(clock + 60_000));
+    await list.revoke(sid, new Date(clock + 1_000));
+    clock += 60_000 + DENY_LIST_GRACE_MS - 1;
+    assert.equal(await list.isRevoked(sid), true, 'until the later expiry plus the grace');
+    clock += 2;
+    assert.equal(await list.isRevoked(sid), false);
+    list.stop();
+  });
+
+  it('fails closed when it cannot be brought up to date, and answers again once Postgres is back', async () => {
+    const dead = dbAt(`postgres://postgres@127.0.0.1:${await freePort()}/none`);
+    const list = new ReplicatedSessionDenyList({ record: new PostgresSessionDenyList(dead), syncIntervalMs: 60_000 });
+    try {
+      await assert.rejects(list.isRevoked(randomUUID()), 'never synced: refuse rather than guess');
+      const started = Date.now();
+      await assert.rejects(list.isRevoked(randomUUID()));
+      assert.ok(Date.now() - started < 200, 'while down, a read fails at once instead of waiting for a connection');
+    } finally {
+      await dead.destroy();
+    }
+  });
+
+  it('createSessionDenyList builds the replicated list over the Postgres record', async () => {
+    const list = createSessionDenyList({ db });
+    assert.ok(list instanceof ReplicatedSessionDenyList);
+    await list.start();
+    const sid = randomUUID();
+    await list.revoke(sid, minutes(15));
+    assert.equal(await new PostgresSessionDenyList(db).isRevoked(sid), true);
+    list.stop();
   });
 });

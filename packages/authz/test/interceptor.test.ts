@@ -1,20 +1,18 @@
 import { Code, type Interceptor, createClient, createRouterTransport } from '@connectrpc/connect';
 import { UserService } from '@hearth/contracts';
 import type { Database } from '@hearth/db';
-import { createLogger, requestContextKey } from '@hearth/telemetry';
-import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis, freePort } from '@hearth/testkit';
-import { Redis } from 'ioredis';
+import { LazyRequestContext, createLogger, requestContextKey } from '@hearth/telemetry';
+import { type TestDatabase, createTestDatabase, freePort } from '@hearth/testkit';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   ACCESS_COOKIE,
   AUTH_ERROR,
   CSRF_COOKIE,
   CSRF_HEADER,
-  LayeredSessionDenyList,
   PostgresSessionDenyList,
-  RedisSessionDenyList,
+  ReplicatedSessionDenyList,
   type SessionDenyList,
   type TokenVerifier,
   authenticationInterceptor,
@@ -30,31 +28,23 @@ let jwks: JwksServer;
 let verifier: TokenVerifier;
 let testDb: TestDatabase;
 let db: Database<unknown>;
-let testRedis: TestRedis;
-let redis: Redis;
-let lists: Record<'redis' | 'postgres' | 'layered', SessionDenyList>;
+let lists: Record<'postgres' | 'replicated', SessionDenyList>;
 
-before(async () => {
+beforeAll(async () => {
   key = await makeKey('EdDSA');
   jwks = await startJwksServer([key]);
   verifier = createTokenVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE });
   testDb = await createTestDatabase({ prefix: 'authz_icpt' });
   db = dbAt(testDb.url);
   await migrateAuthz(db);
-  testRedis = await createTestRedis();
-  redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix });
   const record = new PostgresSessionDenyList(db);
-  lists = {
-    redis: new RedisSessionDenyList(redis),
-    postgres: record,
-    layered: new LayeredSessionDenyList({ cache: new RedisSessionDenyList(redis, { keyPrefix: 'layered:' }), record }),
-  };
+  const replicated = new ReplicatedSessionDenyList({ record });
+  await replicated.start();
+  lists = { postgres: record, replicated };
 });
-after(async () => {
+afterAll(async () => {
   await jwks.close();
-  await testRedis.flush();
-  redis.disconnect();
-  await testRedis.close();
+  (lists.replicated as ReplicatedSessionDenyList).stop();
   await db.destroy();
   await testDb.drop();
 });
@@ -133,7 +123,7 @@ describe('authenticationInterceptor', () => {
     await assert.rejects(clientWith(lists.postgres).getMe({}, bearer(token)), refusedWith(Code.Unauthenticated, AUTH_ERROR.expired));
   });
 
-  for (const name of ['redis', 'postgres', 'layered'] as const) {
+  for (const name of ['postgres', 'replicated'] as const) {
     it(`a revoked session is refused (${name} deny-list), other sessions are not`, async () => {
       const claims = claimsFor();
       const token = await signToken(key, { claims });
@@ -147,13 +137,12 @@ describe('authenticationInterceptor', () => {
   }
 
   it('a deny-list that cannot answer fails closed with Unavailable', { timeout: 5_000 }, async () => {
-    const dead = new Redis({ port: await freePort(), host: '127.0.0.1', lazyConnect: true });
-    dead.on('error', () => undefined);
+    const dead = dbAt(`postgres://postgres@127.0.0.1:${await freePort()}/none`);
     try {
-      const client = clientWith(new RedisSessionDenyList(dead, { timeoutMs: 100 }));
+      const client = clientWith(new ReplicatedSessionDenyList({ record: new PostgresSessionDenyList(dead) }));
       await assert.rejects(client.getMe({}, bearer(await signToken(key))), refusedWith(Code.Unavailable, AUTH_ERROR.unavailable));
     } finally {
-      dead.disconnect();
+      await dead.destroy();
     }
   });
 
@@ -217,7 +206,7 @@ describe('authenticationInterceptor', () => {
     const logger = createLogger({ service: 'authz-test', level: 'debug', destination: { write: (l: string) => void lines.push(l) } });
     let actorSeen: string | undefined;
     const telemetry: Interceptor = (next) => async (req) => {
-      const rc = { requestId: 'r1', correlationId: 'r1', logger: logger.child({ rpc: req.method.name }) };
+      const rc = new LazyRequestContext('r1', 'r1', logger, { rpc: req.method.name });
       req.contextValues.set(requestContextKey, rc);
       const res = await next(req);
       actorSeen = req.contextValues.get(requestContextKey)?.actor;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
 import { GetCircleRequestSchema, GetMembershipRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';

@@ -1,41 +1,45 @@
 import { Code } from '@connectrpc/connect';
-import { type TestRedis, createTestRedis } from '@hearth/testkit';
-import { Redis } from 'ioredis';
+import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import {
   ACCESS_COOKIE,
   AUTH_ERROR,
-  RedisSessionDenyList,
+  PostgresSessionDenyList,
+  type SessionDenyList,
+  migrateAuthz,
   type UpgradeAuthOptions,
   authenticateUpgrade,
   createTokenVerifier,
 } from '../src/index.js';
-import { AUDIENCE, ISSUER, type JwksServer, type TestKey, claimsFor, makeKey, refusedWith, signToken, startJwksServer } from './helpers.js';
+import { AUDIENCE, ISSUER, type JwksServer, type TestKey, claimsFor, dbAt, makeKey, refusedWith, signToken, startJwksServer } from './helpers.js';
 
 let key: TestKey;
 let jwks: JwksServer;
-let testRedis: TestRedis;
-let redis: Redis;
+let testDb: TestDatabase;
+let denyList: SessionDenyList;
+let closeDb: () => Promise<void>;
 let opts: UpgradeAuthOptions;
 
-before(async () => {
+beforeAll(async () => {
   key = await makeKey('ES256');
   jwks = await startJwksServer([key]);
-  testRedis = await createTestRedis();
-  redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix });
+  testDb = await createTestDatabase({ prefix: 'authz_upgrade' });
+  const db = dbAt(testDb.url);
+  await migrateAuthz(db);
+  closeDb = () => db.destroy();
+  denyList = new PostgresSessionDenyList(db);
   opts = {
     verifier: createTokenVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE }),
-    denyList: new RedisSessionDenyList(redis),
+    denyList,
     // Configured loosely on purpose: normalised to "https://app.hearth.example".
     allowedOrigins: ['https://App.Hearth.example:443/', 'http://localhost:5173'],
   };
 });
-after(async () => {
+afterAll(async () => {
   await jwks.close();
-  await testRedis.flush();
-  redis.disconnect();
-  await testRedis.close();
+  await closeDb();
+  await testDb.drop();
 });
 
 describe('authenticateUpgrade', () => {

@@ -2,7 +2,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { exportSPKI } from 'jose';
 import assert from 'node:assert/strict';
 import { createHmac, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { AUTH_ERROR, type TokenVerifier, createTokenVerifier } from '../src/index.js';
 import {
   AUDIENCE,
@@ -33,14 +33,14 @@ let rsa: TestKey;
 let jwks: JwksServer;
 let verifier: TokenVerifier;
 
-before(async () => {
+beforeAll(async () => {
   [ed, es, rsa] = await Promise.all([makeKey('EdDSA'), makeKey('ES256'), makeKey('RS256')]);
   // The RSA key is published on purpose: RS256 tokens must fail on the algorithm allow-list,
   // not merely for want of a key.
   jwks = await startJwksServer([ed, es, rsa]);
   verifier = createTokenVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE });
 });
-after(() => jwks.close());
+afterAll(() => jwks.close());
 
 describe('createTokenVerifier: valid tokens', () => {
   for (const alg of ['EdDSA', 'ES256'] as const) {
@@ -226,6 +226,43 @@ describe('createTokenVerifier: the remote JWKS', () => {
       assert.equal(server.requests, 0);
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('createTokenVerifier: the cache of verified tokens', () => {
+  it('checks a signature once: a repeat does not reach the key set, a token with another key never hits', async () => {
+    const server = await startJwksServer([ed]);
+    try {
+      let clock = Date.now();
+      const v = createTokenVerifier({ jwksUrl: server.url, issuer: ISSUER, audience: AUDIENCE, now: () => clock });
+      const claims = claimsFor();
+      const token = await signToken(ed, { claims });
+      const first = await v.verify(token);
+      server.failing = true;
+      for (let i = 0; i < 100; i++) assert.deepEqual(await v.verify(token), first, 'from the cache, with the key set down');
+      // Every flipped character of a cached token is a different token: verified in full (and refused).
+      for (let i = 0; i < token.length; i += 7) {
+        const c = token[i] === 'A' ? 'B' : 'A';
+        await assert.rejects(v.verify(token.slice(0, i) + c + token.slice(i + 1)));
+      }
+      clock = ((claims.exp as number) + 6) * 1000;
+      await assert.rejects(v.verify(token), refusedWith(Code.Unauthenticated, AUTH_ERROR.expired), 'a cached token still expires');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('keeps only tokens that verified, so made-up tokens cannot fill it', async () => {
+    const v = createTokenVerifier({ jwksUrl: jwks.url, issuer: ISSUER, audience: AUDIENCE, cacheSize: 4 });
+    const good = await signToken(ed);
+    await v.verify(good);
+    for (let i = 0; i < 50; i++) await assert.rejects(v.verify(await signToken(ed, { claims: { iss: 'someone-else' } })));
+    jwks.failing = true;
+    try {
+      await v.verify(good);
+    } finally {
+      jwks.failing = false;
     }
   });
 });

@@ -13,8 +13,8 @@ const EXPIRED = 'token expired';
  * - sign-in RPCs (those that return a TokenPair) go out without a token, and their tokens are
  *   kept in the store; Logout, and LogoutAll of every session, clear it;
  * - every other call carries the access token, refreshed first when it is about to expire;
- * - a unary call refused as Unauthenticated "token expired" (the device clock was wrong, or the
- *   app slept) is retried once after a refresh. Concurrent calls share that refresh.
+ * - a unary call refused as Unauthenticated "token expired" (e.g. with tokens restored from
+ *   storage) is retried once after a refresh. Concurrent calls share that refresh.
  * Streams are not retried: their messages cannot be sent twice.
  */
 export function sessionAuth(store: TokenStore, refresh: Refresher): Interceptor {
@@ -26,7 +26,7 @@ export function sessionAuth(store: TokenStore, refresh: Refresher): Interceptor 
       if (pair?.refreshToken) store.set(pair);
       return res;
     }
-    // The app chose a token (or cookies) for this call itself.
+    // The app set a token for this call itself.
     if (req.header.has('authorization')) return next(req);
     const token = await store.accessToken(refresh);
     if (token === undefined) return next(req);

@@ -15,14 +15,20 @@ export interface SessionTokens {
 export type Refresher = (refreshToken: string) => Promise<SessionTokens | TokenPair>;
 
 export interface TokenStoreOptions {
-  /** Tokens restored from storage at start-up. */
+  /**
+   * Tokens restored from storage at start-up. Their access token may have expired meanwhile:
+   * the first call it is refused on refreshes it.
+   */
   readonly tokens?: SessionTokens;
   /**
    * Called after every change: new tokens after a sign-in or a refresh (persist them, since the
    * old refresh token no longer works), or undefined when the session ended (show sign-in).
    */
   readonly onChange?: (tokens: SessionTokens | undefined) => void;
-  /** Refresh this long before the access token expires instead of waiting for a refusal. Default 60 s. */
+  /**
+   * Refresh this long before the access token expires instead of waiting for a refusal
+   * (at most half its lifetime). Default 60 s.
+   */
   readonly refreshBeforeMs?: number;
   /** The device clock, for tests. Only intervals are measured with it. */
   readonly now?: () => number;
@@ -54,7 +60,10 @@ export class TokenStore {
     return this.#tokens;
   }
 
-  /** Replaces the tokens (after a sign-in, or restored from storage); undefined signs out. */
+  /**
+   * Replaces the tokens (after a sign-in, or restored from storage). Undefined forgets them;
+   * the session stays open on the server until AuthService.Logout, which also clears the store.
+   */
   set(tokens: SessionTokens | TokenPair | undefined): void {
     const next = tokens && '$typeName' in tokens ? fromPair(tokens) : tokens;
     if (next && next.refreshToken === '') return; // cookie delivery: the browser holds them
@@ -106,7 +115,9 @@ export class TokenStore {
     const lifetimeMs = tokens ? accessLifetimeMs(tokens.accessToken) : undefined;
     // Measured from now on the device clock, with the lifetime the server wrote into the token,
     // so a device clock that is off by minutes neither refreshes on every call nor never.
-    this.#refreshAt = lifetimeMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + lifetimeMs - this.#refreshBeforeMs;
+    // At most half the lifetime early, so short-lived tokens are not refreshed before every call.
+    const early = Math.min(this.#refreshBeforeMs, (lifetimeMs ?? 0) / 2);
+    this.#refreshAt = lifetimeMs === undefined ? Number.POSITIVE_INFINITY : this.#now() + lifetimeMs - early;
   }
 }
 

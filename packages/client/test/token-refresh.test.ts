@@ -5,11 +5,14 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
+// The auth service as its own tests start it: real Postgres and Redis, a clock tests can move.
+import { type TestAuth, newUser, startAuth } from '../../../services/auth/test/helpers.js';
 import { type HearthClient, type SessionTokens, TokenStore, createHearthClient } from '../src/index.js';
-import { type AuthServer, newUser, startAuthServer } from './auth-server.js';
 
 describe('TokenStore + sessionAuth against the auth service', () => {
-  let server: AuthServer;
+  let server: TestAuth;
+  /** How far back the service clock goes so that the access tokens it mints have expired. */
+  let behindMs: number;
   /** Every RPC that left the SDK, in order, Refresh included. */
   let sent: string[];
   const record: Interceptor = (next) => async (req) => {
@@ -17,24 +20,35 @@ describe('TokenStore + sessionAuth against the auth service', () => {
     return next(req);
   };
 
+  /** Runs `fn` with the service clock put back, so the access tokens minted meanwhile arrive expired. */
+  async function mintingExpired<T>(fn: () => Promise<T>): Promise<T> {
+    server.advance(-behindMs);
+    try {
+      return await fn();
+    } finally {
+      server.advance(behindMs);
+    }
+  }
+
   before(async () => {
-    server = await startAuthServer();
+    server = await startAuth();
+    behindMs = server.config.service.accessTtlSec * 1000 + 120_000;
+    // A token minted in the past is signed by a key made for that time. Make it now, before
+    // anything has been verified, so the verifier's first JWKS fetch already holds it.
+    await mintingExpired(() => server.client.register(newUser()));
   });
   after(() => server?.close());
   beforeEach(() => {
     sent = [];
-    server.mintExpired(false);
   });
 
   function sdk(store: TokenStore): HearthClient {
     return createHearthClient({ baseUrl: server.url, tokens: store, interceptors: [record] });
   }
 
-  /** Registers through the SDK while the server's clock is behind, so the access token it gets has already expired. */
-  async function signUpExpired(client: HearthClient): Promise<void> {
-    server.mintExpired(true);
-    await client.auth.register(newUser());
-    server.mintExpired(false);
+  /** Registers through the SDK; the access token the store gets has already expired. */
+  function signUpExpired(client: HearthClient): Promise<unknown> {
+    return mintingExpired(() => client.auth.register(newUser()));
   }
 
   const count = (name: string) => sent.filter((n) => n === name).length;
@@ -91,21 +105,36 @@ describe('TokenStore + sessionAuth against the auth service', () => {
     await client.auth.register(newUser());
     await client.auth.listSessions({});
     assert.equal(count('Refresh'), 0);
-    deviceNow += server.accessTtlMs - 30_000;
+    deviceNow += server.config.service.accessTtlSec * 1000 - 30_000;
     await client.auth.listSessions({});
     assert.deepEqual(sent, ['Register', 'ListSessions', 'Refresh', 'ListSessions']);
+  });
+
+  it('never refreshes earlier than half the lifetime, so short-lived tokens are not refreshed on every call', async () => {
+    const ttlMs = server.config.service.accessTtlSec * 1000;
+    let deviceNow = Date.now();
+    const store = new TokenStore({ now: () => deviceNow, refreshBeforeMs: 10 * ttlMs });
+    const client = sdk(store);
+    await client.auth.register(newUser());
+    await client.auth.listSessions({});
+    await client.auth.listSessions({});
+    assert.equal(count('Refresh'), 0);
+    deviceNow += ttlMs / 2;
+    await client.auth.listSessions({});
+    assert.equal(count('Refresh'), 1);
   });
 
   it('retries only once: a call refused again after the refresh fails', async () => {
     const store = new TokenStore();
     const client = sdk(store);
-    // The server's clock stays behind, so even the refreshed token is expired on arrival.
-    server.mintExpired(true);
-    await client.auth.register(newUser());
-    const err = await client.auth.listSessions({}).then(
-      () => assert.fail('expected a refusal'),
-      (e: unknown) => ConnectError.from(e),
-    );
+    // The server's clock stays behind throughout, so even the refreshed token is expired on arrival.
+    const err = await mintingExpired(async () => {
+      await client.auth.register(newUser());
+      return client.auth.listSessions({}).then(
+        () => assert.fail('expected a refusal'),
+        (e: unknown) => ConnectError.from(e),
+      );
+    });
     assert.equal(err.code, Code.Unauthenticated);
     assert.equal(err.rawMessage, 'token expired');
     assert.deepEqual(sent, ['Register', 'ListSessions', 'Refresh', 'ListSessions']);

@@ -17,8 +17,8 @@ export const sharedSpec = {
     shutdownGraceMs: env('HEARTH_SHUTDOWN_GRACE_MS', positiveInt(10_000), 'how long in-flight requests may finish on SIGTERM'),
     drainDelayMs: env(
       'HEARTH_DRAIN_DELAY_MS',
-      z.coerce.number().int().min(0).max(60_000).default(0),
-      'time between failing readiness and closing the listener, so load balancers stop routing first',
+      z.coerce.number().int().min(0).max(60_000).default(1_000),
+      'time between failing readiness and closing the listener: load balancers stop routing here, and requests already on their way are served (each answer closes its connection)',
     ),
     trustedProxies: env(
       'HEARTH_TRUSTED_PROXIES',

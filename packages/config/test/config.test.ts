@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { ConfigError, Secret, env, loadConfig, loadServiceConfig, schemas, secretEnv, z } from '../src/index.js';
 
 const spec = {

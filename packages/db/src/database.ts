@@ -83,6 +83,18 @@ export function createDatabase<DB>(cfg: DbConfig, opts: { logger?: DbLogger } = 
   // An idle client losing its connection (server restart, failover) emits 'error' on the pool;
   // unhandled, that would crash the process. The pool drops the client and reconnects on demand.
   pool.on('error', (err) => logger.error({ err, schema: cfg.schema }, 'idle Postgres connection failed'));
+  // A checked-out client whose connection dies between two queries (a failover, a terminated
+  // backend) emits 'error' on itself, not on the pool; without a listener that ends the process.
+  // Its next query fails (and the call answers Unavailable), and the pool drops it on release.
+  // (An idle client's failure is the pool's 'error' above; this one logs only checked-out ones.)
+  const busy = new WeakSet<pg.PoolClient>();
+  pool.on('acquire', (client) => busy.add(client));
+  pool.on('release', (_err, client) => busy.delete(client));
+  pool.on('connect', (client) => {
+    client.on('error', (err) => {
+      if (busy.has(client)) logger.warn({ err: { message: err.message }, schema: cfg.schema }, 'Postgres connection lost during use');
+    });
+  });
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
   return new Database(db, { schema: cfg.schema, logger });
 }

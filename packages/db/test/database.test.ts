@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import { freePort } from '@hearth/testkit';
 import { sql } from 'kysely';
 import pg from 'pg';
@@ -22,14 +22,14 @@ async function admin<R extends pg.QueryResultRow>(text: string, values: unknown[
 describe('Database.transaction onCommit', () => {
   const logger = memoryLogger();
   const db = t.open({ schema: 'hooks' }, logger);
-  before(() => admin('create schema hooks; create table hooks.notes (body text primary key)'));
+  beforeAll(() => admin('create schema hooks; create table hooks.notes (body text primary key)'));
   const committed = async (body: string) =>
     (await admin('select 1 from hooks.notes where body = $1', [body])).length === 1;
 
   it('runs hooks after the commit, in registration order, before transaction() resolves', async () => {
     const events: string[] = [];
-    const result = await db.transaction(async (trx, tx) => {
-      await sql`insert into notes (body) values ('first')`.execute(trx);
+    const result = await db.transaction(async (tx) => {
+      await sql`insert into notes (body) values ('first')`.execute(tx);
       tx.onCommit(async () => {
         // Seen from another connection: the data is durable before the hook runs.
         events.push(`hook1 committed=${await committed('first')}`);
@@ -48,8 +48,8 @@ describe('Database.transaction onCommit', () => {
   it('runs no hook when the callback throws, and rolls back', async () => {
     let ran = false;
     await assert.rejects(
-      db.transaction(async (trx, tx) => {
-        await sql`insert into notes (body) values ('rolled back')`.execute(trx);
+      db.transaction(async (tx) => {
+        await sql`insert into notes (body) values ('rolled back')`.execute(tx);
         tx.onCommit(() => {
           ran = true;
         });
@@ -65,8 +65,8 @@ describe('Database.transaction onCommit', () => {
     await admin('create table hooks.deferred (v int unique deferrable initially deferred)');
     let ran = false;
     await assert.rejects(
-      db.transaction(async (trx, tx) => {
-        await sql`insert into deferred (v) values (1), (1)`.execute(trx);
+      db.transaction(async (tx) => {
+        await sql`insert into deferred (v) values (1), (1)`.execute(tx);
         tx.onCommit(() => {
           ran = true;
         });
@@ -78,8 +78,8 @@ describe('Database.transaction onCommit', () => {
 
   it('logs a failing hook without failing the committed transaction, and runs the later hooks', async () => {
     let later = false;
-    const result = await db.transaction(async (trx, tx) => {
-      await sql`insert into notes (body) values ('kept')`.execute(trx);
+    const result = await db.transaction(async (tx) => {
+      await sql`insert into notes (body) values ('kept')`.execute(tx);
       tx.onCommit(() => {
         throw new Error('bus down');
       });
@@ -99,7 +99,7 @@ describe('Database.transaction onCommit', () => {
 
   it('refuses onCommit after the transaction ended', async () => {
     let saved: { onCommit(h: () => void): void } | undefined;
-    await db.transaction(async (_trx, tx) => {
+    await db.transaction(async (tx) => {
       saved = tx;
     });
     assert.throws(() => saved?.onCommit(() => undefined), /after the transaction ended/);
@@ -210,7 +210,7 @@ describe('pool errors', () => {
 
 describe('error classification', () => {
   const db = t.open({ schema: 'errs' });
-  before(() => admin('create schema errs; create table errs.acc (name text constraint acc_name_key unique, v int)'));
+  beforeAll(() => admin('create schema errs; create table errs.acc (name text constraint acc_name_key unique, v int)'));
 
   it('recognises a unique violation, optionally by constraint name', async () => {
     await sql`insert into acc values ('x', 1)`.execute(db.db);
@@ -232,11 +232,11 @@ describe('error classification', () => {
     const bothRead = new Promise<void>((r) => (open = r));
     const writeSkew = (name: string) =>
       db.transaction(
-        async (trx) => {
-          await sql`select sum(v) from acc`.execute(trx);
+        async (tx) => {
+          await sql`select sum(v) from acc`.execute(tx);
           if (++arrived === 2) open();
           await bothRead;
-          await sql`insert into acc values (${name}, 1)`.execute(trx);
+          await sql`insert into acc values (${name}, 1)`.execute(tx);
         },
         { isolationLevel: 'serializable' },
       );

@@ -1,4 +1,4 @@
-import { after } from 'node:test';
+import { afterAll } from 'vitest';
 import { createTestDatabase } from '@hearth/testkit';
 import { type DbConfig, type DbLogger, type Database, createDatabase } from '../src/index.js';
 
@@ -28,7 +28,7 @@ export async function testDatabase(): Promise<{
 }> {
   const testDb = await createTestDatabase({ prefix: 'db' });
   const opened: Database<unknown>[] = [];
-  after(async () => {
+  afterAll(async () => {
     await Promise.all(opened.map((d) => d.destroy()));
     await testDb.drop();
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { MigrationError, type Migrations, migrateToLatest, migrationStatus } from '../src/index.js';

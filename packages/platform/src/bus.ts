@@ -114,6 +114,7 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
   // One connection, so events from this process arrive in the order they were published.
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 1, application_name: 'hearth-bus', connectionTimeoutMillis: 2_000 });
   pool.on('error', () => undefined);
+  pool.on('connect', (client) => client.on('error', () => undefined));
   let listener: pg.Client | undefined;
   // One LISTEN connection per process, however many topics subscribe while it connects.
   let connecting = false;

@@ -9,6 +9,9 @@ import {
 import { createLinkedAbortController } from '@connectrpc/connect/protocol';
 import type { UniversalServerResponse } from '@connectrpc/connect/protocol';
 import * as protoConnect from '@connectrpc/connect/protocol-connect';
+import { errorToJsonBytes } from '@connectrpc/connect/protocol-connect';
+import type { DescMessage } from '@bufbuild/protobuf';
+import { jsonDecodeError } from './decode-errors.js';
 import * as protoGrpc from '@connectrpc/connect/protocol-grpc';
 import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
@@ -71,7 +74,7 @@ export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): v
           for (const [key, value] of Object.entries(reply.getHeaders())) {
             if (value !== undefined) reply.raw.setHeader(key, value);
           }
-          await universalResponseToNodeResponse(await decodeFailureAsInvalidArgument(res), reply.raw);
+          await universalResponseToNodeResponse(await decodeFailureAsInvalidArgument(res, handler.method.input), reply.raw);
         } catch (err) {
           if (ConnectError.from(err).code !== Code.Aborted) req.log.error({ err }, `connect handler ${handler.method.name} failed`);
         }
@@ -83,14 +86,19 @@ export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): v
 
 const PARSE_BINARY = 'parse binary:';
 
-async function decodeFailureAsInvalidArgument(res: UniversalServerResponse): Promise<UniversalServerResponse> {
+/**
+ * Request bodies Connect could not decode are refused before any interceptor runs: binary ones
+ * as Internal (turned into InvalidArgument here), JSON ones as InvalidArgument in protobuf-es's
+ * words (given the field-error shape here, see jsonDecodeError). Only error responses are read.
+ */
+async function decodeFailureAsInvalidArgument(res: UniversalServerResponse, input: DescMessage): Promise<UniversalServerResponse> {
   // gRPC: the status travels in trailers.
   if (res.trailer?.get('grpc-status') === String(Code.Internal) && decodeURIComponent(res.trailer.get('grpc-message') ?? '').startsWith(PARSE_BINARY)) {
     res.trailer.set('grpc-status', String(Code.InvalidArgument));
     return res;
   }
-  // Connect unary: an error is a small JSON body with HTTP 500 for Internal.
-  if (res.status !== 500 || res.body === undefined) return res;
+  // Connect unary: an error is a small JSON body with an HTTP error status.
+  if ((res.status !== 500 && res.status !== 400) || res.body === undefined) return res;
   const chunks: Uint8Array[] = [];
   for await (const chunk of res.body) chunks.push(chunk);
   const bytes = Buffer.concat(chunks);
@@ -98,9 +106,15 @@ async function decodeFailureAsInvalidArgument(res: UniversalServerResponse): Pro
   let status = res.status;
   try {
     const parsed = JSON.parse(bytes.toString('utf8')) as { code?: string; message?: string };
+    let replacement: ConnectError | undefined;
     if (parsed.code === 'internal' && parsed.message?.startsWith(PARSE_BINARY)) {
+      replacement = new ConnectError(`cannot decode request: ${parsed.message.slice(PARSE_BINARY.length).trim()}`, Code.InvalidArgument);
+    } else if (parsed.code === 'invalid_argument' && parsed.message) {
+      replacement = jsonDecodeError(input, parsed.message);
+    }
+    if (replacement) {
       status = 400;
-      body = Buffer.from(JSON.stringify({ code: 'invalid_argument', message: `cannot decode request: ${parsed.message.slice(PARSE_BINARY.length).trim()}` }));
+      body = errorToJsonBytes(replacement, {});
       res.header?.set('content-length', String(body.byteLength));
     }
   } catch {

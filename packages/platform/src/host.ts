@@ -1,6 +1,7 @@
 import type { ServiceName } from '@hearth/config';
 import type { Runtime, ServiceModule, SharedConfig } from './contract.js';
 import { redisCheck } from './health.js';
+import { StartupError } from './startup-error.js';
 import { createRequestPipeline } from './pipeline.js';
 import { type HostRuntime, type RuntimeOverrides, createRuntime } from './runtime.js';
 import { type HearthServer, createServer } from './server.js';
@@ -44,6 +45,9 @@ export interface Host {
 export async function startHost(opts: HostOptions): Promise<Host> {
   const names = opts.services.map((s) => s.name);
   if (new Set(names).size !== names.length) throw new Error(`a service is listed twice: ${names.join(', ')}`);
+  if (!opts.config.auth.jwksUrl && !names.includes('auth')) {
+    throw new StartupError('HEARTH_AUTH_JWKS_URL is required when the auth service runs in another process');
+  }
   const runtime: HostRuntime = createRuntime({ name: opts.name, config: opts.config, hosted: names, ...(opts.runtime ? { overrides: opts.runtime } : {}) });
   const modules: ServiceModule[] = [];
   let server: HearthServer | undefined;
@@ -103,4 +107,28 @@ function dedupeByName<T extends { name: string }>(checks: readonly T[]): T[] {
   const seen = new Map<string, T>();
   for (const c of checks) if (!seen.has(c.name)) seen.set(c.name, c);
   return [...seen.values()];
+}
+
+/**
+ * Migrations only (`npm run migrate`, the migration Job, test templates): the runtime and the
+ * modules are built as for serving, the authz schema and each module's schema brought up to
+ * date, and everything closed again. Nothing listens and no background work starts.
+ */
+export async function migrateServices(opts: Pick<HostOptions, 'name' | 'config' | 'services'> & { onMigrated?: (name: string) => void }): Promise<void> {
+  const runtime = createRuntime({ name: opts.name, config: { ...opts.config, redis: { url: undefined } }, hosted: opts.services.map((s) => s.name) });
+  try {
+    await runtime.migrate();
+    opts.onMigrated?.('authz');
+    for (const s of opts.services) {
+      const module = s.create(runtime);
+      try {
+        await module.migrate();
+        opts.onMigrated?.(s.name);
+      } finally {
+        await module.close();
+      }
+    }
+  } finally {
+    await runtime.close();
+  }
 }

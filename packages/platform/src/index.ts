@@ -10,11 +10,12 @@ export type {
   SharedConfig,
 } from './contract.js';
 export { type HostRuntime, type RuntimeOptions, type RuntimeOverrides, createRuntime } from './runtime.js';
-export { type Host, type HostOptions, type HostedService, startHost } from './host.js';
+export { type Host, type HostOptions, type HostedService, migrateServices, startHost } from './host.js';
 export { createRequestPipeline } from './pipeline.js';
 export { type HearthServer, type ServerConfig, type ServerOptions, createServer } from './server.js';
 export { ServiceApp, type ServiceAppParts, serviceDatabase } from './service-app.js';
-export { type Closeable, StartupError, describeStartFailure, runMain, runService } from './main.js';
+export { type Closeable, describeStartFailure, runMain, runService } from './main.js';
+export { StartupError } from './startup-error.js';
 export { type JobHandler, type JobQueue, type JobQueueOptions, PermanentJobError, createJobQueue, handle } from './jobs.js';
 export { postgresBus, redisBus } from './bus.js';
 export { type GuardedRedis, RedisUnavailableError, connectRedis, guardRedis } from './redis.js';

@@ -86,6 +86,7 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     if (!pool) {
       pool = new pg.Pool({ connectionString: opts.databaseUrl, max: concurrency + 2, application_name: `hearth-${opts.queue.schema}` });
       pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'idle job queue connection failed'));
+      pool.on('connect', (client) => client.on('error', (err) => log.warn({ err: { message: err.message } }, 'job queue connection lost')));
     }
     return pool;
   };

@@ -2,6 +2,7 @@ import { ConfigError, loadServiceConfig } from '@hearth/config';
 import type { ConfigSpec } from '@hearth/config';
 import type { ServiceDefinition } from './contract.js';
 import { startHost } from './host.js';
+import { StartupError } from './startup-error.js';
 
 export interface Closeable {
   close(): Promise<void>;
@@ -10,14 +11,6 @@ export interface Closeable {
 interface MinimalLogger {
   info(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
-}
-
-/**
- * A problem an operator fixes (a missing setting, a port in use, a database that does not
- * answer), as opposed to a bug: printed as one clear message, without a stack trace.
- */
-export class StartupError extends Error {
-  override readonly name = 'StartupError';
 }
 
 /**

@@ -22,6 +22,8 @@ export interface RuntimeOverrides {
   /** A connection of the caller's (tests: one with a key prefix); the runtime does not close it. */
   readonly redis?: Redis;
   readonly bus?: EventBus;
+  /** Prefix of the Redis bus's channels (default "hearth:"), so two systems on one Redis stay apart. */
+  readonly channelPrefix?: string;
 }
 
 export interface RuntimeOptions {
@@ -51,9 +53,6 @@ export interface HostRuntime extends Runtime {
 export function createRuntime(opts: RuntimeOptions): HostRuntime {
   const { config, overrides = {} } = opts;
   const hosted = new Set<string>(opts.hosted);
-  if (!config.auth.jwksUrl && !hosted.has('auth')) {
-    throw new Error('HEARTH_AUTH_JWKS_URL is required when the auth service runs in another process');
-  }
   const logger = overrides.logger ?? createLogger({ service: opts.name, level: config.telemetry.logLevel });
   const metrics = createMetrics({ service: opts.name, collectDefault: config.telemetry.defaultMetrics });
   const tracing = initTracing({
@@ -65,7 +64,7 @@ export function createRuntime(opts: RuntimeOptions): HostRuntime {
     : config.redis.url
       ? connectRedis(config.redis.url, logger)
       : undefined;
-  const bus = overrides.bus ?? (redis ? redisBus(redis, logger) : postgresBus(config.database.url, logger));
+  const bus = overrides.bus ?? (redis ? redisBus(redis, logger, overrides.channelPrefix) : postgresBus(config.database.url, logger));
   // A single process only talks to itself, so a secret of its own is enough; separate processes
   // must share one (the config refuses HEARTH_SERVICE_URLS without it).
   const secret = config.internal.secret?.reveal() ?? randomBytes(32).toString('base64url');
@@ -85,7 +84,13 @@ export function createRuntime(opts: RuntimeOptions): HostRuntime {
   );
   const denyList = createSessionDenyList({ db: authzDb, bus, logger });
   const verifier = createTokenVerifier({
-    jwksUrl: config.auth.jwksUrl ? new URL(config.auth.jwksUrl) : () => new URL(JWKS_PATH, address.url()),
+    jwksUrl: config.auth.jwksUrl
+      ? new URL(config.auth.jwksUrl)
+      : () => {
+          // startHost refuses to serve without a key source; a one-shot tool never verifies.
+          if (!hosted.has('auth')) throw new Error('HEARTH_AUTH_JWKS_URL is not set and the auth service is not hosted here');
+          return new URL(JWKS_PATH, address.url());
+        },
     issuer: config.auth.issuer,
     audience: config.auth.audience,
     logger,

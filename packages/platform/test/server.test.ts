@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { UserService } from '@hearth/contracts';
-import { createLogger, createMetrics, initTracing } from '@hearth/telemetry';
+import { createLogger, createMetrics } from '@hearth/telemetry';
 import { Writable } from 'node:stream';
-import { type HearthServer, type ReadinessCheck, type ServerConfig, createServer } from '../src/index.js';
+import type { HearthServer, ReadinessCheck, ServerConfig } from '../src/index.js';
+import { startServer } from './helpers.js';
 
 const ALLOWED_ORIGIN = 'https://app.hearth.test';
 
@@ -16,6 +17,7 @@ const config: ServerConfig = {
   corsOrigins: [ALLOWED_ORIGIN],
   shutdownGraceMs: 5_000,
   drainDelayMs: 0,
+  trustedProxies: [],
 };
 
 /** A readiness check the test can flip. */
@@ -50,27 +52,24 @@ async function start(readiness: ReadinessCheck[]): Promise<Started> {
   const released = new Promise<void>((r) => (release = r));
   const enteredP = new Promise<void>((r) => (entered = r));
   const logger = createLogger({ service: 'platform-test', level: 'info', destination });
-  const server = await createServer({
-    server: config,
-    telemetry: { logger, metrics: createMetrics({ service: 'platform-test', collectDefault: false }), tracer: initTracing({ service: 't', config: { exporter: 'none' } }).tracer },
+  const server = await startServer({
+    config,
+    logger,
+    metrics: createMetrics({ service: 'platform-test', collectDefault: false }),
     readiness,
-    mounts: [
-      {
-        name: 'user',
-        routes: (router) =>
-          router.service(UserService, {
-            // GetMe waits for the test, to observe draining; ListBlocks fails like a bug would.
-            async getMe() {
-              entered();
-              await released;
-              throw new ConnectError('no such user', Code.NotFound);
-            },
-            async listBlocks() {
-              throw new Error('relation "users.blocks" does not exist; password=hunter2');
-            },
-          }),
-      },
-    ],
+    name: 'user',
+    routes: (router) =>
+      router.service(UserService, {
+        // GetMe waits for the test, to observe draining; ListBlocks fails like a bug would.
+        async getMe() {
+          entered();
+          await released;
+          throw new ConnectError('no such user', Code.NotFound);
+        },
+        async listBlocks() {
+          throw new Error('relation "users.blocks" does not exist; password=hunter2');
+        },
+      }),
   });
   const url = await server.listen();
   return { server, url, logs, gate: { release, entered: enteredP } };
@@ -81,11 +80,11 @@ describe('platform server', () => {
   let s: Started;
   let client: ReturnType<typeof createClient<typeof UserService>>;
 
-  before(async () => {
+  beforeAll(async () => {
     s = await start([check]);
     client = createClient(UserService, createConnectTransport({ baseUrl: s.url, httpVersion: '1.1' }));
   });
-  after(async () => {
+  afterAll(async () => {
     s.gate.release();
     await s.server.close();
   });
@@ -125,7 +124,7 @@ describe('platform server', () => {
     const err = await client.getProfile({ lookup: { case: 'userId', value: 'not-a-uuid' } }).catch((e: unknown) => ConnectError.from(e));
     assert.ok(err instanceof ConnectError);
     assert.equal(err.code, Code.InvalidArgument);
-    assert.match(err.rawMessage, /user_id/);
+    assert.match(err.rawMessage, /^userId: /, 'fields are named as JSON clients spell them');
     assert.equal(err.details.length, 1);
   });
 

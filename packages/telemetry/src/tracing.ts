@@ -116,7 +116,8 @@ function processorFor(config: TracingConfig): SpanProcessor {
  * The pg instrumentation copies a failed query's error message into the span's status, and a
  * Postgres message can quote the value it refused (`invalid input syntax for type uuid: "..."`).
  * Its exception event already carries a sanitized form (error class and SQLSTATE, no message),
- * so the status gets that too. onEnding runs while the span can still be changed.
+ * so the status gets that too. onEnding runs while the span can still be changed (sdk-trace
+ * calls the hook experimental, hence its exact version in package.json).
  */
 const scrubber: SpanProcessor = {
   onStart: () => undefined,
@@ -146,7 +147,8 @@ const RPC_PATH = /^\/[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)+\/[A-Za-z_]\w*$/;
  * - health probes and /metrics: scraped every few seconds, they would bury the traces that matter;
  * - RPCs: telemetryInterceptor makes their server span and continues the caller's `traceparent`.
  *   It starts from the request's headers, not from the active context, so an http server span as
- *   well would be its sibling, or for a call without `traceparent` a second, separate trace.
+ *   well would be its sibling, or for a call without `traceparent` a second, separate trace. (It
+ *   would also record the query string, which for a Connect GET holds the request message.)
  *
  * What is left are plain routes such as /.well-known/jwks.json.
  */
@@ -162,10 +164,9 @@ let instrumentationsEnabled = false;
 /**
  * Instruments pg, ioredis, http (Connect clients, Fastify's server) and undici (fetch: the JWKS,
  * OAuth providers) for this process. Called by `@hearth/telemetry/register` before anything
- * imports those modules, and only when tracing is on: instrumented, they are patched for good.
- * Their spans go to the provider initTracing registers globally; until then (and with tracing
- * off) the global API hands them a tracer that records nothing. Returns a function that turns
- * them off again.
+ * imports those modules, and only when tracing is on, because a patched module stays patched.
+ * Their spans go to the provider initTracing registers globally; until then the global API hands
+ * them a tracer that records nothing. Returns a function that turns them off again.
  */
 export async function enableInstrumentations(): Promise<() => void> {
   // Loaded here, not at the top: services import this module whether or not tracing is on.

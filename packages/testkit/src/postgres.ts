@@ -79,11 +79,13 @@ export interface TestDatabase {
  * A fresh, empty database for one test file: `after(() => testDb.drop())`, or `await using`.
  * Databases (not schemas) so a test can run the real migrations of every service side by side.
  */
-export async function createTestDatabase(opts: { prefix?: string } = {}): Promise<TestDatabase> {
+export async function createTestDatabase(opts: { prefix?: string; template?: string } = {}): Promise<TestDatabase> {
   const { url: admin } = await ensurePostgres();
   const prefix = (opts.prefix ?? '').toLowerCase().replace(/[^a-z0-9_]/g, '_').slice(0, 24);
   const name = `hearth_t_${prefix ? `${prefix}_` : ''}${randomBytes(6).toString('hex')}`;
-  await withAdmin(admin, (c) => c.query(`create database ${pg.escapeIdentifier(name)}`));
+  // A copy of a migrated template is a file copy: far cheaper than running every migration.
+  const from = opts.template ? ` template ${pg.escapeIdentifier(opts.template)}` : '';
+  await withAdmin(admin, (c) => c.query(`create database ${pg.escapeIdentifier(name)}${from}`));
   const url = new URL(admin);
   url.pathname = `/${name}`;
   let dropped: Promise<void> | undefined;
@@ -103,7 +105,7 @@ export async function createTestDatabase(opts: { prefix?: string } = {}): Promis
   return { url: url.toString(), name, drop, [Symbol.asyncDispose]: drop };
 }
 
-async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
   client.on('error', () => undefined);
   await client.connect();

@@ -50,6 +50,7 @@ export class AuthApp extends ServiceApp<AuthTables> {
         ? undefined
         : new pg.Pool({ connectionString: config.database.url, max: 2, application_name: 'hearth-auth-limits' });
     limitsPool?.on('error', (err) => runtime.logger.warn({ err: { message: err.message } }, 'idle rate-limit Postgres connection failed'));
+    limitsPool?.on('connect', (client) => client.on('error', () => undefined));
     const limits =
       overrides.limits ??
       createAuthLimits({
@@ -69,6 +70,8 @@ export class AuthApp extends ServiceApp<AuthTables> {
   readonly name = 'auth';
   readonly rules = authRules;
   readonly keyRing: KeyRing;
+  /** Mints access tokens with the service's signing keys (sign-in; tests that are not about it). */
+  readonly tokens: TokenIssuer;
   readonly #rpc: RpcDeps;
   readonly #limitsPool: pg.Pool | undefined;
 
@@ -92,6 +95,7 @@ export class AuthApp extends ServiceApp<AuthTables> {
       logger: runtime.logger,
     });
     const tokens = new TokenIssuer(this.keyRing, { issuer: config.auth.issuer, audience: config.auth.audience, accessTtlSec: s.accessTtlSec });
+    this.tokens = tokens;
     const sessions = new Sessions(deps.db, tokens, deps.denyList, {
       refreshIdleTtlMs: s.refreshIdleTtlSec * 1000,
       sessionMaxTtlMs: s.sessionMaxTtlSec * 1000,

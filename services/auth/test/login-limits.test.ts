@@ -2,6 +2,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { ensurePostgres } from '@hearth/testkit';
 import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import pg from 'pg';
 import { cases } from './cases.js';
@@ -42,7 +43,10 @@ describe('sign-in limits end to end, across database outages', () => {
   /** The database gone: every connection ended, and no new one accepted, while `during` runs. */
   async function gone(during: () => Promise<void>): Promise<void> {
     await admin.query(`alter database "${database}" allow_connections false`);
-    await admin.query('select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+    // Waits for each backend to end, then lets the pools see it, so no stale connection is left
+    // to fail the first call after the outage.
+    await admin.query('select pg_terminate_backend(pid, 5000) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()', [database]);
+    await sleep(200);
     try {
       await during();
     } finally {
@@ -80,7 +84,7 @@ describe('sign-in limits end to end, across database outages', () => {
         // Right and wrong passwords alike, one by one and all at once, as retrying clients do.
         const passwords = Array.from({ length: attempts }, () => (c.chance(0.5) ? user.password : WRONG));
         const split = c.int(0, attempts);
-        const codes = [];
+        const codes: Array<Code | 'ok'> = [];
         for (const p of passwords.slice(0, split)) codes.push(await code(login(p)));
         codes.push(...(await Promise.all(passwords.slice(split).map((p) => code(login(p))))));
         for (const got of codes) assert.ok(got !== 'ok' && OUTAGE_CODES.has(got), `during the outage: ${String(got)}`);

@@ -7,7 +7,7 @@ import { loadServiceConfig } from '@hearth/config';
 import { ClientFrameSchema, type ServerError, type ServerFrame, ServerFrameSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import { type Host, startHost } from '@hearth/platform';
 import { WebSocket } from 'ws';
-import { RealtimeApp, realtimeConfigSpec } from '../src/index.js';
+import { realtimeConfigSpec, realtimeService } from '../src/index.js';
 
 export const SUBPROTOCOL = 'hearth.realtime.v1';
 const ISSUER = 'hearth-realtime-test';
@@ -175,7 +175,7 @@ export function startGateway(databaseUrl: string, env: Record<string, string>, i
     HEARTH_LOG_LEVEL: 'silent',
     ...env,
   });
-  return startHost({ name: 'realtime', config, create: async (rt) => [RealtimeApp.fromConfig(config, rt)] });
+  return startHost({ name: 'realtime', config, services: [{ name: 'realtime', create: (runtime) => realtimeService.create(config, runtime) }] });
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,7 +1,7 @@
 import type { JsonObject } from '@bufbuild/protobuf';
 import type { Body } from './bodies.js';
 import { json, place } from './cases.js';
-import { type Finding, codeOf, describeOutcome, excerpt } from './classify.js';
+import { codeOf, describeOutcome, excerpt } from './classify.js';
 import type { Outcome } from './http.js';
 import { valueAt } from './json.js';
 import { type Slot, holdsUuid } from './schema.js';
@@ -13,47 +13,36 @@ const MAX_SLOTS = 6;
 
 export interface CaseIdCheck {
   readonly target: string;
-  readonly finding?: Finding;
+  /** Set when the upper-case spelling was answered differently. */
+  readonly mismatch?: { readonly variant: string; readonly target: string; readonly request: string; readonly answer: string };
 }
 
 /**
  * Ids are case-insensitive in meaning (RFC 9562) and canonical in lower case: the upper-case
  * spelling of a real id the caller has must get the same answer as the lower-case one (same
  * code, and the same result where the RPC answers the same thing twice). Sent lower, upper,
- * lower: a state change by the first call (an archive, a leave) shows as lower != lower, and
- * then the upper-case answer only has to match one of them.
+ * lower, all three from the same request: a state change by the first call (an archive, a
+ * leave) shows as lower != lower, and then the upper-case answer only has to match one of them.
  */
 export async function checkCaseChangedIds(
-  rpc: string,
-  baseline: JsonObject,
+  base: JsonObject,
   slots: readonly Slot[],
   ids: Ids,
-  send: (body: Body) => Promise<Outcome>,
+  send: (build: (b: JsonObject) => Body, target: string) => Promise<Outcome>,
 ): Promise<CaseIdCheck[]> {
   const out: CaseIdCheck[] = [];
   for (const slot of slots.filter(holdsUuid).slice(0, MAX_SLOTS)) {
-    const current = valueAt(baseline, slot.path);
+    const current = valueAt(base, slot.path);
     const real = typeof current === 'string' && UUID.test(current) ? current : idFor(slot.field, ids);
-    const lower = json(place(baseline, slot, real.toLowerCase()));
-    const upper = json(place(baseline, slot, real.toUpperCase()));
-    const first = await send(lower);
-    const changed = await send(upper);
-    const again = await send(lower);
-    const mismatch = compare(first, changed, again);
+    const lower = json(place(base, slot, real.toLowerCase()));
+    const upper = json(place(base, slot, real.toUpperCase()));
+    const first = await send(() => lower, slot.label);
+    const changed = await send(() => upper, slot.label);
+    const again = await send(() => lower, slot.label);
+    const variant = compare(first, changed, again);
     out.push({
       target: slot.label,
-      ...(mismatch && {
-        finding: {
-          rpc,
-          klass: 'case-changed ids',
-          variant: mismatch,
-          target: slot.label,
-          caller: 'person',
-          problem: 'case mismatch',
-          request: excerpt(upper),
-          answer: `upper ${describeOutcome(changed)}; lower ${describeOutcome(first)}`,
-        },
-      }),
+      ...(variant && { mismatch: { variant, target: slot.label, request: excerpt(upper), answer: `upper ${describeOutcome(changed)}; lower ${describeOutcome(first)}` } }),
     });
   }
   return out;

@@ -19,16 +19,18 @@ export interface Case {
   readonly variant: string;
   /** The field it spoils, in proto names, or "(body)". */
   readonly target: string;
-  readonly body: Body;
+  /**
+   * The body, built at send time from the valid-shape request as it stands then (fresh
+   * idempotency keys, the version the last success left), so a case is not an idempotent
+   * replay or a stale write that stops before the store.
+   */
+  readonly build: (base: JsonObject) => Body;
   readonly anonymous: boolean;
-  /** Answering OK would mean the server dropped a value it cannot have understood. */
+  /** A handler must never see this request: the value cannot have been understood. */
   readonly mustRefuse: boolean;
 }
 
-interface Candidate extends Variant<Body> {
-  readonly klass: CaseClass;
-  readonly target: string;
-}
+type Candidate = Variant<Body, [JsonObject]> & { readonly klass: CaseClass; readonly target: string };
 
 export interface CaseOptions {
   readonly rng: Rng;
@@ -41,8 +43,8 @@ export interface CaseOptions {
   readonly issuedPageToken?: string;
 }
 
-// How many draws each class gets per round: text and page tokens are where issue 9 found most.
-const WEIGHTS: Readonly<Record<CaseClass, number>> = { text: 3, 'wrong-type': 2, boundary: 2, enum: 1, 'unknown-field': 1, 'page-token': 2, binary: 2, body: 1 };
+// Draws per class per round: text and page tokens are where issue 9 found most.
+const WEIGHTS: Readonly<Record<CaseClass, number>> = { text: 3, 'wrong-type': 2, boundary: 2, enum: 1, 'unknown-field': 1, 'page-token': 3, binary: 2, body: 1 };
 
 export const json = (value: Value): Body => ({ bytes: Buffer.from(toJsonText(value), 'utf8'), headers: { 'content-type': JSON_TYPE } });
 
@@ -51,10 +53,10 @@ export function casesFor(input: DescMessage, baseline: JsonObject, opts: CaseOpt
   const pools = candidates(input, baseline, opts);
   // Per class: the `first` variants (shuffled) before the rest (shuffled), so a small budget
   // still hits every field with the inputs issue 9 named.
-  const queues = new Map(
+  const queues = new Map<CaseClass, Candidate[]>(
     CASE_CLASSES.map((k) => {
       const pool = pools.filter((c) => c.klass === k);
-      return [k, [...opts.rng.shuffle(pool.filter((c) => c.first)), ...opts.rng.shuffle(pool.filter((c) => !c.first))]] as const;
+      return [k, [...opts.rng.shuffle(pool.filter((c) => c.first)), ...opts.rng.shuffle(pool.filter((c) => !c.first))]];
     }),
   );
   const round = CASE_CLASSES.flatMap((k) => Array<CaseClass>(WEIGHTS[k]).fill(k));
@@ -63,14 +65,7 @@ export function casesFor(input: DescMessage, baseline: JsonObject, opts: CaseOpt
     for (const k of round) {
       const next = queues.get(k)?.shift();
       if (!next || out.length >= opts.budget) continue;
-      out.push({
-        klass: k,
-        variant: next.name,
-        target: next.target,
-        body: next.value(),
-        anonymous: opts.rng.chance(opts.anonymousShare),
-        mustRefuse: next.mustRefuse ?? false,
-      });
+      out.push({ klass: k, variant: next.name, target: next.target, build: next.value, anonymous: opts.rng.chance(opts.anonymousShare), mustRefuse: next.mustRefuse ?? false });
     }
   }
   return out;
@@ -80,10 +75,10 @@ function candidates(input: DescMessage, baseline: JsonObject, opts: CaseOptions)
   const { rng, ids } = opts;
   const slots = slotsOf(input, baseline);
   const out: Candidate[] = [];
-  const add = (klass: CaseClass, target: string, variants: readonly Variant<Body>[]) => out.push(...variants.map((v) => ({ ...v, klass, target })));
+  const add = (klass: CaseClass, target: string, variants: readonly Variant<Body, [JsonObject]>[]) => out.push(...variants.map((v) => ({ ...v, klass, target })));
   const atSlot = <T extends Value>(slot: Slot, variants: readonly Variant<T>[]) =>
-    variants.map((v): Variant<Body> => ({ ...v, value: () => json(place(baseline, slot, v.value())) }));
-  let marked: string | undefined;
+    variants.map((v): Variant<Body, [JsonObject]> => ({ ...v, value: (base) => json(place(base, slot, v.value())) }));
+  const marker = slots.find((s) => s.kind.kind === 'scalar' && s.kind.scalar === ScalarType.STRING && s.mapKey === undefined);
 
   for (const slot of slots) {
     const isItem = typeof slot.path[slot.path.length - 1] === 'number';
@@ -96,47 +91,53 @@ function candidates(input: DescMessage, baseline: JsonObject, opts: CaseOptions)
       if (isPageToken(slot)) add('page-token', slot.label, atSlot(slot, forgedPageTokens(rng, opts.issuedPageToken)));
       add('text', slot.label, atSlot(slot, oddTexts(text)));
       add('boundary', slot.label, atSlot(slot, lengthBoundaries(slot.rules)));
-      marked ??= toJsonText(place(baseline, slot, 'FUZZMARK'));
     }
     if (slot.kind.kind === 'message' && valid && typeof valid === 'object' && !Array.isArray(valid)) {
       add('unknown-field', slot.label, atSlot(slot, [{ name: 'unknown field in a nested message', value: () => ({ ...valid, fuzzUnknownField: 1 }) }]));
     }
   }
 
-  const text = toJsonText(baseline);
-  const raw = (name: string, s: string, first = false): Variant<Body> => ({ name, first, value: () => ({ bytes: Buffer.from(s), headers: { 'content-type': JSON_TYPE } }) });
+  const raw = (name: string, members: string | ((base: JsonObject) => string), first = false): Variant<Body, [JsonObject]> => ({
+    name,
+    first,
+    value: (base) => ({ bytes: Buffer.from(withRawMembers(toJsonText(base), typeof members === 'string' ? members : members(base))), headers: { 'content-type': JSON_TYPE } }),
+  });
   const both = slots.find((s) => s.path.length === 1 && s.field.name !== s.field.jsonName && baseline[s.field.jsonName] !== undefined);
   add('unknown-field', '(body)', [
-    raw('unknown field', withRawMembers(text, '"fuzzUnknownField":1'), true),
-    raw('__proto__ member', withRawMembers(text, '"__proto__":{"isAdmin":true,"roles":["ROLE_ADMIN"]}')),
-    raw('constructor member', withRawMembers(text, '"constructor":{"prototype":{"isAdmin":true}}')),
-    raw('NUL as a key', withRawMembers(text, '"\\u0000":1')),
-    raw('@type member', withRawMembers(text, '"@type":"type.googleapis.com/google.protobuf.Empty"')),
-    ...(both ? [raw('proto name and JSON name both set', withRawMembers(text, `"${both.field.name}":${JSON.stringify(baseline[both.field.jsonName])}`))] : []),
+    raw('unknown field', '"fuzzUnknownField":1', true),
+    raw('__proto__ member', '"__proto__":{"isAdmin":true,"roles":["ROLE_ADMIN"]}'),
+    raw('constructor member', '"constructor":{"prototype":{"isAdmin":true}}'),
+    raw('NUL as a key', '"\\u0000":1'),
+    raw('@type member', '"@type":"type.googleapis.com/google.protobuf.Empty"'),
+    ...(both ? [raw('proto name and JSON name both set', (base) => `"${both.field.name}":${JSON.stringify(base[both.field.jsonName] ?? null)}`)] : []),
   ]);
-  add('body', '(body)', malformedBodies(text, marked));
+  add(
+    'body',
+    '(body)',
+    malformedBodies().map((v) => ({ ...v, value: (base: JsonObject) => v.value(toJsonText(base), marker ? toJsonText(place(base, marker, 'FUZZMARK')) : undefined) })),
+  );
 
   const valid = baselineBytes(input, baseline);
   add('binary', '(body)', [
-    ...binaryBodies(valid, rng).map((v): Variant<Body> => ({ ...v, value: () => ({ bytes: v.value(), headers: { 'content-type': PROTO_TYPE } }) })),
-    { name: 'JSON sent as protobuf', value: () => ({ bytes: Buffer.from(text), headers: { 'content-type': PROTO_TYPE } }) },
+    ...binaryBodies(valid, rng).map((v): Variant<Body, [JsonObject]> => ({ ...v, value: () => ({ bytes: v.value(), headers: { 'content-type': PROTO_TYPE } }) })),
+    { name: 'JSON sent as protobuf', value: (base) => ({ bytes: Buffer.from(toJsonText(base)), headers: { 'content-type': PROTO_TYPE } }) },
     ...(valid ? [{ name: 'protobuf sent as JSON', value: (): Body => ({ bytes: valid, headers: { 'content-type': JSON_TYPE } }) }] : []),
   ]);
   return out;
 }
 
 /**
- * The baseline with `value` at the slot: for a map key, the entry renamed; for a oneof member,
+ * The request with `value` at the slot: for a map key, the entry renamed; for a oneof member,
  * the other members of its oneof removed so the case tests this member alone.
  */
-export function place(baseline: JsonObject, slot: Slot, value: Value): { [key: string]: Value } {
+export function place(base: JsonObject, slot: Slot, value: Value): { [key: string]: Value } {
   if (slot.mapKey !== undefined) {
-    const map = valueAt(baseline, slot.path) as JsonObject;
+    const map = valueAt(base, slot.path) as JsonObject;
     const entry = map[slot.mapKey] as JsonValue;
     const key = typeof value === 'string' ? value : toJsonText(value);
-    return withValue(baseline, slot.path, Object.fromEntries([[key, entry]]) as JsonObject);
+    return withValue(base, slot.path, Object.fromEntries([[key, entry]]) as JsonObject);
   }
-  let body: JsonObject = baseline;
+  let body: JsonObject = base;
   const oneof = slot.field.oneof;
   if (oneof) {
     const parent: Path = slot.path.slice(0, typeof slot.path[slot.path.length - 1] === 'number' ? -2 : -1);

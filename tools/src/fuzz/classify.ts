@@ -1,13 +1,10 @@
-import type { Body } from './bodies.js';
-import { JSON_TYPE } from './bodies.js';
+import { type Body, JSON_TYPE } from './bodies.js';
 import type { Outcome } from './http.js';
-
-/** Where a finding came from: a class of bad input, or a check of the run itself. */
-export type FindingClass = string;
 
 export interface Finding {
   readonly rpc: string;
-  readonly klass: FindingClass;
+  /** A class of bad input (text, page-token...), "case-changed ids", or "coverage" for what the walk could not do. */
+  readonly klass: string;
   readonly variant: string;
   readonly target: string;
   readonly caller: 'person' | 'anonymous';

@@ -4,11 +4,18 @@ import { UserService } from '@hearth/contracts';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** A small Connect server with known bugs, to show the fuzzer finds each kind it looks for. */
+/** A small server to check the fuzzer against: it finds what is planted, and nothing else. */
 export interface PlantedServer {
   readonly url: string;
+  /** Undefined while it serves; why it stopped once a planted crash stopped it. */
+  exited(): string | undefined;
   close(): Promise<void>;
 }
+
+/** The person the planted server "knows": GetProfile finds only this id, in lower case. */
+export const PLANTED_USER_ID = '01a22dbe-e71f-7ef9-b403-9d84d185f15f';
+
+const hasNul = (req: object) => Object.values(req).some((v) => typeof v === 'string' && v.includes('\u0000'));
 
 /**
  * UserService with one bug per finding class the fuzzer reports, each the way issue 9 saw it:
@@ -16,11 +23,13 @@ export interface PlantedServer {
  * - ListBlocks parses its page token without checking it (internal);
  * - BlockUser never answers an id with NUL in it (hang);
  * - GetProfile compares ids as strings, so an upper-case id is not found (case mismatch);
- * - ListUsers answers every request OK, an unknown enum name included (accepted silently).
+ * - ListUsers answers every request OK, an unknown enum name included (accepted silently);
+ * - UnblockUser stops the whole server on an id with NUL in it (crash).
  * Plain connect-node, without Hearth's platform, so it also shows what connect-es does by itself:
  * undecodable protobuf answered as internal (what packages/platform's connect-mount.ts fixes).
  */
 export async function startPlantedServer(): Promise<PlantedServer> {
+  let crashed: string | undefined;
   const routes = (router: ConnectRouter) => {
     router.service(UserService, {
       getProfile(req) {
@@ -28,9 +37,7 @@ export async function startPlantedServer(): Promise<PlantedServer> {
         return {};
       },
       updateProfile(req) {
-        if (Object.values(req).some((v) => typeof v === 'string' && v.includes('\u0000'))) {
-          throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
-        }
+        if (hasNul(req)) throw new Error('invalid byte sequence for encoding "UTF8": 0x00');
         return {};
       },
       listBlocks(req) {
@@ -38,7 +45,17 @@ export async function startPlantedServer(): Promise<PlantedServer> {
         return {};
       },
       async blockUser(req, ctx) {
-        if (req.userId.includes('\u0000')) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        if (hasNul(req)) await new Promise((resolve) => ctx.signal.addEventListener('abort', resolve));
+        return {};
+      },
+      async unblockUser(req) {
+        if (hasNul(req)) {
+          // What a process crash looks like from outside: every connection gone, nothing listening.
+          crashed = 'crashed on NUL in UnblockUser';
+          server.closeAllConnections();
+          server.close();
+          await new Promise(() => undefined);
+        }
         return {};
       },
       listUsers() {
@@ -47,11 +64,9 @@ export async function startPlantedServer(): Promise<PlantedServer> {
     });
   };
   // The body limit Hearth's platform sets; connect-node's default would inflate a gzip bomb.
-  return listen(createServer(connectNodeAdapter({ routes, readMaxBytes: 1024 * 1024 })));
+  const server = createServer(connectNodeAdapter({ routes, readMaxBytes: 1024 * 1024 }));
+  return listen(server, () => crashed);
 }
-
-/** The person the planted server "knows": GetProfile finds only this id, in lower case. */
-export const PLANTED_USER_ID = '01a22dbe-e71f-7ef9-b403-9d84d185f15f';
 
 /**
  * A server whose every answer is fair: each request is refused as Unimplemented without being
@@ -65,18 +80,21 @@ export async function startFairServer(): Promise<PlantedServer> {
       res.end(JSON.stringify({ code: 'unimplemented', message: `${req.url ?? ''} is not implemented` }));
     });
   });
-  return listen(server);
+  return listen(server, () => undefined);
 }
 
-async function listen(server: Server): Promise<PlantedServer> {
+async function listen(server: Server, exited: () => string | undefined): Promise<PlantedServer> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    exited,
     close: () =>
-      new Promise<void>((resolve, reject) => {
+      new Promise<void>((resolve) => {
         server.closeAllConnections();
-        server.close((err) => (err ? reject(err) : resolve()));
+        // Already closed after a planted crash: nothing left to wait for.
+        if (!server.listening) resolve();
+        else server.close(() => resolve());
       }),
   };
 }

@@ -14,7 +14,10 @@ export interface Identity {
   /** Authorization for the person's current session. */
   headers(): Record<string, string>;
   ids(): Ids;
-  /** A new circle the person owns, for one RPC to use up (RPCs may leave or archive it). */
+  /**
+   * A new public circle the person owns, for one RPC to use up (RPCs may leave or archive it).
+   * Public, so that lists across people (DiscoverCircles) have pages to turn.
+   */
   freshCircle(): Promise<string>;
   /** Whether the session still works: Logout and LogoutAll, called with valid input, end it. */
   alive(): Promise<boolean>;
@@ -59,7 +62,7 @@ export async function seedIdentity(opts: SeedOptions): Promise<Identity> {
     headers: () => ({ authorization: `Bearer ${person.access}` }),
     ids: () => ({ userId: person.id, circleId: person.circleId }),
     async freshCircle() {
-      const { circle } = await clients().circle.createCircle({ name: 'Fuzz circle', visibility: CircleVisibility.PRIVATE, idempotencyKey: `fuzz-${opts.rng.hex(16)}` });
+      const { circle } = await clients().circle.createCircle({ name: 'Fuzz circle', visibility: CircleVisibility.PUBLIC, idempotencyKey: `fuzz-${opts.rng.hex(16)}` });
       if (!circle) throw new Error('CreateCircle returned no circle');
       return circle.id;
     },
@@ -119,6 +122,8 @@ async function seedPerson(opts: SeedOptions, address: string | undefined): Promi
   const person: Person = { id: subjectOf(tokens.accessToken), email, password, access: tokens.accessToken, circleId: '' };
   const signedIn = clientsFor(opts.url, address, () => person.access);
   await eventually(() => signedIn.user.getMe({}));
+  // A second device, so that the person's session list has a second page to forge tokens from.
+  await anonymous.auth.login({ email, password, deviceName: 'fuzz phone', tokenDelivery: TokenDelivery.BODY });
   const { circle } = await signedIn.circle.createCircle({ name: 'Fuzz home', visibility: CircleVisibility.PRIVATE, idempotencyKey: `fuzz-home-${tag}` });
   if (!circle) throw new Error('CreateCircle returned no circle');
   person.circleId = circle.id;

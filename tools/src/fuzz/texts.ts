@@ -2,9 +2,9 @@ import type { FieldRules } from '@hearth/contracts/gen/buf/validate/validate_pb.
 import { ruleNumber } from './schema.js';
 
 /** One way to spoil a value: a name for reports and the bad value, built only when used. */
-export interface Variant<T> {
+export interface Variant<T, A extends unknown[] = []> {
   readonly name: string;
-  readonly value: () => T;
+  readonly value: (...args: A) => T;
   /** The server cannot have understood this value: answering it OK means it was silently dropped. */
   readonly mustRefuse?: boolean;
   /** Tried before the others of its class (the ones issue 9 saw fail). */

@@ -31,6 +31,24 @@ export function baselineOf(message: DescMessage, ids: Ids, rng: Rng, depth = 0):
   return out;
 }
 
+// What the generator writes where any text will do: fuzz-<hex>, fuzz_<hex>, fuzz.<hex>@example.org.
+const FREE_TEXT = /^(fuzz[-_.])([0-9a-f]+)(@example\.org)?$/;
+
+/**
+ * The request with every generated free text (names, idempotency keys, emails) drawn again, so
+ * that each case creates afresh instead of replaying an idempotent create, or signing up an
+ * email that is taken by now. Ids, codes and patterns stay as they are.
+ */
+export function freshen<T extends JsonValue>(value: T, rng: Rng): T {
+  if (typeof value === 'string') {
+    const m = FREE_TEXT.exec(value);
+    return (m ? `${m[1]}${rng.hex((m[2] as string).length)}${m[3] ?? ''}` : value) as T;
+  }
+  if (Array.isArray(value)) return value.map((v) => freshen(v, rng)) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freshen(v, rng)])) as T;
+  return value;
+}
+
 /** The id a field names: the circle for circle fields, the caller for everything else. */
 export function idFor(field: DescField, ids: Ids): string {
   return /circle/.test(field.name) ? ids.circleId : ids.userId;
@@ -86,7 +104,7 @@ function scalarValue(field: DescField, scalar: ScalarType, rules: FieldRules | u
 /** `preferred` moved into the rule's range (and onto its `in` list, if it has one). */
 export function numberWithin(rules: FieldRules | undefined, preferred: number): number {
   const t = rules?.type;
-  if (!t || !('lessThan' in t.value) || !('greaterThan' in t.value)) return preferred;
+  if (!t?.value || typeof t.value !== 'object' || !('lessThan' in t.value) || !('greaterThan' in t.value)) return preferred;
   const r = t.value as { in: (number | bigint)[]; lessThan: { case?: string; value?: unknown }; greaterThan: { case?: string; value?: unknown } };
   if (r.in.length > 0) return Number(r.in[0]);
   let n = preferred;
@@ -99,6 +117,8 @@ export function numberWithin(rules: FieldRules | undefined, preferred: number): 
 
 function stringValue(field: DescField, rules: FieldRules | undefined, ids: Ids, rng: Rng): string {
   const r = rules?.type.case === 'string' ? rules.type.value : undefined;
+  // The first page: a token of our own making would be refused before the list is read.
+  if (field.name === 'page_token') return '';
   if (r?.in.length) return r.in[0] as string;
   if (r?.wellKnown.case === 'uuid' || /(^|_)ids?$/.test(field.name)) return idFor(field, ids);
   switch (r?.wellKnown.case) {

@@ -142,7 +142,7 @@ function numbers(scalar: ScalarType, rules: FieldRules | undefined): Variant<Val
 /** The numbers just outside the rule's range: where off-by-one bugs live. */
 function ruleBounds(rules: FieldRules | undefined): number[] {
   const t = rules?.type;
-  if (!t || !('lessThan' in t.value) || !('greaterThan' in t.value)) return [];
+  if (!t?.value || typeof t.value !== 'object' || !('lessThan' in t.value) || !('greaterThan' in t.value)) return [];
   const r = t.value as { lessThan: { value?: unknown }; greaterThan: { value?: unknown } };
   const out: number[] = [];
   for (const b of [r.greaterThan.value, r.lessThan.value]) {

@@ -2,7 +2,7 @@
 // like a service, with HEARTH_TRACING_EXPORTER as the test sets it. It uses each instrumented
 // library once inside one span and prints what was patched, what was recorded and which
 // `traceparent` headers arrived, as one JSON line.
-import './require-http.cjs';
+import './require-http.js';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { context, trace } from '@opentelemetry/api';

@@ -134,10 +134,12 @@ export class InFlight {
       // Only a store fails (memory does not). Tried again only once the store has answered with
       // an error: a release still on its way may land, and two would admit one attempt too many.
       this.#refused.push(hold);
-      this.#retry ??= setTimeout(() => {
-        this.#retry = undefined;
-        this.#retryRefused();
-      }, RETRY_MS).unref();
+      if (this.#retry === undefined) {
+        this.#retry = setTimeout(() => {
+          this.#retry = undefined;
+          this.#retryRefused();
+        }, RETRY_MS).unref();
+      }
       return;
     }
     // The counter's window ended before this release: the reward started a new window below

@@ -949,9 +949,11 @@ export const AuthService: GenService<{
    * so the whole session (every token ever issued in it) is revoked and the call fails with
    * Unauthenticated; the user must sign in again. There is no grace period: a window in which
    * an old token still works would let a copied token race its owner and fork the session
-   * undetected. Clients must therefore refresh one call at a time per session (the Hearth SDK
-   * does; web apps with several tabs share one refresh through a lock or the cookie), and
-   * after a lost Refresh response they sign in again.
+   * undetected. Clients must therefore refresh one call at a time per session (the Hearth SDK's
+   * TokenStore does: concurrent calls that find the access token expired share one Refresh;
+   * web apps with several tabs share one refresh through a lock or the cookie). A client whose
+   * Refresh got no response cannot know whether the token was rotated: presenting it again
+   * either succeeds or, if it was, ends the session, and the person signs in again.
    *
    * Errors: Unauthenticated if the token is unknown, expired, revoked or reused, or the
    * account is suspended or deleted (the session is then revoked).
