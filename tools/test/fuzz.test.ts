@@ -36,7 +36,7 @@ const LOG_FILE = process.env.HEARTH_FUZZ_LOG_FILE;
 describe('fuzz: the walk finds what it looks for', () => {
   const fixed: Identity = {
     headers: () => ({ authorization: 'Bearer planted' }),
-    ids: () => ({ userId: PLANTED_USER_ID, circleId: PLANTED_USER_ID }),
+    ids: () => ({ userId: PLANTED_USER_ID, circleId: PLANTED_USER_ID, email: 'planted@example.org', password: 'planted password' }),
     freshCircle: async () => randomUUID(),
     alive: async () => true,
     renew: async () => undefined,
@@ -133,7 +133,7 @@ describe('fuzz: bad input is never internal', () => {
       seed: SEED,
       casesPerRpc: CASES,
       anonymousShare: 0.2,
-      rpcAddress: (i) => addresses.rpc(i),
+      nextAddress: () => addresses.nextCase(),
       serverExited: () => system.exited(),
       ...(LOG_FILE ? { onCall: logTo(LOG_FILE) } : {}),
     });
@@ -143,7 +143,7 @@ describe('fuzz: bad input is never internal', () => {
     t.diagnostic(
       `seed ${SEED}, ${CASES} cases per RPC, ${rpcs.length} RPCs, ${result.calls} calls in ${seconds} s; ` +
         `${sum(identities.map((i) => i.counts.renewals))} sign-ins after a case ended a session, ${sum(identities.map((i) => i.counts.people))} people seeded; ` +
-        `client addresses ${addresses.separate ? 'one per RPC' : 'shared (no loopback aliases)'}`,
+        `client addresses ${addresses.separate ? 'one per call' : 'shared (no loopback aliases: per-IP rate limits may answer some cases)'}`,
     );
 
     assert.equal(result.stoppedBy, undefined, `the walk stopped early: ${result.stoppedBy}\n${system.output()}`);
@@ -161,7 +161,7 @@ describe('fuzz: bad input is never internal', () => {
     const withToken = rpcs.filter((r) => r.method.input.fields.some((f) => f.name === 'page_token'));
     assert.deepEqual(withToken.filter((r) => !covered(r)?.cases['page-token']).map((r) => r.name), [], 'RPCs with a page_token that got no forged token');
     const rng = createRng(SEED);
-    const withIds = rpcs.filter((r) => slotsOf(r.method.input, baselineOf(r.method.input, { userId: 'u', circleId: 'c' }, rng)).some(holdsUuid));
+    const withIds = rpcs.filter((r) => slotsOf(r.method.input, baselineOf(r.method.input, { userId: 'u', circleId: 'c', email: 'e', password: 'p' }, rng)).some(holdsUuid));
     assert.deepEqual(withIds.filter((r) => !covered(r)?.caseIdTargets.length).map((r) => r.name), [], 'RPCs with an id field whose case-changed id was not checked');
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { before, describe, it } from 'node:test';
+import { beforeAll, describe, it } from 'vitest';
 import { promisify } from 'node:util';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { ignoreIncomingRequest } from '../src/index.js';
@@ -92,7 +92,7 @@ describe('@hearth/telemetry/register', () => {
     let spans: ProbeSpan[];
     let root: ProbeSpan;
 
-    before(async () => {
+    beforeAll(async () => {
       ({ report, stdout } = await runProbe('console'));
       spans = report.spans;
       root = spans.find((s) => s.name === 'probe') ?? assert.fail('no probe span');

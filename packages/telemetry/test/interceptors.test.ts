@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeEach, describe, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { StringValueSchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Interceptor, createClient, createRouterTransport } from '@connectrpc/connect';
@@ -23,7 +23,7 @@ const tracing = initTracing({
   config: { exporter: 'console' },
   spanProcessor: new SimpleSpanProcessor({ exporter: spans }),
 });
-after(() => tracing.shutdown());
+afterAll(() => tracing.shutdown());
 
 const detail = create(StringValueSchema, { value: 'no such echo' });
 const seen: RequestContext[] = [];

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { REDACTED, createLogger, redactPaths } from '../src/index.js';
 import { memoryLog } from './support/memory-log.js';
 

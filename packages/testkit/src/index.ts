@@ -13,3 +13,4 @@ export { MACHINE_POSTGRES_URL, type TestDatabase, createTestDatabase, ensurePost
 export { type TestRedis, createTestRedis } from './redis.js';
 export { repoRoot } from './repo-root.js';
 export { refusal } from './refusal.js';
+export { type TcpProxy, startTcpProxy } from './tcp-proxy.js';

@@ -1,7 +1,7 @@
 // Circles themselves through a real server and the generated client: create, read, change,
 // archive, and the two lists.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { type Person, type TestSystem, newCircle, refusal, startSystem } from './helpers.js';
@@ -12,11 +12,11 @@ let host: Person;
 let member: Person;
 let stranger: Person;
 
-before(async () => {
+beforeAll(async () => {
   sys = await startSystem();
-  [owner, host, member, stranger] = await Promise.all([sys.register('owner'), sys.register('host'), sys.register('member'), sys.register('stranger')]);
+  [owner, host, member, stranger] = await Promise.all([sys.person('owner'), sys.person('host'), sys.person('member'), sys.person('stranger')]);
 });
-after(async () => {
+afterAll(async () => {
   await sys?.close();
 });
 
@@ -172,7 +172,7 @@ describe('ArchiveCircle', () => {
 
 describe('ListMyCircles', () => {
   it('pages through the caller\'s circles, most recently joined first, archived ones on request', async () => {
-    const me = await sys.register('lister');
+    const me = await sys.person('lister');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       const { circle } = await sys.circle.createCircle(newCircle({ name: `Mine ${i}` }), me.call);
@@ -209,7 +209,7 @@ describe('ListMyCircles', () => {
 describe('DiscoverCircles', () => {
   it('lists public, active circles newest first, matching words, without banned or private ones', async () => {
     const tag = `zq${Date.now().toString(36)}`;
-    const maker = await sys.register('maker');
+    const maker = await sys.person('maker');
     const make = async (name: string, visibility = CircleVisibility.PUBLIC) =>
       (await sys.circle.createCircle(newCircle({ name, description: `Grief support ${tag}`, visibility }), maker.call)).circle?.id ?? '';
     const a = await make('Morning pages');
@@ -243,7 +243,7 @@ describe('DiscoverCircles', () => {
 
   it('pages with a token bound to the query', async () => {
     const tag = `pg${Date.now().toString(36)}`;
-    const maker = await sys.register('pager');
+    const maker = await sys.person('pager');
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) ids.push((await sys.circle.createCircle(newCircle({ name: `Page ${tag} ${i}` }), maker.call)).circle?.id ?? '');
     const seen: string[] = [];
@@ -260,7 +260,7 @@ describe('DiscoverCircles', () => {
 
   it('never shows circles whose owner has a block with the caller, either way', async () => {
     const tag = `bl${Date.now().toString(36)}`;
-    const [blocker, blocked, bystander] = await Promise.all([sys.register('blocker'), sys.register('blocked'), sys.register('bystander')]);
+    const [blocker, blocked, bystander] = await Promise.all([sys.person('blocker'), sys.person('blocked'), sys.person('bystander')]);
     // Profiles arrive through the auth service's job queue.
     for (const p of [blocker, blocked]) await eventually(() => sys.user.getMe({}, p.call));
     const ofBlocked = (await sys.circle.createCircle(newCircle({ name: `Blocked owner ${tag}` }), blocked.call)).circle?.id;

@@ -1,19 +1,19 @@
 // Membership events reach the bus after the change commits, for every kind of change, and never
 // for a change that rolled back.
 import assert from 'node:assert/strict';
-import { after, before, it } from 'node:test';
+import { afterAll, beforeAll, it } from 'vitest';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
+import { type MembershipEvent, membershipTopic } from '@hearth/authz';
 import { MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { sql } from 'kysely';
-import type { MembershipEvent } from '../src/service/events.js';
 import { type TestSystem, newCircle, refusal, startSystem } from './helpers.js';
 
 let sys: TestSystem;
-before(async () => {
+beforeAll(async () => {
   sys = await startSystem();
 });
-after(async () => {
+afterAll(async () => {
   await sys?.close();
 });
 
@@ -21,11 +21,10 @@ const of = (circleId: string) => (events: readonly MembershipEvent[]) => events.
 const byId = (circleId: string) => ({ target: { case: 'circleId' as const, value: circleId } });
 
 it('publishes one event per membership change, once the change is visible', async () => {
-  const [owner, a, b] = await Promise.all([sys.register('owner'), sys.register('a'), sys.register('b')]);
+  const [owner, a, b] = await Promise.all([sys.person('owner'), sys.person('a'), sys.person('b')]);
   // Each event is checked against the database the moment it arrives: the row must be there.
   const seenCommitted: Array<Promise<boolean>> = [];
-  const off = sys.host.runtime.bus.subscribe('circle.membership', (p) => {
-    const e = p as MembershipEvent;
+  const off = sys.host.runtime.bus.subscribe(membershipTopic, (e) => {
     if (e.change !== 'joined' || e.userId !== a.userId) return;
     seenCommitted.push(
       sys.db.db
@@ -80,7 +79,7 @@ it('publishes one event per membership change, once the change is visible', asyn
 });
 
 it('publishes a visibility change for everyone in the circle', async () => {
-  const owner = await sys.register('owner');
+  const owner = await sys.person('owner');
   const circleId = (await sys.circle.createCircle(newCircle(), owner.call)).circle?.id ?? '';
   await sys.circle.updateCircle({ circleId, version: 1n, name: 'Renamed' }, owner.call);
   await sys.circle.updateCircle({ circleId, version: 2n, visibility: 2 }, owner.call);
@@ -92,7 +91,7 @@ it('publishes a visibility change for everyone in the circle', async () => {
 });
 
 it('publishes nothing when the change rolls back', async () => {
-  const [owner, heir] = await Promise.all([sys.register('owner'), sys.register('heir')]);
+  const [owner, heir] = await Promise.all([sys.person('owner'), sys.person('heir')]);
   const circleId = (await sys.circle.createCircle(newCircle(), owner.call)).circle?.id ?? '';
   await sys.circle.joinCircle(byId(circleId), heir.call);
   await sys.waitForEvents((e) => of(circleId)(e).length === 2, 'the joins');

@@ -1,12 +1,12 @@
 // Invites: creating, listing, revoking, previewing and joining with them, including expiry, use
 // limits and concurrent joins against the member cap.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { durationFromMs } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { INVITE_ALPHABET } from '../src/service/invite-codes.js';
-import { MAX_ACTIVE_INVITES } from '../src/service/invite-service.js';
+import { MAX_ACTIVE_INVITES } from '../src/service/invites.js';
 import { type Person, type TestSystem, newCircle, refusal, startSystem } from './helpers.js';
 
 const DAY = 86_400_000;
@@ -14,11 +14,11 @@ let sys: TestSystem;
 let owner: Person;
 let guest: Person;
 
-before(async () => {
+beforeAll(async () => {
   sys = await startSystem();
-  [owner, guest] = await Promise.all([sys.register('owner'), sys.register('guest')]);
+  [owner, guest] = await Promise.all([sys.person('owner'), sys.person('guest')]);
 });
-after(async () => {
+afterAll(async () => {
   await sys?.close();
 });
 
@@ -163,7 +163,7 @@ describe('PreviewInvite and JoinCircle with a code', () => {
     }
 
     const once = (await sys.circle.createInvite({ circleId, idempotencyKey: key(), maxUses: 1 }, owner.call)).invite?.code ?? '';
-    const first = await sys.register('first');
+    const first = await sys.person('first');
     await sys.circle.joinCircle(byCode(once), first.call);
     const used = await refusal(sys.circle.joinCircle(byCode(once), guest.call));
     assert.equal(used.code, Code.FailedPrecondition);
@@ -184,7 +184,7 @@ describe('PreviewInvite and JoinCircle with a code', () => {
   it('lets exactly as many of 10 concurrent joins in as the cap leaves room for', async () => {
     const circleId = await privateCircle(4);
     const code = (await sys.circle.createInvite({ circleId, idempotencyKey: key() }, owner.call)).invite?.code ?? '';
-    const people = await Promise.all(Array.from({ length: 10 }, (_, i) => sys.register(`racer${i}`)));
+    const people = await Promise.all(Array.from({ length: 10 }, (_, i) => sys.person(`racer${i}`)));
     const results = await Promise.allSettled(people.map((p) => sys.circle.joinCircle(byCode(code), p.call)));
     const ok = results.filter((r) => r.status === 'fulfilled');
     assert.equal(ok.length, 3);
@@ -200,7 +200,7 @@ describe('PreviewInvite and JoinCircle with a code', () => {
   it('never lets an invite be used more often than max_uses under concurrency', async () => {
     const circleId = await privateCircle();
     const code = (await sys.circle.createInvite({ circleId, idempotencyKey: key(), maxUses: 2 }, owner.call)).invite?.code ?? '';
-    const people = await Promise.all(Array.from({ length: 8 }, (_, i) => sys.register(`rusher${i}`)));
+    const people = await Promise.all(Array.from({ length: 8 }, (_, i) => sys.person(`rusher${i}`)));
     const results = await Promise.allSettled(people.map((p) => sys.circle.joinCircle(byCode(code), p.call)));
     assert.equal(results.filter((r) => r.status === 'fulfilled').length, 2);
     const invite = await sys.db.db.selectFrom('invites').select('use_count').where('code', '=', code).executeTakeFirstOrThrow();
@@ -209,7 +209,7 @@ describe('PreviewInvite and JoinCircle with a code', () => {
 
   it('refuses a banned person with PermissionDenied, even with a fresh code, until unbanned', async () => {
     const circleId = await privateCircle();
-    const pest = await sys.register('pest');
+    const pest = await sys.person('pest');
     const code = (await sys.circle.createInvite({ circleId, idempotencyKey: key() }, owner.call)).invite?.code ?? '';
     await sys.circle.joinCircle(byCode(code), pest.call);
     await sys.circle.removeMember({ circleId, userId: pest.userId, ban: true, reason: 'harassment' }, owner.call);

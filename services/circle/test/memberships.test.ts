@@ -1,17 +1,17 @@
 // What other services (and people, about themselves) ask about membership, and what happens to
 // a deleted account's circles.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { type TestSystem, cast, newCircle, refusal, startSystem } from './helpers.js';
 
 let sys: TestSystem;
 
-before(async () => {
+beforeAll(async () => {
   sys = await startSystem();
 });
-after(async () => {
+afterAll(async () => {
   await sys?.close();
 });
 
@@ -21,7 +21,7 @@ describe('GetMembership, BatchGetMemberships, RemoveUserFromCircles', () => {
   it('answers services about anyone, and people only about themselves', async () => {
     const c = await cast(sys, 0, 1, CircleVisibility.PRIVATE);
     const m = c.members[0]!;
-    const outsider = await sys.register('outsider');
+    const outsider = await sys.person('outsider');
     const svc = await sys.asService('realtime');
     const { membership, maxAge } = await sys.circle.getMembership({ circleId: c.circleId, userId: m.userId }, svc);
     assert.equal(membership?.role, MemberRole.MEMBER);
@@ -45,9 +45,9 @@ describe('GetMembership, BatchGetMemberships, RemoveUserFromCircles', () => {
   });
 
   it('removes a deleted account everywhere: ownership to the longest-serving host, else archive', async () => {
-    const gone = await sys.register('gone');
+    const gone = await sys.person('gone');
     const withHosts = (await sys.circle.createCircle(newCircle(), gone.call)).circle?.id ?? '';
-    const [h1, h2] = [await sys.register('h1'), await sys.register('h2')];
+    const [h1, h2] = [await sys.person('h1'), await sys.person('h2')];
     for (const h of [h1, h2]) {
       await sys.circle.joinCircle(byId(withHosts), h.call);
       await sys.circle.setMemberRole({ circleId: withHosts, userId: h.userId, role: MemberRole.HOST, version: 1n }, gone.call);

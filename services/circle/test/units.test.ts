@@ -1,9 +1,12 @@
 // Pure units: search words, invite codes, page tokens.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { Code } from '@connectrpc/connect';
+import { DiscoverCirclesRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { InvalidPageTokenError, PageTokens } from '@hearth/db';
+import { knownError } from '@hearth/platform';
+import { describe, it } from 'vitest';
 import { INVITE_ALPHABET, INVITE_CODE_LENGTH, newInviteCode } from '../src/service/invite-codes.js';
-import { decodePage, encodePage, field } from '../src/service/pages.js';
+import { circlePages } from '../src/service/pages.js';
 import { searchWords } from '../src/service/search.js';
 
 describe('searchWords', () => {
@@ -32,29 +35,43 @@ describe('invite codes', () => {
 });
 
 describe('page tokens', () => {
-  const read = (raw: Record<string, unknown>) => {
-    const time = field.time(raw.t);
-    const id = field.uuid(raw.id);
-    return time && id ? { time, id } : undefined;
-  };
+  const pages = circlePages(PageTokens.fromSecret('circle units'));
   const id = '01900000-0000-7000-8000-000000000000';
+  const t = new Date('2026-11-24T10:00:00.000Z');
+
+  /** The token with its position edited and its tag left as it was (version byte, JSON, 16-byte tag). */
+  const edited = (token: string, change: (position: Record<string, unknown>) => Record<string, unknown>) => {
+    const bytes = Buffer.from(token, 'base64url');
+    const position = JSON.parse(bytes.subarray(1, -16).toString('utf8')) as Record<string, unknown>;
+    return Buffer.concat([bytes.subarray(0, 1), Buffer.from(JSON.stringify(change(position))), bytes.subarray(-16)]).toString('base64url');
+  };
 
   it('round-trip a position under the same filters', () => {
-    const token = encodePage({ t: '2026-11-24T10:00:00.000Z', id }, 'grief');
-    assert.deepEqual(decodePage(token, 'grief', read), { time: new Date('2026-11-24T10:00:00.000Z'), id });
-    assert.equal(decodePage('', 'grief', read), undefined);
+    const token = pages.discover.encode({ t, id }, 'grief');
+    assert.deepEqual(pages.discover.decode(token, 'grief'), { t, id });
+    assert.equal(pages.discover.decode('', 'grief'), undefined);
   });
 
-  it('refuse other filters, foreign tokens and tampered fields with InvalidArgument', () => {
-    const token = encodePage({ t: '2026-11-24T10:00:00.000Z', id }, 'grief');
+  it('refuse other filters, other lists, forged and edited tokens and bad fields with InvalidArgument', () => {
+    const token = pages.discover.encode({ t, id }, 'grief');
     const bad = [
-      () => decodePage(token, 'loss', read),
-      () => decodePage('not a token', '', read),
-      () => decodePage(encodePage({ t: 'yesterday', id }, ''), '', read),
-      () => decodePage(encodePage({ t: '2026-11-24T10:00:00.000Z', id: "x' or 1=1" }, ''), '', read),
+      () => pages.discover.decode(token, 'loss'),
+      () => pages.myCircles.decode(token, 'grief'),
+      () => pages.discover.decode('not a token', ''),
+      () => pages.discover.decode(circlePages(PageTokens.fromSecret('another deployment')).discover.encode({ t, id }, 'grief'), 'grief'),
+      () => pages.discover.decode(edited(token, (p) => ({ ...p, t: 'yesterday' })), 'grief'),
+      () => pages.discover.decode(edited(token, (p) => ({ ...p, id: "x' or 1=1" })), 'grief'),
+      () => pages.discover.decode(edited(token, (p) => ({ ...p, f: 'loss' })), 'loss'),
+      // Signed by this deployment, but with fields the list does not read.
+      () => pages.discover.decode(pages.discover.encode({ t: 'yesterday' as unknown as Date, id }, ''), ''),
+      () => pages.discover.decode(pages.discover.encode({ t, id: "x' or 1=1" }, ''), ''),
     ];
-    for (const f of bad) {
-      assert.throws(f, (err) => err instanceof ConnectError && err.code === Code.InvalidArgument);
+    for (const [i, f] of bad.entries()) {
+      assert.throws(
+        f,
+        (err) => err instanceof InvalidPageTokenError && knownError(err, DiscoverCirclesRequestSchema)?.code === Code.InvalidArgument,
+        `bad token ${i}`,
+      );
     }
   });
 });

@@ -1,199 +1,177 @@
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { type Client, type Interceptor, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
-import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
-import { loadServiceConfig } from '@hearth/config';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { randomUUID } from 'node:crypto';
+import type { CallOptions, Client } from '@connectrpc/connect';
+import type { Role as RoleName } from '@hearth/authz';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
-import type { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
+import { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
-import { type Database, createDatabase } from '@hearth/db';
-import { type Host, startHost } from '@hearth/platform';
-import { AuthApp, type AuthDeps, authConfigSpec } from '@hearth/service-auth';
+import { type TestSystem as HarnessSystem, SEED_PASSWORD, bearer, startTestSystem } from '@hearth/testkit/system';
+import type { UserApp } from '../src/app.js';
 export { refusal } from '@hearth/testkit';
-import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
-import { Redis } from 'ioredis';
-import { UserApp } from '../src/app.js';
-import { userConfigSpec } from '../src/config.js';
-import type { UsersTables } from '../src/store/schema.js';
 
-/** The host's HEARTH_INTERNAL_SECRET in these tests, so they can call as another Hearth service. */
-export const INTERNAL_SECRET = `test-internal-${randomBytes(16).toString('hex')}`;
-export const PASSWORD = 'lantern orbit velvet cactus 42';
+/** The password of every account the tests register (the harness's). */
+export const PASSWORD = SEED_PASSWORD;
 export const DAY_MS = 86_400_000;
 
-/** Registration and sign-in are not what these tests are about; auth's limiter has its own tests. */
-const noLimits: AuthDeps['limits'] = {
-  checkLogin: async () => undefined,
-  recordLoginFailure: async () => undefined,
-  recordLoginSuccess: async () => undefined,
-  consumeRegister: async () => undefined,
-  consumeRefresh: async () => undefined,
-  consumeOAuth: async () => undefined,
-};
-
-/** A signed-up person: their ids, handle, tokens, and a UserService client calling as them. */
+/** Someone the tests act as: their ids, handle, tokens, and a UserService client calling as them. */
 export interface Person {
   readonly userId: string;
-  /** As registered; CreateUser may have given a variant. */
-  handle: string;
+  readonly handle: string;
   readonly email: string;
+  /**
+   * True for `account`s (Register: auth holds the account and a session, so Login and Refresh
+   * work and ending sessions shows); false for `person`s (a profile and a minted token only).
+   */
+  readonly hasAccount: boolean;
+  readonly sessionId: string;
+  /** The token `users` sends; a test that signs in again puts the new one here. */
   accessToken: string;
-  refreshToken: string;
+  refreshToken: string | undefined;
   readonly users: Client<typeof UserService>;
 }
 
-export interface TestUsers {
-  readonly host: Host;
+/** The harness's system of auth and user, with what the user tests add to it. */
+export interface TestUsers extends HarnessSystem<'auth' | 'user'> {
+  /** The user module as its composition root built it. */
   readonly app: UserApp;
   /** The users schema, for assertions on rows. */
-  readonly db: Database<UsersTables>;
-  readonly auth: Client<typeof AuthService>;
+  readonly db: UserApp['db'];
   /** UserService as another Hearth service ("auth"), as AuthService's profile job calls it. */
   readonly service: Client<typeof UserService>;
+  /** UserService without credentials. */
   readonly anonymous: Client<typeof UserService>;
   /** Moves the user service's clock forward. */
   advance(ms: number): void;
-  /** Registers through AuthService and makes sure the profile exists (CreateUser as auth would). */
-  signUp(handle?: string): Promise<Person>;
-  /** Registers through AuthService only: the profile comes when auth's job reaches CreateUser. */
-  register(handle?: string): Promise<Person>;
+  /**
+   * A profile (CreateUser as a service) and an access token minted with auth's keys; no account.
+   * For tests that are not about signing in. With a handle, the profile gets exactly that one
+   * (display name left empty, so CreateUser derives it); without, the harness's `seed.person`.
+   */
+  person(handle?: string): Promise<Person>;
+  /** A real account (Register, argon2, a session), with its profile made at once. */
+  account(): Promise<Person>;
+  /** Register only: the profile comes when auth's job reaches CreateUser. */
+  register(handle: string): Promise<Person>;
   /** Gives a person platform roles (as the operator tool would) and a token that carries them. */
   promote(p: Person, roles: Role[]): Promise<void>;
-  /** A fresh access token for the person (Refresh), e.g. after their roles changed. */
+  /** A fresh access token for an account (Refresh), e.g. after its roles changed. */
   refresh(p: Person): Promise<void>;
-  close(): Promise<void>;
 }
 
-/** Auth and user services in one host, on a fresh database, as in monolith mode. */
-export async function startUsers(opts: { blockCap?: number; env?: Record<string, string> } = {}): Promise<TestUsers> {
-  const testDb: TestDatabase = await createTestDatabase({ prefix: 'user' });
-  const testRedis: TestRedis = await createTestRedis();
-  const redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix, maxRetriesPerRequest: 1 });
-  const release = async () => {
-    redis.disconnect();
-    await testRedis.flush().catch(() => undefined);
-    await testRedis.close();
-    await testDb.drop();
-  };
-  const env = {
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedis.url,
-    HEARTH_PORT: '0',
-    HEARTH_LOG_LEVEL: 'silent',
-    HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-    HEARTH_INTERNAL_SECRET: INTERNAL_SECRET,
-    ...opts.env,
-  };
-  const authConfig = loadServiceConfig('auth', authConfigSpec, env);
-  const userConfig = loadServiceConfig('user', userConfigSpec, env);
-  const db = createDatabase<UsersTables>({ ...userConfig.database, schema: 'users', idleTimeoutMs: 10_000, applicationName: 'user-test' });
+const ROLE_NAMES: Readonly<Partial<Record<Role, RoleName>>> = { [Role.USER]: 'user', [Role.MODERATOR]: 'moderator', [Role.ADMIN]: 'admin' };
+
+/** Auth and user services in one host through the harness, as in monolith mode. */
+export async function startUsers(opts: { blockCap?: number } = {}): Promise<TestUsers> {
   let offset = 0;
-  const now = () => new Date(Date.now() + offset);
-  let app: UserApp | undefined;
-  let host: Host;
-  try {
-    host = await startHost({
-      name: 'hearth',
-      config: authConfig,
-      runtime: { redis },
-      create: async (runtime) => {
-        app = UserApp.fromConfig(userConfig, runtime, { db, now, ...(opts.blockCap ? { blockCap: opts.blockCap } : {}) });
-        return [AuthApp.fromConfig(authConfig, runtime, { limits: noLimits }), app];
-      },
-    });
-  } catch (err) {
-    await db.destroy();
-    await release();
-    throw err;
-  }
-  const transport = (interceptors: Interceptor[] = []) =>
-    createConnectTransport({ baseUrl: host.url, httpVersion: '1.1', interceptors });
-  const tokens = new ServiceTokens(INTERNAL_SECRET, 'auth');
-  const asService: Interceptor = (next) => async (req) => {
-    req.header.set(SERVICE_TOKEN_HEADER, await tokens.token());
-    return next(req);
+  const sys = await startTestSystem({
+    services: ['auth', 'user'],
+    name: 'user',
+    overrides: { user: { now: () => new Date(Date.now() + offset), ...(opts.blockCap ? { blockCap: opts.blockCap } : {}) } },
+  });
+  const app = sys.modules.user;
+  const service = withHeaders(sys.user, async () => (await sys.asService('auth')).headers);
+
+  const mint = async (userId: string, sessionId: string, roles: readonly RoleName[]) =>
+    (await sys.modules.auth.tokens.access({ userId, sessionId, roles: ['user', ...roles.filter((r) => r !== 'user')] }, new Date())).token;
+
+  const personOf = (p: Omit<Person, 'users'>): Person => {
+    const person: Person = { ...p, users: withHeaders(sys.user, () => bearer(person.accessToken).headers) };
+    return person;
   };
-  const auth = createClient(AuthService, transport());
-  const service = createClient(UserService, transport([asService]));
 
   const refresh = async (p: Person) => {
-    const res = await auth.refresh({ refreshToken: p.refreshToken, tokenDelivery: TokenDelivery.BODY });
+    assert.ok(p.hasAccount && p.refreshToken, 'Refresh needs an account (t.account), not a minted token');
+    const res = await sys.auth.refresh({ refreshToken: p.refreshToken, tokenDelivery: TokenDelivery.BODY });
     const t = res.tokens ?? assert.fail('no tokens');
     p.accessToken = t.accessToken;
     p.refreshToken = t.refreshToken;
   };
 
-  let seq = 0;
-  const register = async (handle?: string): Promise<Person> => {
-    seq++;
-    const h = handle ?? `person_${randomUUID().slice(0, 8)}_${seq}`;
-    const email = `person.${randomUUID().slice(0, 8)}@example.org`;
-    const res = await auth.register({
-      email,
-      password: PASSWORD,
-      handle: h,
-      displayName: '',
-      deviceName: 'test',
-      tokenDelivery: TokenDelivery.BODY,
-      idempotencyKey: `key-${randomUUID()}`,
-    });
-    const t = res.tokens ?? assert.fail('no tokens');
-    const person: Person = {
-      userId: t.userId,
-      handle: h,
-      email,
-      accessToken: t.accessToken,
-      refreshToken: t.refreshToken,
-      users: createClient(
-        UserService,
-        transport([
-          (next) => async (req) => {
-            req.header.set('authorization', `Bearer ${person.accessToken}`);
-            return next(req);
-          },
-        ]),
-      ),
-    };
-    return person;
-  };
   return {
-    host,
-    app: app as unknown as UserApp,
-    db,
-    auth,
+    ...sys,
+    app,
+    db: app.db,
     service,
-    anonymous: createClient(UserService, transport()),
-    advance: (ms) => {
+    anonymous: sys.user,
+    advance(ms) {
       offset += ms;
     },
-    async signUp(handle) {
-      const person = await register(handle);
+    async person(handle) {
+      if (handle === undefined) {
+        const p = await sys.seed.person();
+        return personOf({ ...p, hasAccount: false });
+      }
+      const userId = randomUUID();
+      const created = await service.createUser({ userId, handle, displayName: '', idempotencyKey: `create-profile:${userId}` });
+      const sessionId = randomUUID();
+      const shown = created.profile?.handle ?? assert.fail('no profile');
+      return personOf({
+        userId,
+        handle: shown,
+        email: `${shown}@example.org`,
+        hasAccount: false,
+        sessionId,
+        accessToken: await mint(userId, sessionId, []),
+        refreshToken: undefined,
+      });
+    },
+    async account() {
+      const p = await sys.seed.account();
       // AuthService's job creates the profile too; CreateUser is idempotent by user id, so
       // whichever comes first makes it and the other returns it. Calling it here makes the
       // profile exist before the test goes on.
-      const created = await service.createUser({
-        userId: person.userId,
-        handle: person.handle,
-        displayName: '',
-        idempotencyKey: `create-profile:${person.userId}`,
-      });
-      person.handle = created.profile?.handle ?? assert.fail('no profile');
-      return person;
+      const created = await service.createUser({ userId: p.userId, handle: p.handle, displayName: '', idempotencyKey: `create-profile:${p.userId}` });
+      return personOf({ ...p, handle: created.profile?.handle ?? assert.fail('no profile'), hasAccount: true });
     },
-    register,
+    async register(handle) {
+      const email = `person.${randomUUID().slice(0, 8)}@example.org`;
+      const res = await sys.auth.register({
+        email,
+        password: PASSWORD,
+        handle,
+        displayName: '',
+        deviceName: 'test',
+        tokenDelivery: TokenDelivery.BODY,
+        idempotencyKey: `key-${randomUUID()}`,
+      });
+      const t = res.tokens ?? assert.fail('no tokens');
+      return personOf({ userId: t.userId, handle, email, hasAccount: true, sessionId: t.sessionId, accessToken: t.accessToken, refreshToken: t.refreshToken });
+    },
     async promote(p, roles) {
       const me = await p.users.getMe({});
-      await service.setUserRoles({ userId: p.userId, roles, version: me.profile?.version ?? 1n, reason: 'test setup' });
-      await refresh(p);
+      const res = await service.setUserRoles({ userId: p.userId, roles, version: me.profile?.version ?? 1n, reason: 'test setup' });
+      if (p.hasAccount) return refresh(p);
+      // No account in auth to copy the roles to (the sync logs NotFound): mint what Refresh would.
+      const granted = (res.profile?.roles ?? []).map((r) => ROLE_NAMES[r] ?? assert.fail(`unknown role ${r}`));
+      p.accessToken = await mint(p.userId, p.sessionId, granted);
     },
     refresh,
-    async close() {
-      await host.close();
-      await db.destroy();
-      await release();
-    },
   };
 }
 
+/**
+ * The harness's UserService client with headers on every call (a bearer token, a service
+ * token), read when the call is made, so a person's new token is used from then on.
+ */
+function withHeaders(
+  client: Client<typeof UserService>,
+  headers: () => Record<string, string> | Promise<Record<string, string>>,
+): Client<typeof UserService> {
+  type Call = (req: unknown, opts?: CallOptions) => Promise<unknown>;
+  const calls = client as unknown as Record<string, Call>;
+  const out: Record<string, Call> = {};
+  for (const { localName } of UserService.methods) {
+    const call = calls[localName] ?? assert.fail(`no client method ${localName}`);
+    out[localName] = async (req, opts = {}) => call(req, { ...opts, headers: await headers() });
+  }
+  return out as unknown as Client<typeof UserService>;
+}
+
+/** Polls `check` until it holds; for effects that are asynchronous by design (a job, a subscription). */
+export async function waitFor(check: () => Promise<boolean>, what = 'a condition', timeoutMs = 5_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

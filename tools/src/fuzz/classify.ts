@@ -29,12 +29,13 @@ const FAIR_5XX = new Set(['unimplemented', 'deadline_exceeded']);
  * What is wrong with an answer to bad input, or undefined when it is a fair answer. Every code
  * but internal, unknown and data_loss is fair; unavailable is not (the database is up: the
  * run checks readiness before it starts). HTTP 5xx never is. A hang (past the per-call
- * deadline) or a dropped connection is a finding too. `mustRefuse` cases also fail when a
+ * deadline) or a dropped connection is a finding too, unless the body was past the limit. `mustRefuse` cases also fail when a
  * handler answered them (see HANDLER_ANSWERS).
  */
-export function problemOf(outcome: Outcome, mustRefuse: boolean): string | undefined {
+export function problemOf(outcome: Outcome, mustRefuse: boolean, oversized = false): string | undefined {
   if (outcome.kind === 'hang') return 'hang';
-  if (outcome.kind === 'network') return 'connection failed';
+  // A server may answer a body past its limit by closing the connection mid-upload (RFC 9110, 413).
+  if (outcome.kind === 'network') return oversized ? undefined : 'connection failed';
   if (outcome.code && SERVER_FAULTS.has(outcome.code)) return outcome.code;
   if (outcome.code === 'unavailable') return 'unavailable';
   if (outcome.status >= 500 && !FAIR_5XX.has(outcome.code ?? '')) return `HTTP ${outcome.status}`;

@@ -16,22 +16,14 @@ export interface Sender {
 const MAX_READ = 256 * 1024;
 
 /**
- * Raw HTTP/1.1 with keep-alive, one agent per client address, and a deadline per call after
- * which the call counts as a hang. Raw, not a Connect client: the bodies are meant to be
+ * Raw HTTP/1.1 with a deadline per call after which the call counts as a hang: keep-alive from
+ * the default address, a connection of its own for a call from a given client address (those
+ * are used once each, see addresses.ts). Raw, not a Connect client: the bodies are meant to be
  * malformed, and the fuzzer must see exactly the status, code and message a client would.
  */
 export function createSender(baseUrl: string, deadlineMs: number): Sender {
   const base = new URL(baseUrl);
-  const agents = new Map<string, Agent>();
-  const agentFor = (localAddress: string | undefined) => {
-    const key = localAddress ?? '';
-    let agent = agents.get(key);
-    if (!agent) {
-      agent = new Agent({ keepAlive: true, maxSockets: 4, ...(localAddress ? { localAddress } : {}) });
-      agents.set(key, agent);
-    }
-    return agent;
-  };
+  const pooled = new Agent({ keepAlive: true, maxSockets: 4 });
 
   const send = (method: 'GET' | 'POST', path: string, bytes: Uint8Array | undefined, headers: Readonly<Record<string, string>>, localAddress?: string) =>
     new Promise<Outcome>((resolve) => {
@@ -50,7 +42,7 @@ export function createSender(baseUrl: string, deadlineMs: number): Sender {
           port: base.port,
           method,
           path,
-          agent: agentFor(localAddress),
+          ...(localAddress ? { agent: false, localAddress } : { agent: pooled }),
           headers: { 'connect-protocol-version': '1', 'user-agent': 'hearth-fuzz', ...headers, ...(bytes ? { 'content-length': String(bytes.byteLength) } : {}) },
         },
         (res) => {
@@ -80,10 +72,7 @@ export function createSender(baseUrl: string, deadlineMs: number): Sender {
   return {
     post: (path, bytes, headers, localAddress) => send('POST', path, bytes, headers, localAddress),
     get: (path, localAddress) => send('GET', path, undefined, {}, localAddress),
-    close() {
-      for (const agent of agents.values()) agent.destroy();
-      agents.clear();
-    },
+    close: () => pooled.destroy(),
   };
 }
 

@@ -1,10 +1,10 @@
-import type { DescField, DescMessage, JsonObject } from '@bufbuild/protobuf';
+import type { JsonObject } from '@bufbuild/protobuf';
+import { repairedBaseline } from './baseline.js';
 import type { Body } from './bodies.js';
 import { type Case, casesFor, json } from './cases.js';
 import { checkCaseChangedIds } from './case-ids.js';
 import { type Finding, codeOf, describeOutcome, excerpt, problemOf } from './classify.js';
 import type { Outcome, Sender } from './http.js';
-import { type Path, valueAt, withValue } from './json.js';
 import { createRng, deriveSeed } from './prng.js';
 import { type Rpc, holdsUuid, slotsOf } from './schema.js';
 import type { Identity } from './session.js';
@@ -22,12 +22,14 @@ export interface FuzzOptions {
   readonly casesPerRpc: number;
   /** The share of cases sent without a token. */
   readonly anonymousShare: number;
-  /** The client address for the RPC at `index`, so one RPC's per-IP rate limits never refuse another's cases. */
-  readonly rpcAddress?: (index: number) => string | undefined;
+  /** A client address for each call (see addresses.ts), so per-IP rate limits never answer in place of a case. */
+  readonly nextAddress?: () => string | undefined;
   /** Undefined while the server runs; how it ended once it did. */
   readonly serverExited?: () => string | undefined;
   /** Past this many hangs the rest of an RPC's cases are not sent (and say so). */
   readonly maxHangsPerRpc?: number;
+  /** The server's body limit (HEARTH_BODY_LIMIT_BYTES, 1 MiB unless set): past it, a closed connection is a fair answer. */
+  readonly bodyLimitBytes?: number;
   /** Sees every call, e.g. to keep a log of the run. */
   readonly onCall?: (rpc: Rpc, c: Case, body: Body, outcome: Outcome) => void;
 }
@@ -75,7 +77,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
       const rpc = opts.rpcs[index] as Rpc;
       const partial: RpcResult = { findings: [], calls: 0 };
       try {
-        results[index] = await fuzzRpc(rpc, index, identity, opts, partial);
+        results[index] = await fuzzRpc(rpc, identity, opts, partial);
       } catch (err) {
         if (!(err instanceof ServerGone)) throw err;
         stoppedBy ??= err.message;
@@ -94,9 +96,8 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzResult> {
 }
 
 /** One RPC's walk; `partial` collects what was found even if the server goes away midway. */
-async function fuzzRpc(rpc: Rpc, index: number, identity: Identity, opts: FuzzOptions, partial: { findings: Finding[]; calls: number }): Promise<RpcResult> {
+async function fuzzRpc(rpc: Rpc, identity: Identity, opts: FuzzOptions, partial: { findings: Finding[]; calls: number }): Promise<RpcResult> {
   const { sender } = opts;
-  const address = opts.rpcAddress?.(index);
   const started = performance.now();
   const codes: Record<string, number> = {};
   const { findings } = partial;
@@ -105,7 +106,7 @@ async function fuzzRpc(rpc: Rpc, index: number, identity: Identity, opts: FuzzOp
   /** Sends a case built on `base`; returns the answer (after a fresh sign-in if the case's session had ended). */
   const call = async (c: Case, base: JsonObject): Promise<Outcome> => {
     const body = c.build(base);
-    const send = () => sender.post(rpc.path, body.bytes, { ...body.headers, ...(c.anonymous ? {} : identity.headers()) }, address);
+    const send = () => sender.post(rpc.path, body.bytes, { ...body.headers, ...(c.anonymous ? {} : identity.headers()) }, opts.nextAddress?.());
     let outcome = await send();
     partial.calls++;
     // A case may have ended the person's session (Logout, LogoutAll): sign in again and resend.
@@ -118,7 +119,8 @@ async function fuzzRpc(rpc: Rpc, index: number, identity: Identity, opts: FuzzOp
     if (!c.anonymous && codeOf(outcome) === 'ok') successes++;
     opts.onCall?.(rpc, c, body, outcome);
     const exited = outcome.kind === 'answer' ? undefined : opts.serverExited?.();
-    const problem = exited ? `crash: server ${exited}` : problemOf(outcome, c.mustRefuse);
+    const oversized = body.bytes.byteLength > (opts.bodyLimitBytes ?? 1024 * 1024);
+    const problem = exited ? `crash: server ${exited}` : problemOf(outcome, c.mustRefuse, oversized);
     if (problem) {
       findings.push({
         rpc: rpc.name,
@@ -153,7 +155,7 @@ async function fuzzRpc(rpc: Rpc, index: number, identity: Identity, opts: FuzzOp
   const version = input.fields.find((f) => f.name === 'version' && f.fieldKind === 'scalar');
   const startVersion = version ? Number(baseline[version.jsonName] ?? 0) : 0;
   const current = (): JsonObject => {
-    const base = freshen(baseline, rng);
+    const base = freshen(baseline, rng, ids);
     if (!version || baseline[version.jsonName] === undefined) return base;
     const v = startVersion + successes;
     return { ...base, [version.jsonName]: typeof baseline[version.jsonName] === 'string' ? String(v) : v };
@@ -196,47 +198,6 @@ async function fuzzRpc(rpc: Rpc, index: number, identity: Identity, opts: FuzzOp
     ms: Math.round(performance.now() - started),
   };
   return { findings, coverage, calls: partial.calls };
-}
-
-/**
- * The baseline, with the fields protovalidate refused taken out (up to three rounds): a rule
- * the generator cannot read (a CEL expression) would otherwise refuse every case on that
- * field before the rest of the request is looked at.
- */
-async function repairedBaseline(input: DescMessage, start: JsonObject, send: (b: JsonObject) => Promise<Outcome>): Promise<{ baseline: JsonObject; answer: Outcome }> {
-  let baseline = start;
-  let answer = await send(baseline);
-  for (let round = 0; round < 3 && answer.kind === 'answer' && answer.code === 'invalid_argument'; round++) {
-    const paths = violatedPaths(input, answer.body).filter((p) => valueAt(baseline, p) !== undefined);
-    if (paths.length === 0) break;
-    for (const p of paths) baseline = withValue(baseline, p, undefined) as JsonObject;
-    answer = await send(baseline);
-  }
-  return { baseline, answer };
-}
-
-/** JSON paths of the fields named in a protovalidate error's violations (buf.validate.Violations). */
-function violatedPaths(input: DescMessage, errorBody: string): Path[] {
-  type Element = { fieldName?: string; index?: number | string };
-  let parsed: { details?: { debug?: { violations?: { field?: { elements?: Element[] } }[] } }[] };
-  try {
-    parsed = JSON.parse(errorBody) as typeof parsed;
-  } catch {
-    return [];
-  }
-  const out: Path[] = [];
-  for (const v of parsed.details?.flatMap((d) => d.debug?.violations ?? []) ?? []) {
-    let message: DescMessage | undefined = input;
-    const path: (string | number)[] = [];
-    for (const e of v.field?.elements ?? []) {
-      const field: DescField | undefined = message?.fields.find((f) => f.name === e.fieldName);
-      if (!field) break;
-      path.push(field.jsonName);
-      message = field.fieldKind === 'message' || (field.fieldKind === 'list' && field.listKind === 'message') ? field.message : undefined;
-    }
-    if (path.length > 0) out.push(path);
-  }
-  return out;
 }
 
 /** The next_page_token of a successful answer, to forge tokens from one the server issued. */

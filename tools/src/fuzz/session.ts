@@ -60,7 +60,7 @@ export async function seedIdentity(opts: SeedOptions): Promise<Identity> {
 
   return {
     headers: () => ({ authorization: `Bearer ${person.access}` }),
-    ids: () => ({ userId: person.id, circleId: person.circleId }),
+    ids: () => ({ userId: person.id, circleId: person.circleId, email: person.email, password: person.password }),
     async freshCircle() {
       const { circle } = await clients().circle.createCircle({ name: 'Fuzz circle', visibility: CircleVisibility.PUBLIC, idempotencyKey: `fuzz-${opts.rng.hex(16)}` });
       if (!circle) throw new Error('CreateCircle returned no circle');
@@ -105,18 +105,19 @@ function clientsFor(url: string, localAddress: string | undefined, token: () => 
 }
 
 async function seedPerson(opts: SeedOptions, address: string | undefined): Promise<Person> {
+  // Not in the generator's fuzz-<hex> form, so no case redraws them.
   const tag = opts.rng.hex(10);
-  const password = `fuzz ${opts.rng.hex(12)} lantern orbit`;
+  const password = `walker ${opts.rng.hex(12)} lantern orbit`;
   const anonymous = clientsFor(opts.url, address, () => '');
-  const email = `fuzz.${tag}@example.org`;
+  const email = `walker.${tag}@example.org`;
   const { tokens } = await anonymous.auth.register({
     email,
     password,
-    handle: `fuzz_${tag}`,
+    handle: `walker_${tag}`,
     displayName: 'Fuzz',
     deviceName: 'fuzz',
     tokenDelivery: TokenDelivery.BODY,
-    idempotencyKey: `fuzz-${tag}`,
+    idempotencyKey: `walker-${tag}`,
   });
   if (!tokens) throw new Error('Register returned no tokens');
   const person: Person = { id: subjectOf(tokens.accessToken), email, password, access: tokens.accessToken, circleId: '' };
@@ -124,7 +125,7 @@ async function seedPerson(opts: SeedOptions, address: string | undefined): Promi
   await eventually(() => signedIn.user.getMe({}));
   // A second device, so that the person's session list has a second page to forge tokens from.
   await anonymous.auth.login({ email, password, deviceName: 'fuzz phone', tokenDelivery: TokenDelivery.BODY });
-  const { circle } = await signedIn.circle.createCircle({ name: 'Fuzz home', visibility: CircleVisibility.PRIVATE, idempotencyKey: `fuzz-home-${tag}` });
+  const { circle } = await signedIn.circle.createCircle({ name: 'Fuzz home', visibility: CircleVisibility.PRIVATE, idempotencyKey: `walker-home-${tag}` });
   if (!circle) throw new Error('CreateCircle returned no circle');
   person.circleId = circle.id;
   return person;

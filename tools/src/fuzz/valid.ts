@@ -3,10 +3,15 @@ import type { FieldRules } from '@hearth/contracts/gen/buf/validate/validate_pb.
 import type { Rng } from './prng.js';
 import { type Kind, isWellKnown, kindOf, ruleNumber, rulesOf } from './schema.js';
 
-/** Real ids the signed-in caller legitimately has: their own, and a circle they own. */
+/**
+ * What the signed-in caller legitimately has: their id, a circle they own, and their own
+ * sign-in (so that Login and Register cases get past the password check to the store).
+ */
 export interface Ids {
   readonly userId: string;
   readonly circleId: string;
+  readonly email: string;
+  readonly password: string;
 }
 
 const MAX_DEPTH = 4;
@@ -31,21 +36,24 @@ export function baselineOf(message: DescMessage, ids: Ids, rng: Rng, depth = 0):
   return out;
 }
 
-// What the generator writes where any text will do: fuzz-<hex>, fuzz_<hex>, fuzz.<hex>@example.org.
-const FREE_TEXT = /^(fuzz[-_.])([0-9a-f]+)(@example\.org)?$/;
+// What the generator writes where any text will do: fuzz-<hex> and fuzz_<hex>.
+const FREE_TEXT = /^(fuzz[-_])([0-9a-f]+)$/;
 
 /**
- * The request with every generated free text (names, idempotency keys, emails) drawn again, so
- * that each case creates afresh instead of replaying an idempotent create, or signing up an
- * email that is taken by now. Ids, codes and patterns stay as they are.
+ * The request with every generated free text (names, handles, idempotency keys) drawn again, so
+ * that each case creates afresh instead of replaying an idempotent create. Ids, codes and
+ * patterns stay as they are.
  */
-export function freshen<T extends JsonValue>(value: T, rng: Rng): T {
+export function freshen<T extends JsonValue>(value: T, rng: Rng, ids: Ids): T {
   if (typeof value === 'string') {
+    // Half the cases sign up or sign in as someone new: Register then creates an account
+    // instead of signing in, and both paths are walked.
+    if (value === ids.email) return (rng.chance(0.5) ? value : `fuzz.${rng.hex(10)}@example.org`) as T;
     const m = FREE_TEXT.exec(value);
-    return (m ? `${m[1]}${rng.hex((m[2] as string).length)}${m[3] ?? ''}` : value) as T;
+    return (m ? `${m[1]}${rng.hex((m[2] as string).length)}` : value) as T;
   }
-  if (Array.isArray(value)) return value.map((v) => freshen(v, rng)) as T;
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freshen(v, rng)])) as T;
+  if (Array.isArray(value)) return value.map((v) => freshen(v, rng, ids)) as T;
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, freshen(v, rng, ids)])) as T;
   return value;
 }
 
@@ -121,9 +129,11 @@ function stringValue(field: DescField, rules: FieldRules | undefined, ids: Ids, 
   if (field.name === 'page_token') return '';
   if (r?.in.length) return r.in[0] as string;
   if (r?.wellKnown.case === 'uuid' || /(^|_)ids?$/.test(field.name)) return idFor(field, ids);
+  // Only `password` itself: a right `current_password` would let ChangePassword cases change it.
+  if (field.name === 'password') return ids.password;
   switch (r?.wellKnown.case) {
     case 'email':
-      return `fuzz.${rng.hex(8)}@example.org`;
+      return ids.email;
     case 'uri':
     case 'uriRef':
       return 'https://example.org/fuzz';

@@ -34,6 +34,11 @@ export interface TestSystemOptions<N extends Name> {
   readonly env?: Readonly<Record<string, string>>;
   /** A name for the database, to spot it in pg_stat_activity. */
   readonly name?: string;
+  /**
+   * How the system reaches Postgres and Redis: given the real URL, the one to use (a test that
+   * takes a dependency away puts a TcpProxy in between).
+   */
+  readonly through?: { readonly postgres?: (url: string) => string; readonly redis?: (url: string) => string };
 }
 
 /** Typed clients of every Connect service, pointed at the system (no credentials). */
@@ -73,13 +78,15 @@ export async function startTestSystem<N extends Name>(opts: TestSystemOptions<N>
   const database = await createTestDatabase({ prefix: opts.name ?? opts.services.join('_'), template });
   const redis: TestRedis | undefined = (opts.redis ?? true) ? await createTestRedis() : undefined;
   const secret = randomBytes(32).toString('base64url');
+  const databaseUrl = opts.through?.postgres?.(database.url) ?? database.url;
+  const redisUrl = redis ? (opts.through?.redis?.(redis.url) ?? redis.url) : undefined;
   const env: Record<string, string> = {
-    ...baseEnv(database.url),
+    ...baseEnv(databaseUrl),
     HEARTH_INTERNAL_SECRET: secret,
-    ...(redis ? { REDIS_URL: redis.url } : {}),
+    ...(redisUrl ? { REDIS_URL: redisUrl } : {}),
     ...opts.env,
   };
-  const client = redis ? new Redis(redis.url, { keyPrefix: redis.keyPrefix, enableOfflineQueue: false, maxRetriesPerRequest: 0 }) : undefined;
+  const client = redisUrl && redis ? new Redis(redisUrl, { keyPrefix: redis.keyPrefix, enableOfflineQueue: false, maxRetriesPerRequest: 0, connectTimeout: 1_000 }) : undefined;
   client?.on('error', () => undefined);
   let host: Host | undefined;
   try {

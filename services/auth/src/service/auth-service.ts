@@ -57,12 +57,12 @@ export class AuthService {
     const passwordHash = await this.d.hasher.hash(input.password);
     const userId = newId();
     const now = this.d.now();
-    const started = await this.d.db.transaction(async (trx, tx) => {
-      if (!(await accountStore.insert(trx, { id: userId, email, passwordHash, now }))) return undefined;
+    const started = await this.d.db.transaction(async (tx) => {
+      if (!(await accountStore.insert(tx, { id: userId, email, passwordHash, now }))) return undefined;
       // The profile belongs to the user service; the job queue delivers it.
-      await enqueueCreateProfile(trx, { userId, handle: input.handle, displayName: input.displayName });
-      const session = await this.d.sessions.start(trx, { userId, deviceName: input.deviceName, meta, now });
-      await recordAudit(trx, meta, { type: 'register', userId, sessionId: session.sessionId }, now, tx);
+      await enqueueCreateProfile(tx, { userId, handle: input.handle, displayName: input.displayName });
+      const session = await this.d.sessions.start(tx, { userId, deviceName: input.deviceName, meta, now });
+      await recordAudit(tx, meta, { type: 'register', userId, sessionId: session.sessionId }, now);
       return session;
     });
     // A concurrent Register of the same email won the unique index a moment ago.
@@ -99,14 +99,14 @@ export class AuthService {
 
   async #signIn(account: Account, deviceName: string, meta: RequestMeta, detail: Record<string, unknown>): Promise<IssuedTokens> {
     const now = this.d.now();
-    const { session, roles } = await this.d.db.transaction(async (trx, tx) => {
+    const { session, roles } = await this.d.db.transaction(async (tx) => {
       // Read again under a share lock: SetAccountAccess may have suspended the account or taken
       // a role away since the password was checked, and must not miss the session started here.
-      const current = await accountStore.findById(trx, account.id, { forShare: true });
+      const current = await accountStore.findById(tx, account.id, { forShare: true });
       if (!current || current.state === 'deleted') throw unauthenticated(INVALID_CREDENTIALS);
       if (current.state !== 'active') throw new ConnectError('account suspended', Code.PermissionDenied);
-      const started = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
-      await recordAudit(trx, meta, { type: 'login_ok', userId: account.id, sessionId: started.sessionId, detail }, now, tx);
+      const started = await this.d.sessions.start(tx, { userId: account.id, deviceName, meta, now });
+      await recordAudit(tx, meta, { type: 'login_ok', userId: account.id, sessionId: started.sessionId, detail }, now);
       return { session: started, roles: current.roles };
     });
     return this.d.sessions.issue(session, account.id, toRoles(roles), now);
@@ -134,9 +134,9 @@ export class AuthService {
     await checkPasswordStrength(input.newPassword, [account.email, account.email.split('@')[0] ?? '']);
     const passwordHash = await this.d.hasher.hash(input.newPassword);
     const now = this.d.now();
-    return this.d.db.transaction(async (trx, tx) => {
-      await accountStore.setPasswordHash(trx, account.id, passwordHash, now);
-      return this.d.sessions.revokeAll(trx, tx, { userId: account.id, keep: identity.sessionId, reason: 'password_changed', meta, now });
+    return this.d.db.transaction(async (tx) => {
+      await accountStore.setPasswordHash(tx, account.id, passwordHash, now);
+      return this.d.sessions.revokeAll(tx, { userId: account.id, keep: identity.sessionId, reason: 'password_changed', meta, now });
     });
   }
 }

@@ -126,18 +126,18 @@ export class OAuthService {
     const who = await this.#redeem('link', caller.userId, input, meta);
     const { provider } = input;
     const now = this.d.now();
-    const outcome = await this.d.db.transaction(async (trx, tx): Promise<LinkOutcome> => {
+    const outcome = await this.d.db.transaction(async (tx): Promise<LinkOutcome> => {
       // Serialises links and unlinks of one account.
-      const account = await accountStore.findById(trx, caller.userId, { forUpdate: true });
+      const account = await accountStore.findById(tx, caller.userId, { forUpdate: true });
       if (!account || account.state === 'deleted') return { refused: 'account_deleted' } as const;
       if (account.state !== 'active') return { refused: 'account_suspended' } as const;
-      const existing = await identityStore.findBySubject(trx, provider, who.subject);
+      const existing = await identityStore.findBySubject(tx, provider, who.subject);
       if (existing) return existing.account_id === account.id ? ({ identity: existing } as const) : ({ refused: 'linked_elsewhere' } as const);
-      if (await identityStore.findByAccount(trx, account.id, provider)) return { refused: 'provider_taken' } as const;
-      const inserted = await identityStore.insert(trx, { accountId: account.id, provider, subject: who.subject, email: who.email, now, usedNow: false });
+      if (await identityStore.findByAccount(tx, account.id, provider)) return { refused: 'provider_taken' } as const;
+      const inserted = await identityStore.insert(tx, { accountId: account.id, provider, subject: who.subject, email: who.email, now, usedNow: false });
       // A concurrent link of the same identity to another account won the unique index.
       if (!inserted) return { refused: 'linked_elsewhere' } as const;
-      await recordAudit(trx, meta, { type: 'identity_linked', userId: account.id, detail: { provider } }, now, tx);
+      await recordAudit(tx, meta, { type: 'identity_linked', userId: account.id, detail: { provider } }, now);
       return { identity: inserted } as const;
     });
     if (outcome.identity) return outcome.identity;
@@ -157,10 +157,10 @@ export class OAuthService {
   /** Removes the caller's identity from `provider`, unless it is the account's last way to sign in. */
   async unlink(caller: Identity, provider: ProviderName, meta: RequestMeta): Promise<void> {
     const now = this.d.now();
-    await this.d.db.transaction(async (trx, tx) => {
-      const account = await accountStore.findById(trx, caller.userId, { forUpdate: true });
+    await this.d.db.transaction(async (tx) => {
+      const account = await accountStore.findById(tx, caller.userId, { forUpdate: true });
       if (!account || account.state === 'deleted') throw unauthenticated('authentication required');
-      const identities = await identityStore.listByAccount(trx, account.id);
+      const identities = await identityStore.listByAccount(tx, account.id);
       const target = identities.find((i) => i.provider === provider);
       if (!target) throw new ConnectError(`no ${provider} identity is linked to this account`, Code.NotFound);
       if (!account.password_hash && identities.length === 1) {
@@ -169,8 +169,8 @@ export class OAuthService {
           Code.FailedPrecondition,
         );
       }
-      await identityStore.delete(trx, target.id);
-      await recordAudit(trx, meta, { type: 'identity_unlinked', userId: account.id, detail: { provider } }, now, tx);
+      await identityStore.delete(tx, target.id);
+      await recordAudit(tx, meta, { type: 'identity_unlinked', userId: account.id, detail: { provider } }, now);
     });
   }
 
@@ -234,15 +234,15 @@ export class OAuthService {
       throw new ConnectError('account suspended', Code.PermissionDenied);
     }
     const now = this.d.now();
-    const { session, roles } = await this.d.db.transaction(async (trx, tx) => {
+    const { session, roles } = await this.d.db.transaction(async (tx) => {
       // Read again under a share lock, so a concurrent SetAccountAccess either sees this session
       // (and ends it) or is seen here (see AuthService#signIn).
-      const current = await accountStore.findById(trx, account.id, { forShare: true });
+      const current = await accountStore.findById(tx, account.id, { forShare: true });
       if (!current || current.state === 'deleted') throw unauthenticated('no account signs in with this identity');
       if (current.state !== 'active') throw new ConnectError('account suspended', Code.PermissionDenied);
-      await identityStore.touch(trx, linked.id, who.email, now);
-      const started = await this.d.sessions.start(trx, { userId: account.id, deviceName, meta, now });
-      await recordAudit(trx, meta, { type: 'oauth_login_ok', userId: account.id, sessionId: started.sessionId, detail: { provider } }, now, tx);
+      await identityStore.touch(tx, linked.id, who.email, now);
+      const started = await this.d.sessions.start(tx, { userId: account.id, deviceName, meta, now });
+      await recordAudit(tx, meta, { type: 'oauth_login_ok', userId: account.id, sessionId: started.sessionId, detail: { provider } }, now);
       return { session: started, roles: current.roles };
     });
     return this.d.sessions.issue(session, account.id, toRoles(roles), now);
@@ -264,13 +264,13 @@ export class OAuthService {
     const profile = generatedProfile(who.name);
     let started;
     try {
-      started = await this.d.db.transaction(async (trx, tx) => {
-        if (!(await accountStore.insert(trx, { id: userId, email, passwordHash: null, now }))) throw new LostRace();
-        const identity = await identityStore.insert(trx, { accountId: userId, provider, subject: who.subject, email: who.email, now, usedNow: true });
+      started = await this.d.db.transaction(async (tx) => {
+        if (!(await accountStore.insert(tx, { id: userId, email, passwordHash: null, now }))) throw new LostRace();
+        const identity = await identityStore.insert(tx, { accountId: userId, provider, subject: who.subject, email: who.email, now, usedNow: true });
         if (!identity) throw new LostRace();
-        await enqueueCreateProfile(trx, { userId, handle: profile.handle, displayName: profile.displayName });
-        const session = await this.d.sessions.start(trx, { userId, deviceName, meta, now });
-        await recordAudit(trx, meta, { type: 'oauth_register', userId, sessionId: session.sessionId, detail: { provider } }, now, tx);
+        await enqueueCreateProfile(tx, { userId, handle: profile.handle, displayName: profile.displayName });
+        const session = await this.d.sessions.start(tx, { userId, deviceName, meta, now });
+        await recordAudit(tx, meta, { type: 'oauth_register', userId, sessionId: session.sessionId, detail: { provider } }, now);
         return session;
       });
     } catch (err) {
