@@ -4,7 +4,7 @@
 // rule's declaration by an independent reading of what each rule kind means, and compared with
 // what the running system answers. An RPC without a rule fails, so nothing ships unguarded.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type DescMethod, type DescService, create, toJsonString } from '@bufbuild/protobuf';
 import { reflect } from '@bufbuild/protobuf/reflect';
 import { Code } from '@connectrpc/connect';
@@ -91,7 +91,7 @@ describe('authorization matrix', () => {
   const circles: Record<Visibility, string> = { private: '', public: '' };
   let ownerId = '';
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'matrix' });
     env = systemEnv(db.url);
     system = await startSystem({ env });
@@ -186,7 +186,7 @@ describe('authorization matrix', () => {
     callers.set('service', { headers: { [SERVICE_TOKEN_HEADER]: await service.token() } });
   });
 
-  after(async () => {
+  afterAll(async () => {
     await system?.close();
     await db?.drop();
   });

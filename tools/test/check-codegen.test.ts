@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
+import { afterAll, beforeAll, test } from 'vitest';
 import { promisify } from 'node:util';
 import { driftUnder } from '../src/check-codegen.js';
 
@@ -17,7 +17,7 @@ async function git(...args: string[]): Promise<void> {
   await run('git', ['-c', 'user.name=test', '-c', 'user.email=test@example.invalid', ...args], { cwd: repo });
 }
 
-before(async () => {
+beforeAll(async () => {
   repo = await mkdtemp(path.join(tmpdir(), 'hearth-codegen-test-'));
   await git('init', '-q');
   await mkdir(path.join(repo, gen, 'hearth/v1'), { recursive: true });
@@ -27,7 +27,7 @@ before(async () => {
   await git('add', '.');
   await git('commit', '-q', '-m', 'init');
 });
-after(async () => {
+afterAll(async () => {
   await rm(repo, { recursive: true, force: true });
 });
 

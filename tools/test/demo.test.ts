@@ -1,7 +1,7 @@
 // Runs `npm run demo` (the README's walkthrough) against a fresh system, so the README can
 // never describe a story that no longer works.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { createTestDatabase } from '@hearth/testkit';
 import { runDemo } from '../src/demo.js';
@@ -12,11 +12,11 @@ describe('npm run demo', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let system: System;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'demo' });
     system = await startSystem({ env: systemEnv(db.url) });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.close();
     await db?.drop();
   });

@@ -2,7 +2,7 @@
 // by one (never replaced wholesale), each change is audited with its reason, and removing a role
 // ends the person's sessions.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type HearthClient, TokenStore, createHearthClient } from '@hearth/client';
 import { createTestDatabase } from '@hearth/testkit';
@@ -29,13 +29,13 @@ describe('grant-role', () => {
   let env: Record<string, string>;
   let operator: Record<string, string>;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'grant_role' });
     env = systemEnv(db.url);
     system = await startSystem({ env });
     operator = { HEARTH_URL: system.url, HEARTH_INTERNAL_SECRET: env.HEARTH_INTERNAL_SECRET ?? '' };
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.close();
     await db?.drop();
   });

@@ -3,7 +3,7 @@
 // closes once its session is revoked.
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { ClientFrameSchema, ErrorCode, type ServerFrame, ServerFrameSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
@@ -45,7 +45,7 @@ describe('realtime sockets signed in through the auth service', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let system: System;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'realtime_auth' });
     system = await startSystem({
       env: {
@@ -58,7 +58,7 @@ describe('realtime sockets signed in through the auth service', () => {
       },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.close();
     await db?.drop();
   });

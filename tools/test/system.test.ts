@@ -2,7 +2,7 @@
 // mounted on one origin, every RPC in proto/ answers a Connect code (never a 404), readiness
 // reflects Postgres, and the typed SDK reaches every service.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { services } from '@hearth/contracts';
 import { createTestDatabase } from '@hearth/testkit';
@@ -16,11 +16,11 @@ describe('monolith mode', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let system: System;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'system' });
     system = await startSystem({ env: env(db.url) });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.close();
     await db?.drop();
   });

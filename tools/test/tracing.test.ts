@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
@@ -186,7 +186,7 @@ describe('tracing across services (auth and user in separate processes)', { time
   let accessToken: string;
   let userId: string;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'tracing' });
     redis = await createTestRedis();
     const endpoint = await receiver.listen();
@@ -243,7 +243,7 @@ describe('tracing across services (auth and user in separate processes)', { time
     }
   });
 
-  after(async () => {
+  afterAll(async () => {
     await Promise.all([auth?.stop(), user?.stop()]);
     await receiver.close();
     await redis?.flush();

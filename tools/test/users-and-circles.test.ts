@@ -4,7 +4,7 @@
 // for B. Also: authorization follows membership changes at once (the cache is invalidated by
 // the membership event), and deleting an account reaches auth and the circles.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type HearthClient, createHearthClient } from '@hearth/client';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
@@ -45,11 +45,11 @@ describe('users and circles, end to end', () => {
   let db: Awaited<ReturnType<typeof createTestDatabase>>;
   let system: System;
 
-  before(async () => {
+  beforeAll(async () => {
     db = await createTestDatabase({ prefix: 'circles_e2e' });
     system = await startSystem({ env: systemEnv(db.url) });
   });
-  after(async () => {
+  afterAll(async () => {
     await system?.close();
     await db?.drop();
   });

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { afterAll, beforeAll, describe, test } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { createFileRegistry } from '@bufbuild/protobuf';
 import { bufBuild, compareFiles } from '../src/proto-print/descriptor-compare.js';
@@ -20,10 +20,10 @@ const bufBin = path.join(repoRoot, 'node_modules/.bin/buf');
 const fixtures = fileURLToPath(new URL('./fixtures/proto-print/', import.meta.url));
 
 let scratch: string;
-before(async () => {
+beforeAll(async () => {
   scratch = await mkdtemp(path.join(tmpdir(), 'hearth-vendor-test-'));
 });
-after(async () => {
+afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 

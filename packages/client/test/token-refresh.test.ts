@@ -3,14 +3,37 @@
 // one Refresh (a refresh token is single-use; presenting it twice ends the session), and a
 // session the server ended clears the store.
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { Code, ConnectError, type Interceptor } from '@connectrpc/connect';
-// The auth service as its own tests start it: real Postgres and Redis, a clock tests can move.
-import { type TestAuth, newUser, startAuth } from '../../../services/auth/test/helpers.js';
+import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import { SEED_PASSWORD, type TestSystem, startTestSystem } from '@hearth/testkit/system';
+import { randomUUID } from 'node:crypto';
 import { type HearthClient, type SessionTokens, TokenStore, createHearthClient } from '../src/index.js';
 
+/** The auth service's access token lifetime (HEARTH_AUTH_ACCESS_TTL_SEC's default). */
+const ACCESS_TTL_MS = 900 * 1000;
+
+/** A Register request for a new person. */
+function newUser() {
+  const id = randomUUID().slice(0, 8);
+  return {
+    email: `person.${id}@example.org`,
+    password: SEED_PASSWORD,
+    handle: `person_${id}`,
+    displayName: 'Person',
+    deviceName: 'test device',
+    tokenDelivery: TokenDelivery.BODY,
+    idempotencyKey: `key-${randomUUID()}`,
+  };
+}
+
 describe('TokenStore + sessionAuth against the auth service', () => {
-  let server: TestAuth;
+  let server: TestSystem<'auth' | 'user'>;
+  /** The auth service's clock is `Date.now() + offset`; moving it mints tokens in the past. */
+  let offset = 0;
+  const advance = (ms: number) => {
+    offset += ms;
+  };
   /** How far back the service clock goes so that the access tokens it mints have expired. */
   let behindMs: number;
   /** Every RPC that left the SDK, in order, Refresh included. */
@@ -22,22 +45,22 @@ describe('TokenStore + sessionAuth against the auth service', () => {
 
   /** Runs `fn` with the service clock put back, so the access tokens minted meanwhile arrive expired. */
   async function mintingExpired<T>(fn: () => Promise<T>): Promise<T> {
-    server.advance(-behindMs);
+    advance(-behindMs);
     try {
       return await fn();
     } finally {
-      server.advance(behindMs);
+      advance(behindMs);
     }
   }
 
-  before(async () => {
-    server = await startAuth();
-    behindMs = server.config.service.accessTtlSec * 1000 + 120_000;
+  beforeAll(async () => {
+    server = await startTestSystem({ services: ['auth', 'user'], overrides: { auth: { now: () => new Date(Date.now() + offset) } } });
+    behindMs = ACCESS_TTL_MS + 120_000;
     // A token minted in the past is signed by a key made for that time. Make it now, before
     // anything has been verified, so the verifier's first JWKS fetch already holds it.
-    await mintingExpired(() => server.client.register(newUser()));
+    await mintingExpired(() => server.auth.register(newUser()));
   });
-  after(() => server?.close());
+  afterAll(() => server?.close());
   beforeEach(() => {
     sent = [];
   });
@@ -105,13 +128,13 @@ describe('TokenStore + sessionAuth against the auth service', () => {
     await client.auth.register(newUser());
     await client.auth.listSessions({});
     assert.equal(count('Refresh'), 0);
-    deviceNow += server.config.service.accessTtlSec * 1000 - 30_000;
+    deviceNow += ACCESS_TTL_MS - 30_000;
     await client.auth.listSessions({});
     assert.deepEqual(sent, ['Register', 'ListSessions', 'Refresh', 'ListSessions']);
   });
 
   it('never refreshes earlier than half the lifetime, so short-lived tokens are not refreshed on every call', async () => {
-    const ttlMs = server.config.service.accessTtlSec * 1000;
+    const ttlMs = ACCESS_TTL_MS;
     let deviceNow = Date.now();
     const store = new TokenStore({ now: () => deviceNow, refreshBeforeMs: 10 * ttlMs });
     const client = sdk(store);

@@ -100,7 +100,9 @@ export function loadServiceConfig<S extends ConfigSpec>(
   env: Env,
   checks: ReadonlyArray<ConfigCheck<ServiceConfig<S>>> = [],
 ): ServiceConfig<S> {
-  const foreignPrefixes = [...serviceNames.filter((n) => n !== name).map(servicePrefix), 'HEARTH_DEV_'];
+  // HEARTH_DEV_* belongs to `npm run dev`, HEARTH_URL to the operator tools (grant-role, demo):
+  // set in the same shell, they are not a service's typo.
+  const foreignPrefixes = [...serviceNames.filter((n) => n !== name).map(servicePrefix), 'HEARTH_DEV_', 'HEARTH_URL'];
   return loadConfig({ ...sharedSpec, service: spec }, env, {
     ownedPrefixes: ['HEARTH_'],
     foreignPrefixes,

@@ -32,12 +32,17 @@ export interface ServiceAppParts<DB> {
 export abstract class ServiceApp<DB> implements ServiceModule {
   abstract readonly name: ServiceName;
   abstract readonly rules: ServiceRules | undefined;
-  readonly readiness: readonly ReadinessCheck[];
   readonly #parts: ServiceAppParts<DB>;
+  readonly #readiness: readonly ReadinessCheck[];
 
   protected constructor(parts: ServiceAppParts<DB>, readiness: readonly ReadinessCheck[] = []) {
     this.#parts = parts;
-    this.readiness = [postgresCheck(parts.db, `postgres:${parts.db.schema}`), ...readiness];
+    this.#readiness = readiness;
+  }
+
+  /** The service's database ("postgres:<service>"), then any checks of its own. */
+  get readiness(): readonly ReadinessCheck[] {
+    return [postgresCheck(this.#parts.db, `postgres:${this.name}`), ...this.#readiness];
   }
 
   /** The service's database handle (tests read rows through it). */

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { type EmbeddedPostgres, freePort, runningEmbeddedPostgres, startEmbeddedPostgres } from '../src/index.js';
 
@@ -38,13 +38,13 @@ describe('startEmbeddedPostgres', () => {
   let dataDir: string;
   const running: EmbeddedPostgres[] = [];
 
-  before(async () => {
+  beforeAll(async () => {
     root = await mkdtemp(join(tmpdir(), 'hearth-embedded-'));
     // mkdtemp makes a 0700 dir; as root the server runs as `postgres`, which must enter it.
     await chmod(root, 0o755);
     dataDir = join(root, 'pg');
   });
-  after(async () => {
+  afterAll(async () => {
     for (const pg of running) await pg.stop();
     await rm(root, { recursive: true, force: true });
   });
@@ -124,7 +124,7 @@ describe('startEmbeddedPostgres', () => {
     // start ("lock file already exists"); we must recognise it is not a postmaster.
     const asServerUser = process.getuid?.() === 0 ? await serverIds(dataDir) : {};
     const sleeper = spawn('sleep', ['30'], { ...asServerUser, stdio: 'ignore' });
-    after(() => sleeper.kill());
+    afterAll(() => sleeper.kill());
     assert.ok(sleeper.pid);
     await writeFile(join(dataDir, 'postmaster.pid'), `${sleeper.pid}\n${dataDir}\n0\n5432\n\n127.0.0.1\n0 0\nready\n`);
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import { Redis } from 'ioredis';
 import { createTestRedis, freePort } from '../src/index.js';
 
@@ -13,7 +13,7 @@ describe('createTestRedis', () => {
     const rb = new Redis(b.url, { keyPrefix: b.keyPrefix });
     const raw = new Redis(a.url);
     const outside = `hearth_t_outside:${randomBytes(6).toString('hex')}`;
-    after(async () => {
+    afterAll(async () => {
       await raw.del(outside);
       await Promise.all([a.flush(), b.flush()]);
       await Promise.all([ra.quit(), rb.quit(), raw.quit(), a.close(), b.close()]);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { stopEmbeddedPostgresAt } from '../src/index.js';
 
@@ -24,7 +24,7 @@ describe('sharedEmbeddedPostgres', () => {
     const root = await mkdtemp(join(tmpdir(), 'hearth-shared-'));
     await chmod(root, 0o755);
     const dataDir = join(root, 'test-pg');
-    after(async () => {
+    afterAll(async () => {
       await stopEmbeddedPostgresAt(dataDir);
       await rm(root, { recursive: true, force: true });
     });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, describe, it } from 'node:test';
+import { afterAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { createTestDatabase, ensurePostgres } from '../src/index.js';
 
@@ -24,7 +24,7 @@ describe('createTestDatabase', () => {
   it('gives each call its own database, invisible to the other', async () => {
     const a = await createTestDatabase({ prefix: 'Kit-A' });
     const b = await createTestDatabase();
-    after(() => Promise.all([a.drop(), b.drop()]));
+    afterAll(() => Promise.all([a.drop(), b.drop()]));
     assert.notEqual(a.name, b.name);
     assert.match(a.name, /^hearth_t_kit_a_[0-9a-f]{12}$/);
     assert.match(b.name, /^hearth_t_[0-9a-f]{12}$/);

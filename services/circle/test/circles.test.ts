@@ -261,7 +261,7 @@ describe('DiscoverCircles', () => {
   it('never shows circles whose owner has a block with the caller, either way', async () => {
     const tag = `bl${Date.now().toString(36)}`;
     const [blocker, blocked, bystander] = await Promise.all([sys.person('blocker'), sys.person('blocked'), sys.person('bystander')]);
-    // Profiles arrive through the auth service's job queue.
+    // A block needs both profiles (seeded people have theirs at once; an account's comes through the auth service's job queue).
     for (const p of [blocker, blocked]) await eventually(() => sys.user.getMe({}, p.call));
     const ofBlocked = (await sys.circle.createCircle(newCircle({ name: `Blocked owner ${tag}` }), blocked.call)).circle?.id;
     const ofBlocker = (await sys.circle.createCircle(newCircle({ name: `Blocker owner ${tag}` }), blocker.call)).circle?.id;

@@ -2,7 +2,7 @@
 // asynchronous handlers and their completions: frames are handled one at a time, in arrival
 // order, and what waits stays within its bounds.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { FrameInbox } from '../src/gateway/frame-inbox.js';
 import { random } from './random.js';
 

@@ -4,7 +4,7 @@
 // Hello is held in authentication (a fresh host waiting for the JWKS) and at natural speed.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ClientFrameSchema, ErrorCode, type ServerFrame } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import type { Host } from '@hearth/platform';
@@ -133,11 +133,11 @@ async function assertAnswered(peer: Peer, script: Script, what: string): Promise
 
 let db: TestDatabase;
 let issuer: TokenIssuer;
-before(async () => {
+beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'realtime_order' });
   issuer = await startTokenIssuer();
 });
-after(async () => {
+afterAll(async () => {
   await issuer.close();
   await db.drop();
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ClientFrameSchema, ErrorCode } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import type { Host } from '@hearth/platform';
@@ -8,10 +8,10 @@ import { WebSocket } from 'ws';
 import { SUBPROTOCOL, connect, errorOf, send, startGateway as startGatewayOn } from './helpers.js';
 
 let testDb: TestDatabase;
-before(async () => {
+beforeAll(async () => {
   testDb = await createTestDatabase({ prefix: 'realtime' });
 });
-after(() => testDb.drop());
+afterAll(() => testDb.drop());
 
 // Nothing here presents a valid token: the auth service is unreachable.
 const startGateway = (env: Record<string, string>): Promise<Host> => startGatewayOn(testDb.url, env);
@@ -19,14 +19,14 @@ const startGateway = (env: Record<string, string>): Promise<Host> => startGatewa
 describe('realtime gateway', () => {
   let host: Host;
 
-  before(async () => {
+  beforeAll(async () => {
     host = await startGateway({
       HEARTH_REALTIME_HELLO_TIMEOUT_MS: '400',
       HEARTH_REALTIME_HEARTBEAT_MS: '5000',
       HEARTH_REALTIME_MAX_FRAME_BYTES: '2048',
     });
   });
-  after(() => host.close());
+  afterAll(() => host.close());
 
   it('selects the hearth subprotocol and answers Ping with Pong', async () => {
     const peer = await connect(host.url);
@@ -90,10 +90,10 @@ describe('realtime gateway', () => {
 describe('realtime heartbeats', () => {
   let host: Host;
 
-  before(async () => {
+  beforeAll(async () => {
     host = await startGateway({ HEARTH_REALTIME_HELLO_TIMEOUT_MS: '10000', HEARTH_REALTIME_HEARTBEAT_MS: '100' });
   });
-  after(() => host.close());
+  afterAll(() => host.close());
 
   it('drops a peer that stops answering pings, and keeps one that answers', async () => {
     const silent = await connect(host.url, { autoPong: false });

@@ -1,7 +1,7 @@
 // The socket caps as a pure unit, checked against a plain model over generated sequences of
 // opens, Hellos and closes, and the address key over generated IPv4 and IPv6 spellings.
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { addressKey } from '../src/gateway/address-key.js';
 import { type Displaceable, type SocketLease, SocketCaps } from '../src/gateway/socket-caps.js';
 import { random } from './random.js';

@@ -4,7 +4,7 @@
 // addresses and the order of opens, Hellos and closes.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ErrorCode } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import type { Host } from '@hearth/platform';
 import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
@@ -30,11 +30,11 @@ const SERVER_SEES_CLOSE_MS = 100;
 
 let db: TestDatabase;
 let issuer: TokenIssuer;
-before(async () => {
+beforeAll(async () => {
   db = await createTestDatabase({ prefix: 'realtime_caps' });
   issuer = await startTokenIssuer();
 });
-after(async () => {
+afterAll(async () => {
   await issuer.close();
   await db.drop();
 });

@@ -9,7 +9,7 @@ import { newId } from '@hearth/db';
 import { sql } from 'kysely';
 import { leaveCirclesJob } from '../src/service/jobs.js';
 import { accountTopic } from '../src/service/topics.js';
-import { DAY_MS, PASSWORD, type Person, type TestUsers, refusal, startUsers, waitFor } from './helpers.js';
+import { DAY_MS, PASSWORD, type Person, SESSIONS_END, type TestUsers, refusal, startUsers, waitFor } from './helpers.js';
 
 describe('account deletion and purge through a real server', () => {
   let t: TestUsers;
@@ -49,7 +49,7 @@ describe('account deletion and purge through a real server', () => {
     assert.ok(Math.abs(purgeAt - (before + 30 * DAY_MS)) < 60_000, 'purged after 30 days by default');
 
     // Sessions ended (SetAccountAccess was tried right after commit) and sign-in is refused.
-    assert.equal((await refusal(a.users.getMe({}))).code, Code.Unauthenticated);
+    assert.equal((await refusal(a.users.getMe({}))).code, Code.Unauthenticated, SESSIONS_END);
     assert.equal((await refusal(login(a))).code, Code.Unauthenticated);
     // Durable follow-ups were queued in the same transaction.
     assert.deepEqual((await jobs(`circles:${a.userId}`)).map((j) => j.identifier), [leaveCirclesJob.name]);

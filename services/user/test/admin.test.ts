@@ -1,39 +1,41 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { AccountState, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { newId } from '@hearth/db';
 import { auditStore } from '../src/store/audit.js';
-import { PASSWORD, type Person, type TestUsers, refusal, startUsers } from './helpers.js';
+import { PASSWORD, type Person, SESSIONS_END, type TestUsers, refusal, startUsers } from './helpers.js';
 
 // One database for the file; only the first describe makes admins, so "the last admin" is known.
 describe('roles, suspension and listing through a real server', () => {
   let t: TestUsers;
   let admin: Person;
   let mod: Person;
-  before(async () => {
+  beforeAll(async () => {
     t = await startUsers();
-    admin = await t.signUp();
+    // A real account: stepping down ends the admin's sessions, and they sign in again.
+    admin = await t.account();
     await t.promote(admin, [Role.ADMIN]);
-    mod = await t.signUp();
+    mod = await t.person();
     await t.promote(mod, [Role.MODERATOR]);
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   const version = async (p: Person) => (await t.service.getProfiles({ userIds: [p.userId] })).profiles[p.userId]?.version ?? 0n;
   const login = (p: Person) => t.auth.login({ email: p.email, password: PASSWORD, deviceName: 'x', tokenDelivery: TokenDelivery.BODY });
 
   describe('SetUserRoles', () => {
     it('is for admins only', async () => {
-      const u = await t.signUp();
+      const u = await t.person();
       const req = { userId: u.userId, roles: [Role.MODERATOR], version: 1n, reason: 'why not' };
       assert.equal((await refusal(u.users.setUserRoles(req))).code, Code.PermissionDenied);
       assert.equal((await refusal(mod.users.setUserRoles(req))).code, Code.PermissionDenied);
     });
 
     it('replaces the roles, keeps ROLE_USER, writes the audit log, and reaches the next token', async () => {
-      const u = await t.signUp();
+      // A real account: the next token comes from Refresh, with the roles auth was given.
+      const u = await t.account();
       const res = await admin.users.setUserRoles({ userId: u.userId, roles: [Role.MODERATOR], version: 1n, reason: 'trusted helper' });
       assert.deepEqual(res.profile?.roles, [Role.USER, Role.MODERATOR]);
       assert.equal(res.profile?.version, 2n);
@@ -50,13 +52,12 @@ describe('roles, suspension and listing through a real server', () => {
     });
 
     it('refuses a stale version (Aborted), an unknown user (NotFound), a deleted account (FailedPrecondition)', async () => {
-      const u = await t.signUp();
+      const u = await t.person();
       await admin.users.setUserRoles({ userId: u.userId, roles: [], version: 1n, reason: 'no-op' });
       await u.users.updateProfile({ version: 1n, bio: 'x' });
-      assert.equal(
-        (await refusal(admin.users.setUserRoles({ userId: u.userId, roles: [Role.ADMIN], version: 1n, reason: 'stale' }))).code,
-        Code.Aborted,
-      );
+      const stale = await refusal(admin.users.setUserRoles({ userId: u.userId, roles: [Role.ADMIN], version: 1n, reason: 'stale' }));
+      assert.equal(stale.code, Code.Aborted);
+      assert.equal(stale.rawMessage, 'the profile has changed (now version 2); reload it and try again');
       assert.equal(
         (await refusal(admin.users.setUserRoles({ userId: newId(), roles: [], version: 1n, reason: 'ghost' }))).code,
         Code.NotFound,
@@ -76,12 +77,12 @@ describe('roles, suspension and listing through a real server', () => {
       assert.equal(await version(admin), mine, 'nothing written');
       assert.equal((await auditStore.forTarget(t.db.db, admin.userId)).filter((e) => e.reason === 'step down').length, 0);
 
-      const second = await t.signUp();
+      const second = await t.account();
       await admin.users.setUserRoles({ userId: second.userId, roles: [Role.ADMIN], version: 1n, reason: 'co-admin' });
       await t.refresh(second);
       // Now the first admin may step down; a removed role ends their sessions at once.
       await admin.users.setUserRoles({ userId: admin.userId, roles: [Role.MODERATOR], version: mine, reason: 'step down' });
-      assert.equal((await refusal(admin.users.getMe({}))).code, Code.Unauthenticated);
+      assert.equal((await refusal(admin.users.getMe({}))).code, Code.Unauthenticated, SESSIONS_END);
       const again = await login(admin);
       admin.accessToken = again.tokens?.accessToken ?? '';
       admin.refreshToken = again.tokens?.refreshToken ?? '';
@@ -99,10 +100,11 @@ describe('roles, suspension and listing through a real server', () => {
 
   describe('SetAccountState', () => {
     it('a moderator suspends a user: every session ends at once, sign-in is refused, it is audited; reinstating works', async () => {
-      const u = await t.signUp();
+      // A real account: its sessions end and sign-in is refused by the auth service.
+      const u = await t.account();
       const res = await mod.users.setAccountState({ userId: u.userId, state: AccountState.SUSPENDED, version: 1n, reason: 'spam' });
       assert.equal(res.profile?.state, AccountState.SUSPENDED);
-      assert.equal((await refusal(u.users.getMe({}))).code, Code.Unauthenticated);
+      assert.equal((await refusal(u.users.getMe({}))).code, Code.Unauthenticated, SESSIONS_END);
       assert.equal((await refusal(login(u))).code, Code.PermissionDenied);
       const [entry] = await auditStore.forTarget(t.db.db, u.userId);
       assert.deepEqual([entry?.actor, entry?.action, entry?.reason], [mod.userId, 'state.set', 'spam']);
@@ -113,23 +115,23 @@ describe('roles, suspension and listing through a real server', () => {
     });
 
     it('only admins suspend moderators and admins; nobody suspends themself', async () => {
-      const other = await t.signUp();
+      const other = await t.account();
       await t.promote(other, [Role.MODERATOR]);
       const v = await version(other);
       const req = { userId: other.userId, state: AccountState.SUSPENDED, version: v, reason: 'abuse' };
       assert.equal((await refusal(mod.users.setAccountState(req))).code, Code.PermissionDenied);
-      assert.equal((await refusal(t.service.setAccountState(req))).code, Code.PermissionDenied, 'nor the moderation service');
+      assert.equal((await refusal(t.user.setAccountState(req, await t.asService('moderation')))).code, Code.PermissionDenied, 'nor the moderation service');
       assert.equal(
         (await refusal(mod.users.setAccountState({ userId: mod.userId, state: AccountState.SUSPENDED, version: await version(mod), reason: 'me' })))
           .code,
         Code.FailedPrecondition,
       );
       await admin.users.setAccountState(req);
-      assert.equal((await refusal(other.users.getMe({}))).code, Code.Unauthenticated);
+      assert.equal((await refusal(other.users.getMe({}))).code, Code.Unauthenticated, SESSIONS_END);
     });
 
     it('refuses a plain user, a stale version, a deleted account, and DELETED as a state', async () => {
-      const [u, v] = [await t.signUp(), await t.signUp()];
+      const [u, v] = [await t.person(), await t.person()];
       const req = { userId: v.userId, state: AccountState.SUSPENDED, version: 1n, reason: 'r' };
       assert.equal((await refusal(u.users.setAccountState(req))).code, Code.PermissionDenied);
       assert.equal((await refusal(mod.users.setAccountState({ ...req, version: 7n }))).code, Code.Aborted);
@@ -142,7 +144,7 @@ describe('roles, suspension and listing through a real server', () => {
   describe('ListUsers', () => {
     it('is for staff; lists oldest first with filters; a page token only works with its own filters', async () => {
       const tag = `lu${Date.now().toString(36)}`;
-      const people = [await t.signUp(`${tag}_a`), await t.signUp(`${tag}_b`), await t.signUp(`${tag}_c`)];
+      const people = [await t.person(`${tag}_a`), await t.person(`${tag}_b`), await t.person(`${tag}_c`)];
       assert.equal((await refusal(people[0]?.users.listUsers({}) ?? Promise.resolve())).code, Code.PermissionDenied);
 
       const p1 = await mod.users.listUsers({ handlePrefix: tag.toUpperCase(), pageSize: 2 });

@@ -1,19 +1,21 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import { Code } from '@connectrpc/connect';
+import { type BlockEvent, blocksTopic } from '@hearth/authz';
 import { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { newId } from '@hearth/db';
-import { type Person, type TestUsers, refusal, startUsers } from './helpers.js';
+import { type Person, type TestUsers, refusal, startUsers, waitFor } from './helpers.js';
 
 /** The cap is lowered for this file (user.proto says 10,000; the app takes it as an override). */
 const CAP = 3;
 
 describe('blocks through a real server', () => {
   let t: TestUsers;
-  before(async () => {
+  beforeAll(async () => {
     t = await startUsers({ blockCap: CAP });
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   const byHandle = (p: Person, handle: string) => p.users.getProfile({ lookup: { case: 'handle', value: handle } });
   const byId = (p: Person, userId: string) => p.users.getProfile({ lookup: { case: 'userId', value: userId } });
@@ -27,7 +29,7 @@ describe('blocks through a real server', () => {
   const SHOWN = { byId: 'ok', byHandle: 'ok', listed: true };
 
   it('a block hides the two people from each other in both directions, and from nobody else', async () => {
-    const [a, b, c] = [await t.signUp(), await t.signUp(), await t.signUp()];
+    const [a, b, c] = [await t.person(), await t.person(), await t.person()];
     assert.deepEqual(await visible(b, a), SHOWN);
     await a.users.blockUser({ userId: b.userId });
     assert.deepEqual(await visible(a, b), HIDDEN, 'the blocker no longer sees the blocked person');
@@ -43,7 +45,7 @@ describe('blocks through a real server', () => {
   });
 
   it('moderators and admins see past blocks', async () => {
-    const [a, mod, admin] = [await t.signUp(), await t.signUp(), await t.signUp()];
+    const [a, mod, admin] = [await t.person(), await t.person(), await t.person()];
     await t.promote(mod, [Role.MODERATOR]);
     await t.promote(admin, [Role.ADMIN]);
     await a.users.blockUser({ userId: mod.userId });
@@ -53,7 +55,7 @@ describe('blocks through a real server', () => {
   });
 
   it('BlockUser is idempotent (the first block is returned) and UnblockUser too', async () => {
-    const [a, b] = [await t.signUp(), await t.signUp()];
+    const [a, b] = [await t.person(), await t.person()];
     const first = await a.users.blockUser({ userId: b.userId });
     assert.equal(first.block?.userId, b.userId);
     assert.equal(first.block?.handle, b.handle, 'the blocked person stays recognisable to the blocker');
@@ -66,7 +68,7 @@ describe('blocks through a real server', () => {
   });
 
   it('blocking yourself is InvalidArgument, an unknown user NotFound, a malformed id InvalidArgument', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     assert.equal((await refusal(a.users.blockUser({ userId: a.userId }))).code, Code.InvalidArgument);
     assert.equal((await refusal(a.users.blockUser({ userId: newId() }))).code, Code.NotFound);
     assert.equal((await refusal(a.users.blockUser({ userId: 'nope' }))).code, Code.InvalidArgument);
@@ -75,8 +77,8 @@ describe('blocks through a real server', () => {
   });
 
   it('ListBlocks pages the caller\'s blocks most recent first and never lists who blocked the caller', async () => {
-    const a = await t.signUp();
-    const others = [await t.signUp(), await t.signUp(), await t.signUp()];
+    const a = await t.person();
+    const others = [await t.person(), await t.person(), await t.person()];
     for (const o of others) await a.users.blockUser({ userId: o.userId });
     const p1 = await a.users.listBlocks({ pageSize: 2 });
     assert.deepEqual(
@@ -94,8 +96,8 @@ describe('blocks through a real server', () => {
   });
 
   it(`past ${CAP} blocks BlockUser is ResourceExhausted; an existing block is still returned`, async () => {
-    const a = await t.signUp();
-    const others = [await t.signUp(), await t.signUp(), await t.signUp(), await t.signUp()];
+    const a = await t.person();
+    const others = [await t.person(), await t.person(), await t.person(), await t.person()];
     for (const o of others.slice(0, CAP)) await a.users.blockUser({ userId: o.userId });
     assert.equal((await refusal(a.users.blockUser({ userId: others[CAP]?.userId ?? '' }))).code, Code.ResourceExhausted);
     assert.equal((await a.users.blockUser({ userId: others[0]?.userId ?? '' })).block?.userId, others[0]?.userId);
@@ -104,15 +106,15 @@ describe('blocks through a real server', () => {
   });
 
   it('concurrent blocks cannot pass the cap together', async () => {
-    const a = await t.signUp();
-    const others = await Promise.all(Array.from({ length: CAP + 3 }, () => t.signUp()));
+    const a = await t.person();
+    const others = await Promise.all(Array.from({ length: CAP + 3 }, () => t.person()));
     const settled = await Promise.allSettled(others.map((o) => a.users.blockUser({ userId: o.userId })));
     assert.equal(settled.filter((s) => s.status === 'fulfilled').length, CAP);
     assert.equal((await a.users.listBlocks({})).blocks.length, CAP);
   });
 
   it('CheckBlocks: both directions, a few seconds of max_age; for services and moderators, not plain users', async () => {
-    const [a, b, c, mod] = [await t.signUp(), await t.signUp(), await t.signUp(), await t.signUp()];
+    const [a, b, c, mod] = [await t.person(), await t.person(), await t.person(), await t.person()];
     await t.promote(mod, [Role.MODERATOR]);
     await a.users.blockUser({ userId: b.userId });
     await c.users.blockUser({ userId: a.userId });
@@ -125,21 +127,22 @@ describe('blocks through a real server', () => {
   });
 
   it('block changes are published on user.blocks after commit', async () => {
-    const [a, b] = [await t.signUp(), await t.signUp()];
-    const seen: unknown[] = [];
-    const stop = t.host.runtime.bus.subscribe('user.blocks', (p) => {
-      if ((p as { userId?: string }).userId === a.userId) seen.push(p);
+    const [a, b] = [await t.person(), await t.person()];
+    const probe = randomUUID();
+    const seen: BlockEvent[] = [];
+    const stop = t.host.runtime.bus.subscribe(blocksTopic, (e) => {
+      if (e.userId === a.userId) seen.push(e);
     });
     try {
-      // Subscribing is asynchronous on Redis; wait until our own probe comes back.
-      await until(async () => {
-        await t.host.runtime.bus.publish('user.blocks', { userId: a.userId, probe: true });
+      // Subscribing is asynchronous on Redis; wait until our own probe (a block of nobody) comes back.
+      await waitFor(async () => {
+        await t.host.runtime.bus.publish(blocksTopic, { userId: a.userId, otherUserId: probe, blocked: false });
         return seen.length > 0;
-      });
-      const real = () => seen.filter((e) => !(e as { probe?: boolean }).probe);
+      }, 'the probe event');
+      const real = () => seen.filter((e) => e.otherUserId !== probe);
       await a.users.blockUser({ userId: b.userId });
       await a.users.unblockUser({ userId: b.userId });
-      await until(async () => real().length >= 2);
+      await waitFor(async () => real().length >= 2, 'user.blocks');
       assert.deepEqual(real(), [
         { userId: a.userId, otherUserId: b.userId, blocked: true },
         { userId: a.userId, otherUserId: b.userId, blocked: false },
@@ -149,11 +152,3 @@ describe('blocks through a real server', () => {
     }
   });
 });
-
-async function until(check: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail('timed out waiting');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

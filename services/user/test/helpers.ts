@@ -13,6 +13,18 @@ export { refusal } from '@hearth/testkit';
 export const PASSWORD = SEED_PASSWORD;
 export const DAY_MS = 86_400_000;
 
+/**
+ * The message of the checks that a deletion, suspension or removed role has ended the account's
+ * sessions by the time the RPC returns. The user service enqueues its sync-access job in the
+ * change's transaction; the worker hears of it at commit and can reach the auth service before
+ * the immediate after-commit attempt. The immediate SetAccountAccess then waits for the job's
+ * call, finds nothing left to revoke and returns before the job's call has put the sessions on
+ * the deny-list (its own after-commit step), so for some milliseconds the old token still works.
+ */
+export const SESSIONS_END =
+  'the old access token still worked after the call returned: the sync-access job reached auth first and the immediate ' +
+  'SetAccountAccess returned before that call had put the sessions on the deny-list';
+
 /** Someone the tests act as: their ids, handle, tokens, and a UserService client calling as them. */
 export interface Person {
   readonly userId: string;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { AccountState, DirectMessagePolicy, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { newId } from '@hearth/db';
@@ -7,10 +7,10 @@ import { type Person, type TestUsers, refusal, startUsers } from './helpers.js';
 
 describe('profiles and settings through a real server', () => {
   let t: TestUsers;
-  before(async () => {
+  beforeAll(async () => {
     t = await startUsers();
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   const byHandle = (p: Person, handle: string) => p.users.getProfile({ lookup: { case: 'handle', value: handle } });
   const byId = (p: Person, userId: string) => p.users.getProfile({ lookup: { case: 'userId', value: userId } });
@@ -18,7 +18,7 @@ describe('profiles and settings through a real server', () => {
     t.service.createUser({ userId, handle, displayName, idempotencyKey: `create-profile:${userId}` });
 
   it('a new profile has a lower-case handle, the handle as display name, version 1 and the documented settings', async () => {
-    const a = await t.signUp('Sam_K');
+    const a = await t.person('Sam_K');
     assert.equal(a.handle, 'sam_k');
     const { profile, settings } = await a.users.getMe({});
     assert.equal(profile?.id, a.userId);
@@ -81,15 +81,15 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('CreateUser is for Hearth services: a user gets PermissionDenied, anonymous Unauthenticated', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     const req = { userId: newId(), handle: 'sneaky', displayName: '', idempotencyKey: 'k'.repeat(10) };
     assert.equal((await refusal(a.users.createUser(req))).code, Code.PermissionDenied);
     assert.equal((await refusal(t.anonymous.createUser(req))).code, Code.Unauthenticated);
   });
 
   it('GetProfile finds a handle in any letter case; unknown ids and handles are NotFound', async () => {
-    const a = await t.signUp('Case_Test');
-    const b = await t.signUp();
+    const a = await t.person('Case_Test');
+    const b = await t.person();
     assert.equal((await byHandle(b, 'CASE_test')).profile?.id, a.userId);
     assert.equal((await byId(b, a.userId)).profile?.handle, 'case_test');
     assert.equal((await refusal(byId(b, newId()))).code, Code.NotFound);
@@ -97,7 +97,7 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('UpdateProfile changes only the fields set, moves the version, and refuses a stale one', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     const r1 = await a.users.updateProfile({ version: 1n, bio: 'gardener', pronouns: 'she/her' });
     assert.equal(r1.profile?.version, 2n);
     assert.equal(r1.profile?.bio, 'gardener');
@@ -105,12 +105,14 @@ describe('profiles and settings through a real server', () => {
     assert.deepEqual([r2.profile?.bio, r2.profile?.pronouns, r2.profile?.displayName], ['gardener', 'she/her', 'Ada']);
     const r3 = await a.users.updateProfile({ version: 3n, bio: '' });
     assert.equal(r3.profile?.bio, '', 'an empty string clears the bio');
-    assert.equal((await refusal(a.users.updateProfile({ version: 3n, bio: 'late' }))).code, Code.Aborted);
+    const stale = await refusal(a.users.updateProfile({ version: 3n, bio: 'late' }));
+    assert.equal(stale.code, Code.Aborted);
+    assert.equal(stale.rawMessage, 'the profile has changed (now version 4); reload it and try again');
     assert.equal((await a.users.getMe({})).profile?.bio, '', 'nothing written by the stale call');
   });
 
   it('concurrent UpdateProfile calls with the same version: exactly one wins, the others are Aborted', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     const settled = await Promise.allSettled(
       Array.from({ length: 6 }, (_, i) => a.users.updateProfile({ version: 1n, displayName: `Name ${i}` })),
     );
@@ -125,8 +127,8 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('a new handle is compared case-insensitively: taken is AlreadyExists, your own in another case is fine', async () => {
-    const a = await t.signUp('Owner_One');
-    const b = await t.signUp();
+    const a = await t.person('Owner_One');
+    const b = await t.person();
     assert.equal((await refusal(b.users.updateProfile({ version: 1n, handle: 'OWNER_one' }))).code, Code.AlreadyExists);
     const mine = await a.users.updateProfile({ version: 1n, handle: 'OWNER_ONE' });
     assert.equal(mine.profile?.handle, 'owner_one');
@@ -136,7 +138,7 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('two people claiming one free handle at once: one gets it, the other AlreadyExists', async () => {
-    const [a, b] = [await t.signUp(), await t.signUp()];
+    const [a, b] = [await t.person(), await t.person()];
     const settled = await Promise.allSettled([a, b].map((p) => p.users.updateProfile({ version: 1n, handle: 'contested' })));
     assert.equal(settled.filter((s) => s.status === 'fulfilled').length, 1);
     const lost = settled.find((s) => s.status === 'rejected');
@@ -144,7 +146,7 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('avatar_url must be an https URL on a Hearth media host; empty resets it', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     const ok = await a.users.updateProfile({ version: 1n, avatarUrl: 'https://media.hearth.app/u/1.png' });
     assert.equal(ok.profile?.avatarUrl, 'https://media.hearth.app/u/1.png');
     for (const bad of ['https://tracker.example/1.png', 'http://media.hearth.app/1.png', 'https://media.hearth.app:444/1.png', 'media.hearth.app/1.png']) {
@@ -154,7 +156,7 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('bad input is InvalidArgument and changes nothing', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     const bad = [
       () => a.users.updateProfile({ version: 1n }),
       () => a.users.updateProfile({ version: 0n, bio: 'x' }),
@@ -175,7 +177,7 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('UpdateSettings changes only the fields set, versions them, and refuses a stale version', async () => {
-    const a = await t.signUp();
+    const a = await t.person();
     const r = await a.users.updateSettings({ version: 1n, notifyMessages: true, directMessages: DirectMessagePolicy.NOBODY });
     assert.equal(r.settings?.version, 2n);
     assert.equal(r.settings?.notifications?.messages, true);
@@ -187,9 +189,9 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('discoverable_by_handle off: hidden by handle from others, still found by id, by its owner and by staff', async () => {
-    const a = await t.signUp();
-    const b = await t.signUp();
-    const mod = await t.signUp();
+    const a = await t.person();
+    const b = await t.person();
+    const mod = await t.person();
     await t.promote(mod, [Role.MODERATOR]);
     await a.users.updateSettings({ version: 1n, discoverableByHandle: false });
     assert.equal((await refusal(byHandle(b, a.handle))).code, Code.NotFound);
@@ -199,8 +201,8 @@ describe('profiles and settings through a real server', () => {
   });
 
   it('GetProfiles leaves out unknown ids; services see every profile', async () => {
-    const a = await t.signUp();
-    const b = await t.signUp();
+    const a = await t.person();
+    const b = await t.person();
     const res = await a.users.getProfiles({ userIds: [a.userId, b.userId, newId()] });
     assert.deepEqual(Object.keys(res.profiles).sort(), [a.userId, b.userId].sort());
     const svc = await t.service.getProfiles({ userIds: [a.userId] });

@@ -1,10 +1,12 @@
 // The service layer straight, without the network: the races and the purge clock are easier
 // to drive from here than through RPCs.
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { EmptySchema } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { Caller, Identity, Role } from '@hearth/authz';
-import { newId } from '@hearth/db';
+import { VersionConflictError, newId } from '@hearth/db';
+import { knownError } from '@hearth/platform';
 import { purgeDeletedAccounts } from '../src/service/purge.js';
 import { blockStore } from '../src/store/blocks.js';
 import { profileStore } from '../src/store/profiles.js';
@@ -12,14 +14,19 @@ import { DAY_MS, type TestUsers, startUsers } from './helpers.js';
 
 const who = (userId: string, roles: Role[] = ['user']): Identity => ({ userId, sessionId: newId(), roles });
 const asUser = (identity: Identity): Caller => ({ kind: 'user', identity });
-const code = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? ConnectError.from(r.reason).code : 'ok');
+/**
+ * The code a caller would get for an error of the service layer: the errors the shared layers
+ * throw on purpose (a stale version, a foreign page token) are mapped as the platform maps them.
+ */
+const codeOf = (err: unknown) => (knownError(err, EmptySchema) ?? ConnectError.from(err)).code;
+const code = (r: PromiseSettledResult<unknown>) => (r.status === 'rejected' ? codeOf(r.reason) : 'ok');
 
 describe('user services against Postgres', () => {
   let t: TestUsers;
-  before(async () => {
+  beforeAll(async () => {
     t = await startUsers();
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   const profile = async (handle = `p_${newId().slice(-12)}`) => t.app.profiles.createUser({ userId: newId(), handle, displayName: '' });
 
@@ -29,6 +36,9 @@ describe('user services against Postgres', () => {
       Array.from({ length: 10 }, (_, i) => t.app.profiles.updateProfile(who(p.id), { version: 1, bio: `bio ${i}` })),
     );
     assert.deepEqual(settled.map(code).sort(), ['ok', ...Array(9).fill(Code.Aborted)].sort());
+    for (const s of settled) {
+      if (s.status === 'rejected') assert.ok(s.reason instanceof VersionConflictError && s.reason.current === '2', String(s.reason));
+    }
     const row = await profileStore.findById(t.db.db, p.id);
     assert.equal(row?.version, 2);
   });
@@ -75,20 +85,33 @@ describe('user services against Postgres', () => {
     const p = await profile();
     await t.app.accounts.deleteAccount(who(p.id), p.handle);
     await assert.rejects(t.app.profiles.updateProfile(who(p.id), { version: 2, bio: 'x' }), (err) => {
-      assert.equal(ConnectError.from(err).code, Code.FailedPrecondition);
+      assert.equal(codeOf(err), Code.FailedPrecondition);
       return true;
     });
     await assert.rejects(t.app.accounts.deleteAccount(who(p.id), p.handle), (err) => {
-      assert.equal(ConnectError.from(err).code, Code.FailedPrecondition);
+      assert.equal(codeOf(err), Code.FailedPrecondition);
       return true;
     });
   });
 
-  it('the BlockSource given to the host answers from the store in both directions', async () => {
+  it('Blocks.check answers from the store in both directions; ids that are not UUIDs are blocked by nobody', async () => {
     const [a, b, c] = [await profile(), await profile(), await profile()];
     await t.app.blocks.block(who(b.id), a.id);
-    const source = t.app.authorizationSources.blocks;
-    assert.deepEqual([...(await source.blockedAmong(a.id, [b.id, c.id, 'not-a-uuid']))], [b.id]);
-    assert.equal((await source.blockedAmong('not-a-uuid', [a.id])).size, 0);
+    assert.deepEqual([...(await t.app.blocks.check(a.id, [b.id, c.id, 'not-a-uuid']))], [b.id]);
+    assert.deepEqual([...(await t.app.blocks.check(b.id, [a.id, c.id]))], [a.id]);
+    assert.equal((await t.app.blocks.check('not-a-uuid', [a.id])).size, 0);
+  });
+
+  it("the host's authorization asks CheckBlocks (both directions) and forgets a cached answer when a block changes", async () => {
+    const [a, b, c] = [await profile(), await profile(), await profile()];
+    await t.app.blocks.block(who(b.id), a.id);
+    const source = t.host.runtime.authorization.blocks;
+    assert.deepEqual([...(await source.blockedAmong(a.id, [b.id, c.id]))], [b.id]);
+    // Both answers are cached now (for seconds); the block below is published on user.blocks
+    // after commit, and the host's cache drops the pair at once instead of waiting for the TTL.
+    await t.app.blocks.block(who(a.id), c.id);
+    assert.deepEqual([...(await source.blockedAmong(a.id, [b.id, c.id]))].sort(), [b.id, c.id].sort());
+    await t.app.blocks.unblock(who(b.id), a.id);
+    assert.deepEqual([...(await source.blockedAmong(a.id, [b.id, c.id]))], [c.id]);
   });
 });

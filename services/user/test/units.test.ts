@@ -1,10 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { Code, ConnectError } from '@connectrpc/connect';
+import { describe, it } from 'vitest';
+import { Code } from '@connectrpc/connect';
 import { loadServiceConfig } from '@hearth/config';
+import { ListUsersRequestSchema } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { InvalidPageTokenError, PageTokens } from '@hearth/db';
+import { knownError } from '@hearth/platform';
 import { userConfigSpec } from '../src/config.js';
 import { handleVariants, isMediaUrl, normalizeRoles, sameRoles, viewOf } from '../src/service/model.js';
-import { decodePosition, encodePosition, page } from '../src/service/pages.js';
+import { userPages } from '../src/service/pages.js';
 
 const ID = '0199a3b4-5c6d-7e8f-9012-3456789abcde';
 
@@ -73,26 +76,49 @@ describe('profile view', () => {
 });
 
 describe('page tokens', () => {
+  const pages = userPages(PageTokens.fromSecret('the deployment secret'));
+  /** Refused as a token the server did not issue, which the platform answers as InvalidArgument on page_token. */
   const refused = (f: () => unknown) =>
-    assert.throws(f, (err) => err instanceof ConnectError && err.code === Code.InvalidArgument);
+    assert.throws(f, (err) => {
+      assert.ok(err instanceof InvalidPageTokenError, String(err));
+      const answer = knownError(err, ListUsersRequestSchema);
+      assert.equal(answer?.code, Code.InvalidArgument);
+      assert.match(answer?.rawMessage ?? '', /^pageToken: /);
+      return true;
+    });
 
   it('round-trip a position and refuse other filters, foreign tokens and tampered ones', () => {
     const time = new Date('2026-11-24T10:00:00.123Z');
-    const token = encodePosition({ time, id: ID }, 'active||sa');
-    assert.deepEqual(decodePosition(token, 'active||sa'), { time, id: ID });
-    assert.equal(decodePosition('', 'x'), undefined);
-    refused(() => decodePosition(token, 'suspended||sa'));
-    refused(() => decodePosition('not-a-token!', ''));
-    refused(() => decodePosition(Buffer.from(JSON.stringify({ t: 'yesterday', id: ID, f: '' })).toString('base64url'), ''));
-    refused(() => decodePosition(Buffer.from(JSON.stringify({ t: time.toISOString(), id: 'x', f: '' })).toString('base64url'), ''));
+    const token = pages.users.encode({ t: time, id: ID }, 'active||sa');
+    assert.deepEqual(pages.users.decode(token, 'active||sa'), { t: time, id: ID });
+    assert.equal(pages.users.decode('', 'x'), undefined);
+    refused(() => pages.users.decode(token, 'suspended||sa'));
+    refused(() => pages.users.decode('not-a-token!', ''));
+    // Foreign: another list's token, and one another deployment (another secret) signed.
+    refused(() => pages.blocks.decode(token, 'active||sa'));
+    refused(() => userPages(PageTokens.fromSecret('another deployment')).users.decode(token, 'active||sa'));
+    // Tampered: cut short, or one byte of the position changed.
+    refused(() => pages.users.decode(token.slice(0, -1), 'active||sa'));
+    const edited = Buffer.from(token, 'base64url');
+    edited[4] = (edited[4] ?? 0) ^ 1;
+    refused(() => pages.users.decode(edited.toString('base64url'), 'active||sa'));
+    // Forged: positions as the old, unsigned tokens carried them (good and bad alike).
+    const unsigned = (position: object) => Buffer.from(JSON.stringify(position)).toString('base64url');
+    refused(() => pages.users.decode(unsigned({ t: time.toISOString(), id: ID, f: '' }), ''));
+    refused(() => pages.users.decode(unsigned({ t: 'yesterday', id: ID, f: '' }), ''));
+    refused(() => pages.users.decode(unsigned({ t: time.toISOString(), id: 'x', f: '' }), ''));
+    // Signed but malformed positions never reach a query either.
+    refused(() => pages.users.decode(pages.users.encode({ t: new Date('yesterday'), id: ID }), ''));
+    refused(() => pages.users.decode(pages.users.encode({ t: time, id: 'x' }), ''));
   });
 
   it('give a next token only when there is more', () => {
     const rows = [1, 2, 3].map((n) => ({ time: new Date(n), id: ID }));
-    assert.equal(page(rows.slice(0, 2), 2, (r) => r).next, '');
-    const { items, next } = page(rows, 2, (r) => r);
+    const position = (r: { time: Date; id: string }) => ({ t: r.time, id: r.id });
+    assert.equal(pages.blocks.page(rows.slice(0, 2), 2, position).next, '');
+    const { items, next } = pages.blocks.page(rows, 2, position);
     assert.equal(items.length, 2);
-    assert.deepEqual(decodePosition(next), rows[1]);
+    assert.deepEqual(pages.blocks.decode(next), position(rows[1] ?? assert.fail('no row')));
   });
 });
 

@@ -53,10 +53,11 @@ export class MemberActions {
       if (circle.archive_time) throw errors.archived();
       const target = await memberStore.find(tx, circle.id, change.userId);
       if (!target) throw errors.notMember();
+      // A request made against an older version is stale whatever else it asks: reload first.
+      assertVersion('membership', target.version, change.version);
       if (target.role === 'owner' && change.role !== 'owner') {
         throw new ConnectError("the owner's role changes only by making someone else the owner", Code.FailedPrecondition);
       }
-      assertVersion('membership', target.version, change.version);
       if (target.role === change.role) return target;
       const events = new PendingEvents(tx, this.d.bus);
       const now = this.d.now();
