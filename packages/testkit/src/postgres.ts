@@ -58,7 +58,7 @@ async function answers(url: string, timeoutMs: number): Promise<boolean> {
 export async function sharedEmbeddedPostgres(dataDir: string): Promise<{ url: string }> {
   await mkdir(dirname(dataDir), { recursive: true });
   return withFileLock(`${dataDir}.lock`, async () => {
-    const server = await startEmbeddedPostgres({ dataDir, settings: TEST_SETTINGS });
+    const server = await startEmbeddedPostgres({ dataDir, settings: TEST_SETTINGS, onOtherMajor: 'recreate' });
     return { url: server.url };
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,7 @@ describe('startEmbeddedPostgres', () => {
       server.url,
       'select version(), current_database() as db, current_user as usr',
     );
-    assert.match(row?.version ?? '', /^PostgreSQL 17\./);
+    assert.match(row?.version ?? '', /^PostgreSQL 15\./);
     assert.equal(row?.db, 'hearth');
     await sql(server.url, 'create table survivor (note text); insert into survivor values ($$still here$$)');
     if (process.getuid?.() === 0) {
@@ -68,6 +68,19 @@ describe('startEmbeddedPostgres', () => {
     }
     await server.stop();
     assert.equal(alive(server.pid), false);
+  });
+
+  it('refuses a data directory made by another major version, naming what to do, and recreates a throwaway one', async () => {
+    const other = join(root, 'other-major');
+    await mkdir(other, { recursive: true, mode: 0o700 });
+    await writeFile(join(other, 'PG_VERSION'), '17\n');
+    await assert.rejects(startEmbeddedPostgres({ dataDir: other, logger: silent }), /made by PostgreSQL 17.*rm -rf/s);
+    const server = await startEmbeddedPostgres({ dataDir: other, logger: silent, onOtherMajor: 'recreate' });
+    try {
+      assert.equal(server.ownership, 'started');
+    } finally {
+      await server.stop();
+    }
   });
 
   it('restarts on the same data directory with the data intact', async () => {
