@@ -62,3 +62,55 @@ describe('a bad config never starts a server', () => {
     assert.match(stderr, /HEARTH_PROT: unknown variable/);
   });
 });
+
+describe('services in separate processes: what they need together, reported at once', () => {
+  // Every service but auth, each started alone as Helm and compose start it.
+  for (const service of ['user', 'circle', 'post', 'moderation', 'support', 'realtime']) {
+    it(`${service}: no internal secret and no JWKS URL are both named, in one run, without a stack trace`, async () => {
+      const { code, stderr } = await run(`services/${service}/src/main.ts`, {
+        DATABASE_URL: 'postgres://localhost/hearth',
+        HEARTH_SERVICE_URLS: 'auth=http://auth:8080,user=http://user:8080',
+        HEARTH_PORT: 'eighty',
+      });
+      assert.equal(code, 1);
+      for (const name of ['HEARTH_INTERNAL_SECRET', 'HEARTH_AUTH_JWKS_URL', 'HEARTH_PORT']) assert.match(stderr, new RegExp(name), `${service}: ${stderr}`);
+      assert.match(stderr, /3 problems/);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    });
+  }
+
+  it('auth alone needs the secret with service URLs, but serves its own keys', async () => {
+    const { code, stderr } = await run('services/auth/src/main.ts', {
+      DATABASE_URL: 'postgres://localhost/hearth',
+      HEARTH_SERVICE_URLS: 'user=http://user:8080',
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /HEARTH_INTERNAL_SECRET/);
+    assert.match(stderr, /HEARTH_AUTH_KEY_ENCRYPTION_KEY/);
+    assert.doesNotMatch(stderr, /HEARTH_AUTH_JWKS_URL/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
+
+  it('a half-configured sign-in provider is reported with the other problems', async () => {
+    const { code, stderr } = await run('services/auth/src/main.ts', {
+      DATABASE_URL: 'postgres://localhost/hearth',
+      HEARTH_AUTH_GOOGLE_CLIENT_ID: 'abc',
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /HEARTH_AUTH_GOOGLE_CLIENT_SECRET: missing/);
+    assert.match(stderr, /HEARTH_AUTH_KEY_ENCRYPTION_KEY/);
+  });
+
+  it('migrate with an unknown --service says so in one line', async () => {
+    const child = spawn(process.execPath, ['--conditions=@hearth/source', '--import', 'tsx', 'tools/src/migrate.ts', '--service', 'nope'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'postgres://localhost/hearth' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 1);
+    assert.equal(stderr.trim(), 'cannot start: unknown service "nope"; expected one of auth, user, circle, post, moderation, support, realtime');
+  });
+});

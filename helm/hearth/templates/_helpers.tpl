@@ -64,6 +64,10 @@ HEARTH_HOST: "0.0.0.0"
 HEARTH_PORT: "8080"
 HEARTH_DRAIN_DELAY_MS: {{ mul .Values.shutdown.drainDelaySeconds 1000 | quote }}
 HEARTH_SHUTDOWN_GRACE_MS: {{ mul .Values.shutdown.shutdownGraceSeconds 1000 | quote }}
+{{- with .Values.trustedProxies }}
+{{- /* The ingress controller's addresses: its X-Forwarded-For names the real client. */}}
+HEARTH_TRUSTED_PROXIES: {{ join "," . | quote }}
+{{- end }}
 {{- if not (hasKey .Values.config "HEARTH_AUTH_JWKS_URL") }}
 {{- /* Every process verifies access tokens against the auth service's keys, in-cluster. */}}
 HEARTH_AUTH_JWKS_URL: {{ printf "http://%s:8080/.well-known/jwks.json" (include "hearth.componentName" (dict "root" . "component" "auth")) | quote }}

@@ -70,6 +70,8 @@ export abstract class ServiceApp<DB> implements ServiceModule {
   }
 
   async close(): Promise<void> {
+    // Also after migrate alone (npm run migrate), which opens the queue's pool but starts nothing.
+    await this.#parts.jobs?.stop();
     await this.#parts.db.destroy();
   }
 
