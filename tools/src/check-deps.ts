@@ -72,7 +72,8 @@ export async function checkDeps(root = repoRoot()): Promise<string[]> {
       }
     }
     for (const pkg of [...deps, ...dev]) {
-      if (!used.has(pkg) && !USED_WITHOUT_IMPORT.has(pkg)) problems.push(`${m.name} declares ${pkg} but nothing imports it`);
+      // A type package is used by the compiler for its untyped twin, never imported by name.
+      if (!used.has(pkg) && !USED_WITHOUT_IMPORT.has(pkg) && !pkg.startsWith('@types/')) problems.push(`${m.name} declares ${pkg} but nothing imports it`);
     }
   }
   return [...new Set(problems)];
