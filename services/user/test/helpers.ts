@@ -5,7 +5,7 @@ import type { Role as RoleName } from '@hearth/authz';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
-import { type TestSystem as HarnessSystem, SEED_PASSWORD, bearer, startTestSystem } from '@hearth/testkit/system';
+import { type Person as Seeded, type TestSystem as HarnessSystem, SEED_PASSWORD, bearer, startTestSystem } from '@hearth/testkit/system';
 import type { UserApp } from '../src/app.js';
 export { refusal } from '@hearth/testkit';
 
@@ -90,6 +90,8 @@ export async function startUsers(opts: { blockCap?: number } = {}): Promise<Test
     const person: Person = { ...p, users: withHeaders(sys.user, () => bearer(person.accessToken).headers) };
     return person;
   };
+  const seeded = (p: Seeded, hasAccount: boolean, handle = p.handle): Person =>
+    personOf({ userId: p.userId, handle, email: p.email, hasAccount, sessionId: p.sessionId, accessToken: p.accessToken, refreshToken: p.refreshToken });
 
   const refresh = async (p: Person) => {
     assert.ok(p.hasAccount && p.refreshToken, 'Refresh needs an account (t.account), not a minted token');
@@ -109,10 +111,7 @@ export async function startUsers(opts: { blockCap?: number } = {}): Promise<Test
       offset += ms;
     },
     async person(handle) {
-      if (handle === undefined) {
-        const p = await sys.seed.person();
-        return personOf({ ...p, hasAccount: false });
-      }
+      if (handle === undefined) return seeded(await sys.seed.person(), false);
       const userId = randomUUID();
       const created = await service.createUser({ userId, handle, displayName: '', idempotencyKey: `create-profile:${userId}` });
       const sessionId = randomUUID();
@@ -128,12 +127,13 @@ export async function startUsers(opts: { blockCap?: number } = {}): Promise<Test
       });
     },
     async account() {
-      const p = await sys.seed.account();
-      // AuthService's job creates the profile too; CreateUser is idempotent by user id, so
-      // whichever comes first makes it and the other returns it. Calling it here makes the
-      // profile exist before the test goes on.
-      const created = await service.createUser({ userId: p.userId, handle: p.handle, displayName: '', idempotencyKey: `create-profile:${p.userId}` });
-      return personOf({ ...p, handle: created.profile?.handle ?? assert.fail('no profile'), hasAccount: true });
+      const name = 'person';
+      const p = await sys.seed.account({ name });
+      // AuthService's job creates the profile too, from what Register was given; CreateUser is
+      // idempotent by user id, so whichever comes first makes it (alike) and the other returns
+      // it. Calling it here makes the profile exist before the test goes on.
+      const created = await service.createUser({ userId: p.userId, handle: p.handle, displayName: name, idempotencyKey: `create-profile:${p.userId}` });
+      return seeded(p, true, created.profile?.handle ?? assert.fail('no profile'));
     },
     async register(handle) {
       const email = `person.${randomUUID().slice(0, 8)}@example.org`;

@@ -109,8 +109,13 @@ export class Sessions {
     r: { userId: string; keep: string | undefined; reason: AuditType; meta: RequestMeta; now: Date; detail?: Record<string, unknown>; quietWhenNone?: boolean },
   ): Promise<number> {
     const ids = await sessionStore.revokeAllOfUser(tx, r.userId, r.keep, r.reason, r.now);
+    // Sessions another call revoked moments ago (it may still be putting them on the deny-list
+    // after its own commit) are denied again here: when this call returns, every session of the
+    // user that was revoked is refused, whichever of two concurrent calls got the lock first.
+    const since = new Date(r.now.getTime() - this.tokens.accessTtlMs);
+    const recent = await sessionStore.revokedSince(tx, r.userId, since, r.keep);
+    this.#denyAfterCommit(tx, [...new Set([...ids, ...recent])], r.now, r.meta);
     if (ids.length === 0 && r.quietWhenNone) return 0;
-    this.#denyAfterCommit(tx, ids, r.now, r.meta);
     const detail = { ...r.detail, revokedSessionIds: ids };
     await recordAudit(tx, r.meta, { type: r.reason, userId: r.userId, sessionId: r.keep ?? null, detail }, r.now);
     return ids.length;

@@ -41,6 +41,16 @@ export const sessionStore = {
     return rows.map((r) => r.id);
   },
 
+  /**
+   * Sessions of the user that were revoked at or after `since` (except `keep`): their access
+   * tokens may still be unexpired, so a caller that must guarantee they are refused re-denies them.
+   */
+  async revokedSince(db: Db, userId: string, since: Date, keep: string | undefined): Promise<string[]> {
+    let q = db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', '>=', since);
+    if (keep !== undefined) q = q.where('id', '!=', keep);
+    return (await q.execute()).map((r) => r.id);
+  },
+
   async touch(db: Db, id: string, t: { now: Date; idleExpiresAt: Date; ip: string; userAgent: string }): Promise<void> {
     await db
       .updateTable('sessions')

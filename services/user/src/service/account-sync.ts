@@ -21,6 +21,9 @@ export interface AccountSyncDeps {
   readonly logger: SyncLogger;
 }
 
+/** How long the sync-access job waits: it is the retry of the attempt made right after commit. */
+export const ACCESS_RETRY_DELAY_MS = 30_000;
+
 /**
  * Brings what other services hold in line with a profile. Roles and state are owned here;
  * AuthService keeps a copy to mint tokens from and to refuse sign-in. Every change is enqueued
@@ -35,7 +38,10 @@ export class AccountSync {
    * retries and out-of-order runs converge on the latest state; the key collapses pending ones.
    */
   async enqueueAccess(tx: Kysely<UsersTables>, userId: string): Promise<void> {
-    await userJobs.enqueue(tx, syncAccessJob, { userId }, { jobKey: `access:${userId}` });
+    // Due only after the immediate attempt had its chance: due at once, the worker would take it
+    // at commit and race that attempt to AuthService for nothing.
+    const runAt = new Date(Date.now() + ACCESS_RETRY_DELAY_MS);
+    await userJobs.enqueue(tx, syncAccessJob, { userId }, { jobKey: `access:${userId}`, runAt });
   }
 
   async enqueueLeaveCircles(tx: Kysely<UsersTables>, userId: string): Promise<void> {
