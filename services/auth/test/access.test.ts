@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, type ContextValues, type Interceptor, createClient, createRouterTransport } from '@connectrpc/connect';
 import { identityKey, serviceIdentityKey } from '@hearth/authz';
 import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
@@ -15,11 +15,11 @@ const { ACTIVE, SUSPENDED, DELETED } = AccountState;
 describe('internal RPCs: SetAccountAccess and RevokeUserSessions', () => {
   let t: TestAuth;
   let svc: { headers: Record<string, string> };
-  before(async () => {
+  beforeAll(async () => {
     t = await startAuth();
     svc = await asService('user');
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   const login = async (email: string) =>
     (await t.client.login({ email, password: STRONG_PASSWORD, deviceName: 'phone', tokenDelivery: TokenDelivery.BODY })).tokens!;
@@ -225,7 +225,7 @@ describe('internal RPCs: SetAccountAccess and RevokeUserSessions', () => {
         set(req.contextValues);
         return next(req);
       };
-      return createClient(AuthService, createRouterTransport((r) => t.app.mount.routes(r), { router: { interceptors: [callerIs] } }));
+      return createClient(AuthService, createRouterTransport((r) => t.app.routes(r), { router: { interceptors: [callerIs] } }));
     };
     const admin = clientAs((v) => v.set(identityKey, { userId, sessionId, roles: ['user', 'moderator', 'admin'] }));
     assert.equal((await refusal(admin.revokeUserSessions({ userId }))).code, Code.PermissionDenied);
@@ -248,3 +248,46 @@ async function waitForLockWaiter(t: TestAuth): Promise<void> {
   }
   assert.fail('the sign-in never waited for the account row');
 }
+
+describe('a revocation is in force when its call returns, whichever of two concurrent calls gets the account first', () => {
+  let t: TestAuth;
+  beforeAll(async () => {
+    t = await startAuth();
+  });
+  afterAll(() => t?.close());
+
+  it('a second SetAccountAccess does not return while the first is still putting the sessions on the deny-list', async () => {
+    for (const state of [SUSPENDED, DELETED]) {
+      const { tokens } = await t.client.register(newUser());
+      const token = tokens?.accessToken ?? '';
+      const userId = tokens?.userId ?? '';
+      const call = async () => t.client.setAccountAccess({ userId, roles: [], state }, await asService());
+      // Nobody may write the deny-list's record until we say so: the first call's revocation
+      // commits, and its deny-list write (after commit) waits.
+      const lock = new (await import('pg')).default.Client({ connectionString: t.system.database.url });
+      await lock.connect();
+      await lock.query('begin');
+      await lock.query('lock table authz.revoked_sessions in share mode');
+      const first = call();
+      const deadline = Date.now() + 10_000;
+      for (;;) {
+        const { rows } = await sql<{ n: number }>`select count(*)::int as n from sessions where user_id = ${userId} and revoked_at is not null`.execute(t.db.db);
+        if ((rows[0]?.n ?? 0) > 0) break;
+        assert.ok(Date.now() < deadline, 'the first call never committed');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      let secondReturned = false;
+      const second = call().then((r) => {
+        secondReturned = true;
+        return r;
+      });
+      await new Promise((r) => setTimeout(r, 300));
+      // Returning now would tell the user service "done" while the token still works.
+      assert.equal(secondReturned, false, `${AccountState[state]}: the second call returned before the sessions were denied`);
+      await lock.query('commit');
+      await lock.end();
+      await Promise.all([first, second]);
+      assert.equal((await refusal(t.client.listSessions({}, bearer(token)))).code, Code.Unauthenticated);
+    }
+  });
+});

@@ -1,17 +1,15 @@
-import { type Client, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
-import { SERVICE_TOKEN_HEADER, type SessionDenyList, ServiceTokens, createSessionDenyList } from '@hearth/authz';
-import { loadServiceConfig } from '@hearth/config';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import type { Client } from '@connectrpc/connect';
+import { SERVICE_TOKEN_HEADER, type SessionDenyList, ServiceTokens } from '@hearth/authz';
+import { type ServiceConfig, loadServiceConfig } from '@hearth/config';
+import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
-import { type Database, createDatabase } from '@hearth/db';
-import { type Host, startHost } from '@hearth/platform';
+import type { Database } from '@hearth/db';
+import type { Host } from '@hearth/platform';
 export { refusal } from '@hearth/testkit';
-import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis } from '@hearth/testkit';
-import { Redis } from 'ioredis';
+import { TEST_KEY_ENCRYPTION_KEY, type TestSystem, baseEnv, startTestSystem } from '@hearth/testkit/system';
 import { sql } from 'kysely';
-import { randomBytes, randomUUID } from 'node:crypto';
-import { AuthApp } from '../src/app.js';
+import { randomUUID } from 'node:crypto';
+import type { AuthApp } from '../src/app.js';
 import { type AuthConfig, authConfigSpec } from '../src/config.js';
 import type { AuthLimits } from '../src/limits/types.js';
 import type { AuthTables } from '../src/store/schema.js';
@@ -46,61 +44,43 @@ export interface TestAuth {
   readonly db: Database<AuthTables>;
   readonly denyList: SessionDenyList;
   readonly kek: string;
+  /** The whole test system (its seeder, its other clients). */
+  readonly system: TestSystem<'auth'>;
   /** Moves the service's clock (key rotation, expiry). */
   advance(ms: number): void;
   close(): Promise<void>;
 }
 
-/** `limits: 'real'` wires the service's own limiter (Redis-backed, under this file's key prefix). */
+/**
+ * The auth service alone through the shared harness (@hearth/testkit/system), on a copy of the
+ * migrated template, with a clock tests can move. `limits: 'real'` keeps the service's own
+ * limiter (in Redis, under this file's key prefix); otherwise the given one, or none at all.
+ */
 export async function startAuth(opts: { limits?: AuthLimits | 'real'; env?: Record<string, string> } = {}): Promise<TestAuth> {
-  const testDb: TestDatabase = await createTestDatabase({ prefix: 'auth' });
-  const testRedis: TestRedis = await createTestRedis();
-  const redis = new Redis(testRedis.url, { keyPrefix: testRedis.keyPrefix, maxRetriesPerRequest: 1 });
-  const kek = randomBytes(32).toString('base64');
-  const config = loadServiceConfig('auth', authConfigSpec, {
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedis.url,
-    HEARTH_PORT: '0',
-    HEARTH_LOG_LEVEL: 'silent',
-    HEARTH_AUTH_KEY_ENCRYPTION_KEY: kek,
-    HEARTH_INTERNAL_SECRET: INTERNAL_SECRET,
-    ...opts.env,
-  });
-  const db = createDatabase<AuthTables>({ ...config.database, schema: 'auth', idleTimeoutMs: 10_000, applicationName: 'auth-test' });
-  const denyList = createSessionDenyList({ db, redis });
   let offset = 0;
   const now = () => new Date(Date.now() + offset);
-  let app: AuthApp | undefined;
-  const host = await startHost({
-    name: 'auth',
-    config,
-    runtime: { redis },
-    create: async (runtime) => {
-      const limits = opts.limits === 'real' ? {} : { limits: opts.limits ?? noLimits };
-      app = AuthApp.fromConfig(config, runtime, { db, denyList, now, ...limits });
-      return [app];
-    },
+  const env = { HEARTH_INTERNAL_SECRET: INTERNAL_SECRET, ...opts.env };
+  const system = await startTestSystem({
+    services: ['auth'],
+    env,
+    overrides: { auth: { now, ...(opts.limits === 'real' ? {} : { limits: opts.limits ?? noLimits }) } },
   });
-  const client = createClient(AuthService, createConnectTransport({ baseUrl: host.url, httpVersion: '1.1' }));
+  const app = system.modules.auth;
+  const config: ServiceConfig<typeof authConfigSpec> = loadServiceConfig('auth', authConfigSpec, { ...baseEnv(system.database.url), ...env });
   return {
-    host,
-    url: host.url,
-    app: app as unknown as AuthApp,
+    host: system.host,
+    url: system.url,
+    app,
     config,
-    client,
-    db,
-    denyList,
-    kek,
+    client: system.auth,
+    db: app.db,
+    denyList: system.host.runtime.sessions.denyList,
+    kek: TEST_KEY_ENCRYPTION_KEY,
+    system,
     advance: (ms) => {
       offset += ms;
     },
-    async close() {
-      await host.close();
-      redis.disconnect();
-      await testRedis.flush().catch(() => undefined);
-      await testRedis.close();
-      await testDb.drop();
-    },
+    close: () => system.close(),
   };
 }
 
@@ -136,7 +116,7 @@ export async function profileJobs(t: TestAuth): Promise<ProfileJobRow[]> {
   const { rows } = await sql<ProfileJobRow>`
     select j.key, j.payload, j.attempts, j.last_error
       from auth_jobs._private_jobs j join auth_jobs._private_tasks k on k.id = j.task_id
-     where k.identifier = 'user.create-profile'
+     where k.identifier = 'auth:create-profile'
      order by j.id`.execute(t.db.db);
   return rows;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, beforeEach, describe, it } from 'node:test';
+import { afterAll, beforeAll, beforeEach, describe, it } from 'vitest';
 import { ConfigError, loadServiceConfig } from '@hearth/config';
 import { type Database, createDatabase, migrateToLatest } from '@hearth/db';
 import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
@@ -25,7 +25,7 @@ describe('KeyRing: encrypted signing keys rotating without downtime', () => {
   const ring = (over: Partial<KeyRingOptions> = {}) =>
     new KeyRing({ db, wrapper: new KeyWrapper(kek), alg: 'EdDSA', rotationMs: 30 * DAY, accessTtlMs: ACCESS_TTL, now, ...over });
 
-  before(async () => {
+  beforeAll(async () => {
     testDb = await createTestDatabase({ prefix: 'authkeys' });
     db = createDatabase<AuthTables>({
       url: testDb.url,
@@ -38,7 +38,7 @@ describe('KeyRing: encrypted signing keys rotating without downtime', () => {
     });
     await migrateToLatest(db, { schema: 'auth', migrations });
   });
-  after(async () => {
+  afterAll(async () => {
     await db?.destroy();
     await testDb?.drop();
   });

@@ -3,7 +3,7 @@ import { type TestRedis, createTestRedis } from '@hearth/testkit';
 import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { addressKey } from '../src/limits/address.js';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig } from '../src/limits/index.js';
 import { SlidingWindow } from '../src/limits/sliding-window.js';
@@ -15,12 +15,12 @@ const small: AuthLimitsConfig = { ...defaultAuthLimitsConfig, loginFailuresPerWi
 
 let testRedis: TestRedis;
 let redis: Redis;
-before(async () => {
+beforeAll(async () => {
   testRedis = await createTestRedis();
   redis = new Redis(testRedis.url, { lazyConnect: true });
   await redis.connect();
 });
-after(async () => {
+afterAll(async () => {
   await testRedis.flush();
   redis.disconnect();
   await testRedis.close();

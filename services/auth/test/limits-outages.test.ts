@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { accountKey } from '../src/limits/auth-limits.js';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig, passwordAttempt } from '../src/limits/index.js';
@@ -19,13 +19,13 @@ const TIMEOUT_MS = 150;
 let testRedis: TestRedis;
 let redis: Redis;
 let testDb: TestDatabase;
-before(async () => {
+beforeAll(async () => {
   testRedis = await createTestRedis();
   redis = new Redis(testRedis.url, { lazyConnect: true });
   await redis.connect();
   testDb = await createTestDatabase({ prefix: 'auth_limits_outages' });
 });
-after(async () => {
+afterAll(async () => {
   await testRedis.flush();
   redis.disconnect();
   await testRedis.close();
@@ -112,14 +112,14 @@ describe('a password check that breaks counts for nothing (generated cases, real
 describe('the limiter store failing under sign-in (a proxy takes the real store away)', () => {
   let proxy: TcpProxy;
   let viaProxy: Redis;
-  before(async () => {
+  beforeAll(async () => {
     const url = new URL(testRedis.url);
     proxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 6379) });
     viaProxy = new Redis({ host: '127.0.0.1', port: proxy.port, lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 50 });
     viaProxy.on('error', () => undefined);
     await viaProxy.connect();
   });
-  after(async () => {
+  afterAll(async () => {
     viaProxy.disconnect();
     await proxy.close();
   });

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig } from '../src/limits/index.js';
 import { SlidingWindow } from '../src/limits/sliding-window.js';
@@ -24,7 +24,7 @@ let redis: Redis;
 let testDb: TestDatabase;
 let pool: pg.Pool;
 
-before(async () => {
+beforeAll(async () => {
   testRedis = await createTestRedis();
   redis = new Redis(testRedis.url, { lazyConnect: true });
   // The limiter sends nothing to a Redis that is not ready (it counts in memory instead), so
@@ -34,7 +34,7 @@ before(async () => {
   pool = new pg.Pool({ connectionString: testDb.url, max: 4 });
   await pool.query('create schema auth');
 });
-after(async () => {
+afterAll(async () => {
   await testRedis.flush();
   redis.disconnect();
   await testRedis.close();

@@ -3,7 +3,7 @@ import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb
 import { ensurePostgres } from '@hearth/testkit';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { cases } from './cases.js';
 import { type TestAuth, bearer, newUser, startAuth } from './helpers.js';
@@ -27,14 +27,14 @@ describe('sign-in limits end to end, across database outages', () => {
   let t: TestAuth;
   let admin: pg.Client;
   let database: string;
-  before(async () => {
+  beforeAll(async () => {
     // A statement waits at most a second, so a stuck database answers within the test.
     t = await startAuth({ limits: 'real', env: { HEARTH_DB_STATEMENT_TIMEOUT_MS: '1000' } });
     database = new URL(t.config.database.url).pathname.slice(1);
     admin = new pg.Client({ connectionString: (await ensurePostgres()).url });
     await admin.connect();
   });
-  after(async () => {
+  afterAll(async () => {
     await admin?.query(`alter database "${database}" allow_connections true`).catch(() => undefined);
     await admin?.end();
     await t?.close();

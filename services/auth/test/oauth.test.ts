@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { FlowIntent, IdentityProvider, TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { AccountState } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
@@ -29,7 +29,7 @@ describe('OAuth sign-in and linking against a real OpenID provider', () => {
   let op: TestProvider;
   let t: TestAuth;
 
-  before(async () => {
+  beforeAll(async () => {
     op = await startOidcProvider({ redirectUris: [REDIRECT] });
     // Apple points at a port nothing listens on: the provider-down case.
     const deadPort = await freePort();
@@ -45,7 +45,7 @@ describe('OAuth sign-in and linking against a real OpenID provider', () => {
       },
     });
   });
-  after(async () => {
+  afterAll(async () => {
     await t?.close();
     await op?.close();
   });
@@ -339,10 +339,10 @@ describe('OAuth sign-in and linking against a real OpenID provider', () => {
 
 describe('OAuth without configured providers', () => {
   let t: TestAuth;
-  before(async () => {
+  beforeAll(async () => {
     t = await startAuth({ env: { HEARTH_AUTH_OAUTH_REDIRECT_URIS: REDIRECT } });
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   it('StartOAuth and FinishOAuth answer FailedPrecondition', async () => {
     const start = await refusal(t.client.startOAuth({ provider: GOOGLE, intent: FlowIntent.SIGN_IN, redirectUri: REDIRECT, codeChallenge: pkce().challenge }));

@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { sql } from 'kysely';
 import { type TestAuth, newUser, profileJobs, refusal, startAuth } from './helpers.js';
 
 describe('profile delivery through the auth job queue', () => {
   let t: TestAuth;
-  before(async () => {
+  beforeAll(async () => {
     // No user service is hosted here or named in HEARTH_SERVICE_URLS: every delivery fails.
     t = await startAuth();
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   it('a Register that rolls back after enqueueing leaves neither account nor job', async () => {
     // A failure after the job was added: the session insert (same transaction) is refused.

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { FlowIntent, IdentityProvider, TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { type TestAuth, newUser, startAuth } from './helpers.js';
@@ -16,10 +16,10 @@ async function code(p: Promise<unknown>): Promise<Code | 'ok'> {
 // The limiter's own behaviour is tested in limits.test.ts; this shows the RPCs call it.
 describe('auth RPCs go through the rate limiter', () => {
   let t: TestAuth;
-  before(async () => {
+  beforeAll(async () => {
     t = await startAuth({ limits: 'real' });
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   it('Login: repeated failures for an account are refused with ResourceExhausted, even with the right password', async () => {
     const user = newUser();

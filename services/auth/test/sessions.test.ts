@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { type TestAuth, STRONG_PASSWORD, bearer, newUser, profileJobs, refusal, startAuth } from './helpers.js';
 
 describe('auth sessions: logout, revocation, password change, idempotency, profile job, audit', () => {
   let t: TestAuth;
-  before(async () => {
+  beforeAll(async () => {
     t = await startAuth();
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   const login = async (email: string, password = STRONG_PASSWORD) =>
     (await t.client.login({ email, password, deviceName: 'phone', tokenDelivery: TokenDelivery.BODY })).tokens!;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it } from 'vitest';
 import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { BUCKETS_PER_WINDOW, SlidingWindow } from '../src/limits/sliding-window.js';
 

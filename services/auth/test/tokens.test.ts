@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
@@ -7,10 +7,10 @@ import { type TestAuth, bearer, refusal, newUser, startAuth } from './helpers.js
 
 describe('auth tokens: register, login, refresh, reuse detection, JWKS', () => {
   let t: TestAuth;
-  before(async () => {
+  beforeAll(async () => {
     t = await startAuth();
   });
-  after(() => t?.close());
+  afterAll(() => t?.close());
 
   it('register -> login -> refresh returns a new pair of the same session', async () => {
     const user = newUser();

@@ -77,7 +77,7 @@ export async function startTestSystem<N extends Name>(opts: TestSystemOptions<N>
   const template = await migratedTemplate(migrateEverything);
   const database = await createTestDatabase({ prefix: opts.name ?? opts.services.join('_'), template });
   const redis: TestRedis | undefined = (opts.redis ?? true) ? await createTestRedis() : undefined;
-  const secret = randomBytes(32).toString('base64url');
+  const secret = opts.env?.HEARTH_INTERNAL_SECRET ?? randomBytes(32).toString('base64url');
   const databaseUrl = opts.through?.postgres?.(database.url) ?? database.url;
   const redisUrl = redis ? (opts.through?.redis?.(redis.url) ?? redis.url) : undefined;
   const env: Record<string, string> = {
