@@ -21,6 +21,7 @@ export { postgresBus, redisBus } from './bus.js';
 export { type GuardedRedis, RedisUnavailableError, connectRedis, guardRedis } from './redis.js';
 export { hostAddress, loopback, serviceClients } from './service-clients.js';
 export { type ClientAddress, clientAddressKey } from './client-address.js';
+export { addressKey } from './address-key.js';
 export { type HealthState, postgresCheck, redisCheck, registerHealthRoutes } from './health.js';
 export { inputInterceptor, isStorableText } from './input.js';
 export { known as knownError, knownErrorsInterceptor } from './known-errors.js';

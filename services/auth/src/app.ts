@@ -10,15 +10,15 @@ import { type AuthLimits, createAuthLimits, defaultAuthLimitsConfig } from './li
 import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { authRules } from './rpc/rules.js';
-import { AccessService } from './service/access-service.js';
-import { AuthService } from './service/auth-service.js';
+import { AccountAccess } from './service/account-access.js';
+import { PasswordAccounts } from './service/password-accounts.js';
 import { KeyWrapper } from './service/crypto.js';
 import { KeyRing } from './service/key-ring.js';
 import { OAuthProviders, type ProviderSettings } from './service/oauth-providers.js';
-import { OAuthService } from './service/oauth-service.js';
+import { OAuthSignIn } from './service/oauth-sign-in.js';
 import { PasswordHasher } from './service/passwords.js';
 import { createProfileHandler } from './service/profile-delivery.js';
-import { SessionService } from './service/session-service.js';
+import { SessionControl } from './service/session-control.js';
 import { Sessions } from './service/sessions.js';
 import { TokenIssuer } from './service/tokens.js';
 import { authJobs } from './store/jobs.js';
@@ -103,9 +103,9 @@ export class AuthApp extends ServiceApp<AuthTables> {
     const common = { db: deps.db, sessions, limits: deps.limits, now: deps.now };
     const sessionPages = runtime.pageTokens.codec('auth.sessions', { t: pageField.time(), id: pageField.id() });
     this.#rpc = {
-      auth: new AuthService({ ...common, hasher: new PasswordHasher() }),
-      sessions: new SessionService({ ...common, pages: sessionPages }),
-      oauth: new OAuthService({
+      auth: new PasswordAccounts({ ...common, hasher: new PasswordHasher() }),
+      sessions: new SessionControl({ ...common, pages: sessionPages }),
+      oauth: new OAuthSignIn({
         db: deps.db,
         sessions,
         limits: deps.limits,
@@ -113,7 +113,7 @@ export class AuthApp extends ServiceApp<AuthTables> {
         redirectUris: new Set(s.oauth.redirectUris),
         now: deps.now,
       }),
-      access: new AccessService({ db: deps.db, sessions, now: deps.now }),
+      access: new AccountAccess({ db: deps.db, sessions, now: deps.now }),
       now: deps.now,
       logger: runtime.logger,
     };

@@ -29,6 +29,7 @@ export const noLimits: AuthLimits = {
   checkLogin: async () => undefined,
   recordLoginFailure: async () => undefined,
   recordLoginSuccess: async () => undefined,
+  releaseLogin: async () => undefined,
   consumeRegister: async () => undefined,
   consumeRefresh: async () => undefined,
   consumeOAuth: async () => undefined,

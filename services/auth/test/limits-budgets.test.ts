@@ -4,14 +4,14 @@ import { Redis } from 'ioredis';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { addressKey } from '../src/limits/address.js';
+import { addressKey } from '@hearth/platform';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig } from '../src/limits/index.js';
 import { SlidingWindow } from '../src/limits/sliding-window.js';
 import { type Cases, cases } from './cases.js';
 
 // The budgets as they ship, and a small set that reaches every budget in a few dozen steps.
 const shipped = defaultAuthLimitsConfig;
-const small: AuthLimitsConfig = { ...defaultAuthLimitsConfig, loginFailuresPerWindow: 3, loginFailuresPerAccount: 6, loginFailuresPerAddress: 10 };
+const small: AuthLimitsConfig = { ...defaultAuthLimitsConfig, loginFailuresPerAccountAddress: 3, loginFailuresPerAccount: 6, loginFailuresPerAddress: 10 };
 
 let testRedis: TestRedis;
 let redis: Redis;
@@ -93,11 +93,11 @@ describe('sign-in budgets, generated cases (real limiter, real Redis)', () => {
       const at = () => c.pick(spellings);
       const people = c.int(10, 30);
       // One person gets locked out from this address, and keeps trying.
-      const lockedTries = c.int(shipped.loginFailuresPerWindow + 1, 15);
+      const lockedTries = c.int(shipped.loginFailuresPerAccountAddress + 1, 15);
       // Everyone else: fewer typos than their own budget, and all of them together (with one
       // attempt each in flight at once) within the address's.
-      const room = shipped.loginFailuresPerAddress - shipped.loginFailuresPerWindow - people - 1;
-      const typos = Array.from({ length: people }, () => c.int(0, shipped.loginFailuresPerWindow - 1));
+      const room = shipped.loginFailuresPerAddress - shipped.loginFailuresPerAccountAddress - people - 1;
+      const typos = Array.from({ length: people }, () => c.int(0, shipped.loginFailuresPerAccountAddress - 1));
       while (typos.reduce((a, b) => a + b, 0) > room) typos[c.int(0, people - 1)] = 0;
 
       const locked = email();
@@ -121,7 +121,7 @@ describe('sign-in budgets, generated cases (real limiter, real Redis)', () => {
           `person ${i} (${typos[i]} typos) was refused: ${JSON.stringify(mine)}`,
         );
       }
-      assert.equal(lockedOutcomes.filter((o) => o.admitted).length, shipped.loginFailuresPerWindow, JSON.stringify(lockedOutcomes));
+      assert.equal(lockedOutcomes.filter((o) => o.admitted).length, shipped.loginFailuresPerAccountAddress, JSON.stringify(lockedOutcomes));
       assert.equal(lockedOutcomes.at(-1)?.admitted, false);
     });
 
@@ -162,7 +162,7 @@ describe('sign-in budgets, generated cases (real limiter, real Redis)', () => {
       for (let i = 0; i < 30; i++) {
         const where = e.int(0, addresses.length - 1);
         const mine = fromEach.get(where) ?? 0;
-        const expected = mine < shipped.loginFailuresPerWindow && admitted < shipped.loginFailuresPerAccount;
+        const expected = mine < shipped.loginFailuresPerAccountAddress && admitted < shipped.loginFailuresPerAccount;
         const outcome = await attempt(limits, { email: victim, ip: e.pick(addresses[where] ?? []) }, false);
         assert.equal(outcome.admitted, expected, `guess ${i} from address ${where}: ${JSON.stringify(outcome)}`);
         if (!outcome.admitted) continue;
@@ -199,7 +199,7 @@ describe('sign-in budgets, generated cases (real limiter, real Redis)', () => {
           const pair = `${who}@${where}`;
           const expected =
             get(failures.account, who) < config.loginFailuresPerAccount &&
-            get(failures.pair, pair) < config.loginFailuresPerWindow &&
+            get(failures.pair, pair) < config.loginFailuresPerAccountAddress &&
             get(failures.address, where) < config.loginFailuresPerAddress;
           const outcome = await attempt(limits, { email: who, ip: c.pick(clients[where] ?? []) }, right);
           const context = `step ${step}: ${right ? 'right' : 'wrong'} password, account ${accounts.indexOf(who)}, client ${where}`;

@@ -12,7 +12,7 @@ import { type Cases, cases } from './cases.js';
 import { type TcpProxy, startTcpProxy } from './tcp-proxy.js';
 
 const config: AuthLimitsConfig = defaultAuthLimitsConfig;
-const BUDGET = config.loginFailuresPerWindow;
+const BUDGET = config.loginFailuresPerAccountAddress;
 /** Store calls give up quickly here, so a stalled store costs these tests little time. */
 const TIMEOUT_MS = 150;
 

@@ -99,7 +99,7 @@ for (const backend of backends) {
     it('refuses an account from one address after its failures there, not from elsewhere, with a retry-after', async () => {
       const limits = backend.make(config);
       const key = fresh();
-      for (let i = 0; i < config.loginFailuresPerWindow; i++) await failLogin(limits, key);
+      for (let i = 0; i < config.loginFailuresPerAccountAddress; i++) await failLogin(limits, key);
       const retryAfter = await refused(limits.checkLogin(key));
       assert.ok(retryAfter > 890, `the window started moments ago, so nearly all of it is left: ${retryAfter}`);
       // The same person on another network, and the neighbours on this one, are not refused.
@@ -153,7 +153,7 @@ for (const backend of backends) {
     it('parallel attempts cannot all pass the check before their failures are counted', async () => {
       const limits = backend.make(config);
       const key = fresh();
-      const budget = config.loginFailuresPerWindow;
+      const budget = config.loginFailuresPerAccountAddress;
       const outcomes = await Promise.allSettled(Array.from({ length: 20 }, () => limits.checkLogin(key)));
       const passed = outcomes.filter((o) => o.status === 'fulfilled').length;
       // Exactly the budget with one Redis connection; a Postgres pool may order the reservations
@@ -264,7 +264,7 @@ describe('auth limits when the store is down', () => {
   });
 
   it('rejects a config that would disable a limit', () => {
-    assert.throws(() => createAuthLimits({ config: { ...config, loginFailuresPerWindow: 0 } }), /loginFailuresPerWindow=0/);
+    assert.throws(() => createAuthLimits({ config: { ...config, loginFailuresPerAccountAddress: 0 } }), /loginFailuresPerAccountAddress=0/);
     assert.throws(() => createAuthLimits({ config, postgres: { pool, schema: 'auth"; drop' } }), /invalid schema name/);
   });
 });

@@ -2,7 +2,7 @@
 // opens, Hellos and closes, and the address key over generated IPv4 and IPv6 spellings.
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
-import { addressKey } from '../src/gateway/address-key.js';
+import { addressKey } from '@hearth/platform';
 import { type Displaceable, type SocketLease, SocketCaps } from '../src/gateway/socket-caps.js';
 import { random } from './random.js';
 

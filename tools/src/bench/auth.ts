@@ -65,12 +65,12 @@ try {
     HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   });
   // The real limiter, counting in Redis. Every call comes from 127.0.0.1, and more than
-  // loginFailuresPerWindow logins in flight from one address are refused by design, so that
+  // loginFailuresPerAccountAddress logins in flight from one address are refused by design, so that
   // budget is raised along with the per-IP register and refresh budgets.
   const limits = createAuthLimits({
     config: {
       ...defaultAuthLimitsConfig,
-      loginFailuresPerWindow: UNLIMITED,
+      loginFailuresPerAccountAddress: UNLIMITED,
       registerPerIpPerHour: UNLIMITED,
       refreshPerIpPerMinute: UNLIMITED,
     },

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 
-import { addressKey } from './address.js';
+import { addressKey } from '@hearth/platform';
 import { InFlight } from './in-flight.js';
 import { SlidingWindow, type WindowCount } from './sliding-window.js';
 import { type CounterBackend, STORE_TIMEOUT_MS, resilient } from './stores.js';
@@ -15,7 +15,7 @@ export interface AuthLimitsConfig {
    * Failed sign-ins one account may have from one client address per window: one person's typos
    * on one device or network. The tightest budget.
    */
-  loginFailuresPerWindow: number;
+  loginFailuresPerAccountAddress: number;
   /** Failed sign-ins one account may have from all addresses together per window (guessing spread over many addresses). */
   loginFailuresPerAccount: number;
   /**
@@ -31,7 +31,7 @@ export interface AuthLimitsConfig {
 
 export const defaultAuthLimitsConfig: AuthLimitsConfig = {
   loginWindowSec: 15 * 60,
-  loginFailuresPerWindow: 5,
+  loginFailuresPerAccountAddress: 5,
   loginFailuresPerAccount: 10,
   loginFailuresPerAddress: 100,
   registerPerIpPerHour: 10,
@@ -91,7 +91,7 @@ export function buildAuthLimits(config: AuthLimitsConfig, backend: CounterBacken
       {
         failures: accountAddressFailures,
         key: `${account}@${address}`,
-        limit: config.loginFailuresPerWindow,
+        limit: config.loginFailuresPerAccountAddress,
         clearedBySuccess: true,
         inFlightKey: `account_ip:${account}@${address}`,
       },

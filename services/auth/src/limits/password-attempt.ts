@@ -19,7 +19,7 @@ export async function passwordAttempt<V extends PasswordVerdict>(limits: AuthLim
   try {
     verdict = await check();
   } catch (err) {
-    await limits.releaseLogin?.(key);
+    await limits.releaseLogin(key);
     throw err;
   }
   if (verdict.passwordOk) await limits.recordLoginSuccess(key);

@@ -21,10 +21,9 @@ export interface AuthLimits {
   recordLoginSuccess(key: LoginKey): Promise<void>;
   /**
    * Ends an attempt that got no verdict (an infrastructure failure): releases its reservation and
-   * counts nothing. Optional only so that limiters which reserve nothing (the tests' no-op
-   * limiters) need not spell it out; a limiter whose `checkLogin` reserves must have it.
+   * counts nothing.
    */
-  releaseLogin?(key: LoginKey): Promise<void>;
+  releaseLogin(key: LoginKey): Promise<void>;
   /** Counts and limits registrations per client address. */
   consumeRegister(ip: string): Promise<void>;
   /** Counts and limits refreshes per client address. */

@@ -5,20 +5,20 @@ import type { AuthService as AuthServiceDesc } from '@hearth/contracts/gen/heart
 import { TokenDelivery, type TokenPairSchema } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { clientAddressKey } from '@hearth/platform';
 import { requestContextKey } from '@hearth/telemetry';
-import type { AccessService } from '../service/access-service.js';
-import type { AuthService } from '../service/auth-service.js';
+import type { AccountAccess } from '../service/account-access.js';
+import type { PasswordAccounts } from '../service/password-accounts.js';
 import type { AuditLogger, RequestMeta } from '../service/audit.js';
 import { tokenCookies } from '../service/cookies.js';
-import type { OAuthService } from '../service/oauth-service.js';
-import type { SessionService } from '../service/session-service.js';
+import type { OAuthSignIn } from '../service/oauth-sign-in.js';
+import type { SessionControl } from '../service/session-control.js';
 import type { IssuedTokens } from '../service/sessions.js';
 
 /** What the handlers need: the services, and the clock cookies' lifetimes are counted from. */
 export interface RpcDeps {
-  readonly auth: AuthService;
-  readonly sessions: SessionService;
-  readonly oauth: OAuthService;
-  readonly access: AccessService;
+  readonly auth: PasswordAccounts;
+  readonly sessions: SessionControl;
+  readonly oauth: OAuthSignIn;
+  readonly access: AccountAccess;
   readonly now: () => Date;
   /** Used when a call has no request context (a router transport without telemetry). */
   readonly logger: AuditLogger;

@@ -1,6 +1,6 @@
 import type { Handlers, RpcDeps } from './context.js';
 import { deliver, requestMeta } from './context.js';
-import { providerName } from './oauth-messages.js';
+import { providerName } from './mappers.js';
 
 export function finishOAuth(deps: RpcDeps): Handlers['finishOAuth'] {
   return async (req, ctx) => {

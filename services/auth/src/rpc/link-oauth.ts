@@ -1,7 +1,7 @@
 import { requireIdentity } from '@hearth/authz';
 import type { Handlers, RpcDeps } from './context.js';
 import { requestMeta } from './context.js';
-import { linkedIdentity, providerName } from './oauth-messages.js';
+import { linkedIdentity, providerName } from './mappers.js';
 
 export function linkOAuth(deps: RpcDeps): Handlers['linkOAuth'] {
   return async (req, ctx) => {

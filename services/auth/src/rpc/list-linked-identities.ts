@@ -1,6 +1,6 @@
 import { requireIdentity } from '@hearth/authz';
 import type { Handlers, RpcDeps } from './context.js';
-import { linkedIdentity } from './oauth-messages.js';
+import { linkedIdentity } from './mappers.js';
 
 export function listLinkedIdentities(deps: RpcDeps): Handlers['listLinkedIdentities'] {
   return async (_req, ctx) => {

@@ -1,5 +1,5 @@
 import { requireCaller } from '@hearth/authz';
-import { roleNames, stateName } from './access-messages.js';
+import { roleNames, stateName } from './mappers.js';
 import type { Handlers, RpcDeps } from './context.js';
 import { requestMeta } from './context.js';
 

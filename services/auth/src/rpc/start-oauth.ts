@@ -2,7 +2,7 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { identityKey } from '@hearth/authz';
 import type { Handlers, RpcDeps } from './context.js';
 import { requestMeta } from './context.js';
-import { intentName, providerName } from './oauth-messages.js';
+import { intentName, providerName } from './mappers.js';
 
 /** Public (SIGN_IN needs no session); a LINK flow takes its user from the access token, when one was sent. */
 export function startOAuth(deps: RpcDeps): Handlers['startOAuth'] {

@@ -1,7 +1,7 @@
 import { requireIdentity } from '@hearth/authz';
 import type { Handlers, RpcDeps } from './context.js';
 import { requestMeta } from './context.js';
-import { providerName } from './oauth-messages.js';
+import { providerName } from './mappers.js';
 
 export function unlinkOAuth(deps: RpcDeps): Handlers['unlinkOAuth'] {
   return async (req, ctx) => {

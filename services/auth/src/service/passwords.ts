@@ -4,6 +4,8 @@ import { zxcvbnAsync, zxcvbnOptions } from '@zxcvbn-ts/core';
 import * as common from '@zxcvbn-ts/language-common';
 import * as en from '@zxcvbn-ts/language-en';
 
+const ARGON2_PHC = /^\$argon2(id|i|d)\$v=\d+\$m=\d+,t=\d+,p=\d+\$[A-Za-z0-9+/]+\$[A-Za-z0-9+/]+$/;
+
 /**
  * argon2id parameters, in one place: OWASP's baseline (m = 19 MiB, t = 2, p = 1). Hashes carry
  * their parameters, so raising these later keeps old hashes verifiable.
@@ -50,11 +52,11 @@ export class PasswordHasher {
       await verify(await this.#dummy, password).catch(() => false);
       return false;
     }
-    try {
-      return await verify(stored, password);
-    } catch {
-      return false;
-    }
+    // A stored value that is not an argon2 hash matches nothing. Any other failure (out of
+    // memory, a thread pool gone) is ours, not a wrong password: it propagates, so the sign-in
+    // limits do not count it against the person (see passwordAttempt).
+    if (!ARGON2_PHC.test(stored)) return false;
+    return verify(stored, password);
   }
 }
 

@@ -1,4 +1,4 @@
-import { addressKey } from './address-key.js';
+import { addressKey } from '@hearth/platform';
 
 export interface SocketCapsOptions {
   /** Authenticated sockets one user may hold; one more displaces the user's oldest. */

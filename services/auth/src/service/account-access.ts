@@ -8,14 +8,14 @@ import { type AuditType, type RequestMeta, recordAudit } from './audit.js';
 import type { Sessions } from './sessions.js';
 import { toRoles } from './tokens.js';
 
-export interface AccessServiceDeps {
+export interface AccountAccessDeps {
   readonly db: Database<AuthTables>;
   readonly sessions: Sessions;
   readonly now: () => Date;
 }
 
 /** What UserService (which owns roles and states) sends: the complete, new values. */
-export interface AccountAccess {
+export interface AccessChange {
   readonly userId: string;
   readonly roles: readonly Role[];
   readonly state: AccountState;
@@ -41,8 +41,8 @@ export function requireService(caller: Caller): string {
 }
 
 /** The internal RPCs UserService keeps accounts in step with: RevokeUserSessions, SetAccountAccess. */
-export class AccessService {
-  constructor(private readonly d: AccessServiceDeps) {}
+export class AccountAccess {
+  constructor(private readonly d: AccountAccessDeps) {}
 
   /** Ends every live session of the user; 0 when there are none or the user does not exist. */
   async revokeUserSessions(caller: Caller, userId: string, meta: RequestMeta): Promise<number> {
@@ -64,7 +64,7 @@ export class AccessService {
    * Idempotent: the same values again write nothing and end nothing. A live session of a
    * suspended or deleted account can only be left over from an earlier failure; it is ended.
    */
-  async setAccountAccess(caller: Caller, input: AccountAccess, meta: RequestMeta): Promise<number> {
+  async setAccountAccess(caller: Caller, input: AccessChange, meta: RequestMeta): Promise<number> {
     const by = requireService(caller);
     const roles = canonicalRoles(input.roles);
     const now = this.d.now();

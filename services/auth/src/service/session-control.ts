@@ -10,7 +10,7 @@ import { sha256 } from './crypto.js';
 import { type IssuedTokens, type Sessions, type StartedSession, unauthenticated } from './sessions.js';
 import { toRoles } from './tokens.js';
 
-export interface SessionServiceDeps {
+export interface SessionControlDeps {
   readonly db: Database<AuthTables>;
   readonly sessions: Sessions;
   readonly limits: AuthLimits;
@@ -33,8 +33,8 @@ type RefreshOutcome =
   | { kind: 'invalid' };
 
 /** Refresh-token rotation and the caller's sessions: Refresh, Logout, LogoutAll, ListSessions, RevokeSession. */
-export class SessionService {
-  constructor(private readonly d: SessionServiceDeps) {}
+export class SessionControl {
+  constructor(private readonly d: SessionControlDeps) {}
 
   /**
    * Rotates the refresh token. The token row is locked (FOR UPDATE), so of two concurrent

@@ -10,7 +10,7 @@ import { identityStore } from '../store/identities.js';
 import { oauthFlowStore } from '../store/oauth-flows.js';
 import type { Account, AuthTables, FlowIntentName, IdentityRow, ProviderName } from '../store/schema.js';
 import { type RequestMeta, recordAudit } from './audit.js';
-import { normalizeEmail } from './auth-service.js';
+import { normalizeEmail } from './password-accounts.js';
 import { randomToken, sha256 } from './crypto.js';
 import { generatedProfile } from './oauth-profile.js';
 import { enqueueCreateProfile } from './profile-delivery.js';
@@ -18,7 +18,7 @@ import { type OAuthProviders, type ProviderIdentity, ProviderError } from './oau
 import { type IssuedTokens, type Sessions, unauthenticated } from './sessions.js';
 import { toRoles } from './tokens.js';
 
-export interface OAuthServiceDeps {
+export interface OAuthSignInDeps {
   readonly db: Database<AuthTables>;
   readonly sessions: Sessions;
   readonly limits: AuthLimits;
@@ -50,7 +50,7 @@ export interface RedirectInput {
   readonly codeVerifier: string;
 }
 
-export interface OAuthSignIn {
+export interface OAuthSignInResult {
   readonly tokens: IssuedTokens;
   readonly accountCreated: boolean;
 }
@@ -70,8 +70,8 @@ type LinkOutcome =
 class LostRace extends Error {}
 
 /** Google and Apple sign-in and linking: StartOAuth, FinishOAuth, LinkOAuth, UnlinkOAuth, ListLinkedIdentities. */
-export class OAuthService {
-  constructor(private readonly d: OAuthServiceDeps) {}
+export class OAuthSignIn {
+  constructor(private readonly d: OAuthSignInDeps) {}
 
   async start(caller: Identity | undefined, input: StartInput, meta: RequestMeta): Promise<StartedFlow> {
     await this.d.limits.consumeOAuth(meta.ip);
@@ -107,7 +107,7 @@ export class OAuthService {
    * rather than linked (linking on email would hand the account to whoever controls the
    * provider account); the person signs in and links it instead.
    */
-  async finish(input: RedirectInput & { deviceName: string }, meta: RequestMeta): Promise<OAuthSignIn> {
+  async finish(input: RedirectInput & { deviceName: string }, meta: RequestMeta): Promise<OAuthSignInResult> {
     await this.d.limits.consumeOAuth(meta.ip);
     const who = await this.#redeem('sign_in', null, input, meta);
     // Twice at most: a creation that lost a race to a concurrent one finds its identity next time.

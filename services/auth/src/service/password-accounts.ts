@@ -11,7 +11,7 @@ import { enqueueCreateProfile } from './profile-delivery.js';
 import { type IssuedTokens, type Sessions, unauthenticated } from './sessions.js';
 import { toRoles } from './tokens.js';
 
-export interface AuthServiceDeps {
+export interface PasswordAccountsDeps {
   readonly db: Database<AuthTables>;
   readonly hasher: PasswordHasher;
   readonly sessions: Sessions;
@@ -36,8 +36,8 @@ export function normalizeEmail(email: string): string {
 }
 
 /** Accounts and passwords: Register, Login, ChangePassword. */
-export class AuthService {
-  constructor(private readonly d: AuthServiceDeps) {}
+export class PasswordAccounts {
+  constructor(private readonly d: PasswordAccountsDeps) {}
 
   /**
    * Creates the account, its profile job and a session in one transaction.
