@@ -7,7 +7,7 @@ import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
 import { type Profile, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { parseArgs } from 'node:util';
 import { devSecrets } from './dev-secrets.js';
 

@@ -193,7 +193,7 @@ describe('authorization matrix', () => {
 
   /** Every RPC with the rule the running system enforces for it. */
   function everyRpc(): Array<{ service: DescService; method: DescMethod; rule: Rule | undefined }> {
-    const byType = new Map(system.modules.flatMap((m) => (m.rules ? [[m.rules.service.typeName, m.rules] as const] : [])));
+    const byType = new Map(system.modules.flatMap((m) => m.rules.map((r) => [r.service.typeName, r] as const)));
     return Object.values(services).flatMap((service) =>
       service.methods.map((method) => ({ service, method, rule: byType.get(service.typeName)?.ruleFor(method.name) })),
     );

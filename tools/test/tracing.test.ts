@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { type TestDatabase, type TestRedis, createTestDatabase, createTestRedis, freePort, repoRoot } from '@hearth/testkit';
 import { newUser } from './helpers.js';
 

@@ -29,6 +29,6 @@ export function isStaff(identity: Identity): boolean {
 }
 
 export function hasAnyRole(identity: Identity, roles: readonly Role[]): boolean {
-  // An admin may do everything a moderator may (user.proto, Role).
+  // An admin may do everything a moderator may (user_service.proto, Role).
   return identity.roles.some((r) => roles.includes(r) || (r === 'admin' && roles.includes('moderator')));
 }

@@ -1,8 +1,8 @@
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import type { DescService } from '@bufbuild/protobuf';
-import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import type { EventBus } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
 import type { AuthorizationSources, BlockSource, CircleAccess, CircleRole, MembershipSource } from './rules.js';

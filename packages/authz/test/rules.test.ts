@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { create } from '@bufbuild/protobuf';
 import { Code } from '@connectrpc/connect';
-import { GetCircleRequestSchema, GetMembershipRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
-import { GetProfileRequestSchema, UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { GetCircleRequestSchema, GetMembershipRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import { GetProfileRequestSchema, UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { type AuthorizationSources, type Caller, type CircleAccess, type Role, type Rule, ServiceTokens, decide, defineRules, rule } from '../src/index.js';
 
 const CIRCLE = '0192d5e0-0000-7000-8000-0000000000c1';

@@ -2,6 +2,7 @@ import { type Client, type Interceptor, type Transport, createClient } from '@co
 import { createConnectTransport } from '@connectrpc/connect-web';
 import {
   AuthService,
+  ChatService,
   CircleService,
   ModerationService,
   PostService,
@@ -43,6 +44,7 @@ export interface HearthClient {
   readonly auth: Client<typeof AuthService>;
   readonly user: Client<typeof UserService>;
   readonly circle: Client<typeof CircleService>;
+  readonly chat: Client<typeof ChatService>;
   readonly post: Client<typeof PostService>;
   readonly support: Client<typeof SupportService>;
   readonly moderation: Client<typeof ModerationService>;
@@ -74,6 +76,7 @@ export function createHearthClient(opts: HearthClientOptions): HearthClient {
     auth: createClient(AuthService, transport),
     user: createClient(UserService, transport),
     circle: createClient(CircleService, transport),
+    chat: createClient(ChatService, transport),
     post: createClient(PostService, transport),
     support: createClient(SupportService, transport),
     moderation: createClient(ModerationService, transport),

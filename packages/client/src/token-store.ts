@@ -37,7 +37,7 @@ export interface TokenStoreOptions {
 /**
  * Holds one session's tokens and refreshes them one call at a time: a refresh token is
  * single-use and the server revokes the whole session when one is presented twice
- * (auth.proto, Refresh), so concurrent callers that need a refresh share the one in flight.
+ * (auth_service.proto, Refresh), so concurrent callers that need a refresh share the one in flight.
  */
 export class TokenStore {
   readonly #onChange: ((tokens: SessionTokens | undefined) => void) | undefined;

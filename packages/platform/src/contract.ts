@@ -89,11 +89,11 @@ export interface Runtime {
 export interface ServiceModule {
   readonly name: ServiceName;
   /**
-   * Who may call each RPC of the module's Connect service (services/<name>/src/rpc/rules.ts).
-   * Absent only for modules without a Connect service; every call of a method without a rule
-   * is refused (default deny).
+   * Who may call each RPC of each Connect service the module serves (services/<name>/src/rpc/
+   * rules.ts), one table per service; empty for a module without one (the realtime gateway).
+   * Every call of a method without a rule is refused (default deny).
    */
-  readonly rules?: ServiceRules;
+  readonly rules: readonly ServiceRules[];
   /** Registers the service's Connect handlers; methods left out answer Unimplemented. */
   routes(router: ConnectRouter): void;
   /** Plain-HTTP routes outside Connect (the JWKS document, the realtime WebSocket). */

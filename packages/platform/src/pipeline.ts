@@ -22,13 +22,12 @@ import { validationInterceptor } from './validation.js';
 export function createRequestPipeline(runtime: Runtime, modules: readonly ServiceModule[]): Interceptor[] {
   const rules = new Map<string, ServiceRules>();
   const publicMethods = new Set<string>();
-  for (const m of modules) {
-    if (!m.rules) continue;
-    const typeName = m.rules.service.typeName;
+  for (const table of modules.flatMap((m) => m.rules)) {
+    const typeName = table.service.typeName;
     if (rules.has(typeName)) throw new Error(`${typeName} is hosted twice`);
-    rules.set(typeName, m.rules);
-    for (const method of m.rules.service.methods) {
-      if (m.rules.ruleFor(method.name)?.kind === 'public') publicMethods.add(`${typeName}/${method.name}`);
+    rules.set(typeName, table);
+    for (const method of table.service.methods) {
+      if (table.ruleFor(method.name)?.kind === 'public') publicMethods.add(`${typeName}/${method.name}`);
     }
   }
   const { logger, metrics, tracer, sessions } = runtime;

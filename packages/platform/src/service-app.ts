@@ -31,7 +31,7 @@ export interface ServiceAppParts<DB> {
  */
 export abstract class ServiceApp<DB> implements ServiceModule {
   abstract readonly name: ServiceName;
-  abstract readonly rules: ServiceRules | undefined;
+  abstract readonly rules: readonly ServiceRules[];
   readonly #parts: ServiceAppParts<DB>;
   readonly #readiness: readonly ReadinessCheck[];
 

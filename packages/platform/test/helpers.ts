@@ -16,6 +16,7 @@ import {
 export function routesModule(name: ServiceModule['name'], routes: (router: ConnectRouter) => void): ServiceModule {
   return {
     name,
+    rules: [],
     routes,
     readiness: [],
     migrate: async () => undefined,

@@ -42,6 +42,7 @@ describe('shutdown under load', () => {
     let address: (() => string) | undefined;
     const module: ServiceModule = {
       name: 'post',
+      rules: [],
       routes: () => undefined,
       http(app) {
         app.get('/work', async () => {

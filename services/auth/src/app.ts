@@ -1,6 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { JWKS_PATH, type SessionDenyList } from '@hearth/authz';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { type Database, pageField } from '@hearth/db';
 import { type JobQueue, type Runtime, ServiceApp, type ServiceDefinition, createJobQueue, serviceDatabase } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
@@ -68,7 +68,7 @@ export class AuthApp extends ServiceApp<AuthTables> {
   }
 
   readonly name = 'auth';
-  readonly rules = authRules;
+  readonly rules = [authRules];
   readonly keyRing: KeyRing;
   /** Mints access tokens with the service's signing keys (sign-in; tests that are not about it). */
   readonly tokens: TokenIssuer;

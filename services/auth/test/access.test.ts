@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, type ContextValues, type Interceptor, createClient, createRouterTransport } from '@connectrpc/connect';
 import { identityKey, serviceIdentityKey } from '@hearth/authz';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { AccountState, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { decodeJwt } from 'jose';

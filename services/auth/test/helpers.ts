@@ -1,7 +1,7 @@
 import type { Client } from '@connectrpc/connect';
 import { SERVICE_TOKEN_HEADER, type SessionDenyList, ServiceTokens } from '@hearth/authz';
 import { type ServiceConfig, loadServiceConfig } from '@hearth/config';
-import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import type { Database } from '@hearth/db';
 import type { Host } from '@hearth/platform';

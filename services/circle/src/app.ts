@@ -5,7 +5,7 @@ import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } fro
 import { type CircleConfig, circleConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
-import { circleRules } from './rpc/rules.js';
+import { chatRules, circleRules } from './rpc/rules.js';
 import { AccountRemoval } from './service/account-removal.js';
 import { Circles } from './service/circles.js';
 import { Invites } from './service/invites.js';
@@ -39,7 +39,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
   }
 
   readonly name = 'circle';
-  readonly rules = circleRules;
+  readonly rules = [circleRules, chatRules];
   readonly circles: Circles;
   readonly invites: Invites;
   readonly memberships: Memberships;

@@ -1,7 +1,7 @@
 // Pure units: search words, invite codes, page tokens.
 import assert from 'node:assert/strict';
 import { Code } from '@connectrpc/connect';
-import { DiscoverCirclesRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { DiscoverCirclesRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { InvalidPageTokenError, PageTokens } from '@hearth/db';
 import { knownError } from '@hearth/platform';
 import { describe, it } from 'vitest';

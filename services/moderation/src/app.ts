@@ -20,7 +20,7 @@ export class ModerationApp extends ServiceApp<unknown> {
   }
 
   readonly name = 'moderation';
-  readonly rules = moderationRules;
+  readonly rules = [moderationRules];
 
   private constructor(runtime: Runtime, deps: ModerationDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });

@@ -20,7 +20,7 @@ export class PostApp extends ServiceApp<unknown> {
   }
 
   readonly name = 'post';
-  readonly rules = postRules;
+  readonly rules = [postRules];
 
   private constructor(runtime: Runtime, deps: PostDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });

@@ -14,7 +14,7 @@ export class RealtimeApp implements ServiceModule {
   }
 
   readonly name = 'realtime';
-  readonly rules = undefined;
+  readonly rules = [];
   readonly readiness = [];
   readonly #config: RealtimeConfig;
   readonly #runtime: Runtime;

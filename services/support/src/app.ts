@@ -20,7 +20,7 @@ export class SupportApp extends ServiceApp<unknown> {
   }
 
   readonly name = 'support';
-  readonly rules = supportRules;
+  readonly rules = [supportRules];
 
   private constructor(runtime: Runtime, deps: SupportDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });

@@ -1,6 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
-import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import type { Database } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, createJobQueue, handle, serviceDatabase } from '@hearth/platform';
 import { type UserConfig, userConfigSpec } from './config.js';
@@ -19,7 +19,7 @@ import type { UsersTables } from './store/schema.js';
 /** The Postgres schema this service owns; no other service reads it. */
 export const SCHEMA = 'users';
 
-/** user.proto: BlockUser fails with ResourceExhausted past this many blocks. */
+/** user_service.proto: BlockUser fails with ResourceExhausted past this many blocks. */
 const BLOCK_CAP = 10_000;
 
 export interface UserDeps {
@@ -41,7 +41,7 @@ export class UserApp extends ServiceApp<UsersTables> {
   }
 
   readonly name = 'user';
-  readonly rules = userRules;
+  readonly rules = [userRules];
   readonly profiles: Profiles;
   readonly blocks: Blocks;
   readonly accounts: Accounts;

@@ -7,7 +7,7 @@ import { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { newId } from '@hearth/db';
 import { type Person, type TestUsers, refusal, startUsers, waitFor } from './helpers.js';
 
-/** The cap is lowered for this file (user.proto says 10,000; the app takes it as an override). */
+/** The cap is lowered for this file (user_service.proto says 10,000; the app takes it as an override). */
 const CAP = 3;
 
 describe('blocks through a real server', () => {

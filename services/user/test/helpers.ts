@@ -4,7 +4,7 @@ import type { CallOptions, Client } from '@connectrpc/connect';
 import type { Role as RoleName } from '@hearth/authz';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { type Person as Seeded, type TestSystem as HarnessSystem, SEED_PASSWORD, bearer, startTestSystem } from '@hearth/testkit/system';
 import type { UserApp } from '../src/app.js';
 export { refusal } from '@hearth/testkit';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { loadServiceConfig } from '@hearth/config';
-import { ListUsersRequestSchema } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { ListUsersRequestSchema } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { InvalidPageTokenError, PageTokens } from '@hearth/db';
 import { knownError } from '@hearth/platform';
 import { userConfigSpec } from '../src/config.js';

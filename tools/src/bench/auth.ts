@@ -6,7 +6,7 @@
 import { type Client, createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { loadServiceConfig } from '@hearth/config';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { createDatabase } from '@hearth/db';
 import { type Host, startHost } from '@hearth/platform';

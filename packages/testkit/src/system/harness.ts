@@ -2,12 +2,13 @@ import { createClient, type Client } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
 import { type ConfigSpec, type ServiceConfig, loadServiceConfig } from '@hearth/config';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
-import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
+import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { ModerationService } from '@hearth/contracts/gen/hearth/moderation/v1/moderation_service_pb.js';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { type Host, type HostedService, type ServiceDefinition, migrateServices, startHost } from '@hearth/platform';
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -46,6 +47,7 @@ export interface Clients {
   readonly auth: Client<typeof AuthService>;
   readonly user: Client<typeof UserService>;
   readonly circle: Client<typeof CircleService>;
+  readonly chat: Client<typeof ChatService>;
   readonly post: Client<typeof PostService>;
   readonly moderation: Client<typeof ModerationService>;
   readonly support: Client<typeof SupportService>;
@@ -111,6 +113,7 @@ export async function startTestSystem<N extends Name>(opts: TestSystemOptions<N>
     auth: createClient(AuthService, transport),
     user: createClient(UserService, transport),
     circle: createClient(CircleService, transport),
+    chat: createClient(ChatService, transport),
     post: createClient(PostService, transport),
     moderation: createClient(ModerationService, transport),
     support: createClient(SupportService, transport),

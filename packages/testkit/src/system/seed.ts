@@ -3,7 +3,7 @@ import type { Role } from '@hearth/authz';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import type { Circle } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import type { Runtime } from '@hearth/platform';
 import type { Clients } from './harness.js';
 import type { ModuleOf } from './services.js';

@@ -1,7 +1,7 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import type { AuthService as AuthServiceDesc } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import type { AuthService as AuthServiceDesc } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { TokenDelivery, type TokenPairSchema } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { clientAddressKey } from '@hearth/platform';
 import { requestContextKey } from '@hearth/telemetry';

@@ -1,5 +1,5 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { changePassword } from './change-password.js';
 import type { RpcDeps } from './context.js';
 import { finishOAuth } from './finish-oauth.js';

@@ -1,5 +1,5 @@
 import { defineRules, rule } from '@hearth/authz';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
+import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 
 /** Who may call each AuthService RPC (default deny; see packages/authz rules.ts). */
 export const authRules = defineRules(AuthService, {

@@ -1,5 +1,5 @@
 import { type Client, Code, ConnectError } from '@connectrpc/connect';
-import type { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import type { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { defineJob } from '@hearth/db';
 import { type JobHandler, PermanentJobError, handle } from '@hearth/platform';
 import { z } from 'zod';

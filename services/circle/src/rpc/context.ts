@@ -1,6 +1,6 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { requireIdentity } from '@hearth/authz';
-import type { CircleService as CircleServiceDesc } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import type { CircleService as CircleServiceDesc } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import type { AccountRemoval } from '../service/account-removal.js';
 import type { Circles } from '../service/circles.js';
 import type { Invites } from '../service/invites.js';

@@ -1,5 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import type { RpcDeps } from './context.js';
 import { archiveCircle } from './archive-circle.js';
 import { batchGetMemberships } from './batch-get-memberships.js';
@@ -27,8 +28,8 @@ import { updateCircle } from './update-circle.js';
 export type { RpcDeps } from './context.js';
 
 /**
- * The circle-management handlers of CircleService, one file per RPC. The chat RPCs (chat.proto)
- * are not registered yet, so Connect answers them with Code.Unimplemented.
+ * The handlers of CircleService, one file per RPC, and of ChatService (ADR 0007), whose RPCs are
+ * not built yet: Connect answers them with Code.Unimplemented.
  */
 export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
   router.service(CircleService, {
@@ -55,4 +56,5 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     batchGetMemberships: batchGetMemberships(deps),
     removeUserFromCircles: removeUserFromCircles(deps),
   });
+  router.service(ChatService, {});
 }

@@ -1,5 +1,6 @@
 import { defineRules, rule } from '@hearth/authz';
-import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 
 const staff = { moderators: true } as const;
 const membersOnly = { moderators: false } as const;
@@ -31,6 +32,10 @@ export const circleRules = defineRules(CircleService, {
   getMembership: rule.internal({ selfField: 'userId' }),
   batchGetMemberships: rule.internal({ selfField: 'userId' }),
   removeUserFromCircles: rule.internal({ note: 'UserService, when an account is deleted' }),
+});
+
+/** Who may call each ChatService RPC (ADR 0007: chat is its own Connect service in this one). */
+export const chatRules = defineRules(ChatService, {
   sendMessage: rule.circle('circleId', 'member', { ...membersOnly, note: 'muted members refused by the service' }),
   editMessage: rule.circle('circleId', 'member', { ...membersOnly, note: "the sender's own message" }),
   deleteMessage: rule.circle('circleId', 'member', { ...staff, note: 'the sender, hosts and the owner (service check)' }),

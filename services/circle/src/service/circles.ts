@@ -9,7 +9,7 @@ import { PendingEvents } from './events.js';
 import { type Actor, type CircleView, errors } from './model.js';
 import { searchWords } from './search.js';
 
-/** circle.proto: CreateCircleRequest.member_cap 0 means this. */
+/** circle_service.proto: CreateCircleRequest.member_cap 0 means this. */
 export const DEFAULT_MEMBER_CAP = 1000;
 const MY_CIRCLES_PAGE = 50;
 const DISCOVER_PAGE = 20;

@@ -9,7 +9,7 @@ import { type ServiceDeps, loadCircle } from './deps.js';
 import { newInviteCode } from './invite-codes.js';
 import { type Actor, type CircleView, errors, isManager } from './model.js';
 
-/** circle.proto: CreateInvite fails with ResourceExhausted past this many usable invites. */
+/** circle_service.proto: CreateInvite fails with ResourceExhausted past this many usable invites. */
 export const MAX_ACTIVE_INVITES = 100;
 /** CreateInviteRequest.ttl unset. */
 export const DEFAULT_INVITE_TTL_MS = 7 * 86_400_000;

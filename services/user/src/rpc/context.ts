@@ -1,5 +1,5 @@
 import type { ServiceImpl } from '@connectrpc/connect';
-import type { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import type { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import type { Accounts } from '../service/accounts.js';
 import type { Blocks } from '../service/blocks.js';
 import type { Profiles } from '../service/profiles.js';

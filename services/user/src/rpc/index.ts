@@ -1,5 +1,5 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { blockUser } from './block-user.js';
 import { checkBlocks } from './check-blocks.js';
 import type { RpcDeps } from './context.js';

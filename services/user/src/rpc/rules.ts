@@ -1,5 +1,5 @@
 import { defineRules, rule } from '@hearth/authz';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 
 /** Who may call each UserService RPC (default deny; see packages/authz rules.ts). */
 export const userRules = defineRules(UserService, {

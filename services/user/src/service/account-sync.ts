@@ -1,6 +1,6 @@
 import { type Client, Code, ConnectError } from '@connectrpc/connect';
-import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_pb.js';
-import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_pb.js';
+import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
+import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import type { Database } from '@hearth/db';
 import { type JobHandler, PermanentJobError, handle } from '@hearth/platform';
 import type { Kysely } from 'kysely';

@@ -11,7 +11,7 @@ export interface BlocksDeps {
   readonly db: Database<UsersTables>;
   readonly bus: EventPublisher;
   readonly now: () => Date;
-  /** How many people one person may block (user.proto: 10,000). */
+  /** How many people one person may block (user_service.proto: 10,000). */
   readonly cap: number;
   readonly pages: UserPages;
 }

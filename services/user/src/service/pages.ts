@@ -1,6 +1,6 @@
 import { type PageTokens, pageField } from '@hearth/db';
 
-/** user.proto: page_size 0 means this. */
+/** user_service.proto: page_size 0 means this. */
 export const DEFAULT_PAGE_SIZE = 50;
 
 /** The page tokens of the user service's lists, one codec per list (see @hearth/db PageTokens). */

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 // Resources of the auth API: token pairs, sessions and linked sign-in identities. The RPCs
-// that issue and manage them are in auth.proto.
+// that issue and manage them are in auth_service.proto.
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";

@@ -3,8 +3,8 @@
 /* eslint-disable */
 
 // Resources of the circle API: circles, members, invites, bans and chat messages. The
-// service and its requests are in circle.proto (circle management) and chat.proto (chat).
-// This file has no service so that hearth.realtime.v1 can carry these resources in events.
+// services and their requests are in circle_service.proto (circle management) and
+// chat_service.proto (chat). This file has no service so that hearth.realtime.v1 can carry these resources in events.
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";

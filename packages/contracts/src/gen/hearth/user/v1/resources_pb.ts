@@ -2,7 +2,7 @@
 // @generated from file hearth/user/v1/resources.proto (package hearth.user.v1, syntax proto3)
 /* eslint-disable */
 
-// Resources of the user API: profiles, settings and blocks. The RPCs are in user.proto.
+// Resources of the user API: profiles, settings and blocks. The RPCs are in user_service.proto.
 
 import type { GenEnum, GenFile, GenMessage } from "@bufbuild/protobuf/codegenv2";
 import { enumDesc, fileDesc, messageDesc } from "@bufbuild/protobuf/codegenv2";
