@@ -14,9 +14,7 @@ import { services } from '@hearth/contracts';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { AccountState, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
-import { createTestDatabase } from '@hearth/testkit';
-import { type System, startSystem } from '../src/system.js';
-import { newUser, systemEnv } from './helpers.js';
+import { newUser, startWholeSystem, type WholeSystem } from './helpers.js';
 
 const KINDS = ['anonymous', 'user', 'member', 'host', 'owner', 'blocked', 'suspended', 'moderator', 'admin', 'service'] as const;
 type Kind = (typeof KINDS)[number];
@@ -84,17 +82,15 @@ const SESSION_ENDING = new Set(['hearth.auth.v1.AuthService/Logout', 'hearth.aut
 const HANDLER_ANSWERS: Record<string, Code> = { 'hearth.auth.v1.AuthService/Logout': Code.Unauthenticated };
 
 describe('authorization matrix', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let system: System;
+  let system: WholeSystem;
   let env: Record<string, string>;
   const callers = new Map<Kind, Caller>();
   const circles: Record<Visibility, string> = { private: '', public: '' };
   let ownerId = '';
 
   beforeAll(async () => {
-    db = await createTestDatabase({ prefix: 'matrix' });
-    env = systemEnv(db.url);
-    system = await startSystem({ env });
+    system = await startWholeSystem();
+    env = { ...system.env };
     const service = new ServiceTokens(env.HEARTH_INTERNAL_SECRET as string, 'matrix-test');
     const asService = createHearthClient({
       baseUrl: system.url,
@@ -188,7 +184,6 @@ describe('authorization matrix', () => {
 
   afterAll(async () => {
     await system?.close();
-    await db?.drop();
   });
 
   /** Every RPC with the rule the running system enforces for it. */

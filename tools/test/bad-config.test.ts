@@ -29,7 +29,8 @@ function run(entry: string, env: Record<string, string>): Promise<Exit> {
   });
 }
 
-describe('a bad config never starts a server', () => {
+// Each case starts its own process and waits for it to exit: they run side by side.
+describe.concurrent('a bad config never starts a server', () => {
   it('one service exits non-zero naming both bad values', async () => {
     const { code, stderr } = await run('services/user/src/main.ts', {
       HEARTH_PORT: 'eighty',
@@ -63,7 +64,7 @@ describe('a bad config never starts a server', () => {
   });
 });
 
-describe('services in separate processes: what they need together, reported at once', () => {
+describe.concurrent('services in separate processes: what they need together, reported at once', () => {
   // Every service but auth, each started alone as Helm and compose start it.
   for (const service of ['user', 'circle', 'post', 'moderation', 'support', 'realtime']) {
     it(`${service}: no internal secret and no JWKS URL are both named, in one run, without a stack trace`, async () => {

@@ -3,22 +3,17 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { createTestDatabase } from '@hearth/testkit';
 import { runDemo } from '../src/demo.js';
-import { type System, startSystem } from '../src/system.js';
-import { systemEnv } from './helpers.js';
+import { startWholeSystem, type WholeSystem } from './helpers.js';
 
 describe('npm run demo', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let system: System;
+  let system: WholeSystem;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ prefix: 'demo' });
-    system = await startSystem({ env: systemEnv(db.url) });
+    system = await startWholeSystem();
   });
   afterAll(async () => {
     await system?.close();
-    await db?.drop();
   });
 
   it('tells the README story step by step against a running system', async () => {

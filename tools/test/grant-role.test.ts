@@ -5,11 +5,9 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type HearthClient, TokenStore, createHearthClient } from '@hearth/client';
-import { createTestDatabase } from '@hearth/testkit';
 import pg from 'pg';
 import { grantRole } from '../src/grant-role.js';
-import { type System, startSystem } from '../src/system.js';
-import { newUser, systemEnv } from './helpers.js';
+import { newUser, startWholeSystem, type WholeSystem } from './helpers.js';
 
 async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -24,20 +22,17 @@ async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promi
 }
 
 describe('grant-role', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let system: System;
+  let system: WholeSystem;
   let env: Record<string, string>;
   let operator: Record<string, string>;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ prefix: 'grant_role' });
-    env = systemEnv(db.url);
-    system = await startSystem({ env });
+    system = await startWholeSystem();
+    env = { ...system.env };
     operator = { HEARTH_URL: system.url, HEARTH_INTERNAL_SECRET: env.HEARTH_INTERNAL_SECRET ?? '' };
   });
   afterAll(async () => {
     await system?.close();
-    await db?.drop();
   });
 
   async function person(): Promise<{ id: string; handle: string; client: HearthClient }> {
@@ -85,7 +80,7 @@ describe('grant-role', () => {
       assert.equal(err.code, Code.Unauthenticated);
     });
 
-    const audit = new pg.Client({ connectionString: db.url });
+    const audit = new pg.Client({ connectionString: system.system.database.url });
     await audit.connect();
     try {
       const { rows } = await audit.query<{ actor: string; reason: string }>(

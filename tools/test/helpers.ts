@@ -1,4 +1,7 @@
+import { type HearthClient, createHearthClient } from '@hearth/client';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
+import type { ServiceModule } from '@hearth/platform';
+import { type Name, type TestSystem, definitions, startTestSystem } from '@hearth/testkit/system';
 import { randomBytes, randomUUID } from 'node:crypto';
 
 /**
@@ -26,5 +29,30 @@ export function newUser(prefix = 'walker') {
     deviceName: 'system test',
     tokenDelivery: TokenDelivery.BODY,
     idempotencyKey: `key-${randomUUID()}`,
+  };
+}
+
+/** Every service and the realtime gateway, as `npm run dev` runs them, through the test harness. */
+export interface WholeSystem {
+  readonly url: string;
+  /** The SDK an app uses, pointed at the system (no credentials). */
+  readonly client: HearthClient;
+  /** The hosted modules, in the order the host built them. */
+  readonly modules: readonly ServiceModule[];
+  /** The environment the system was configured from (its internal secret included). */
+  readonly env: Readonly<Record<string, string>>;
+  readonly system: TestSystem<Name>;
+  close(): Promise<void>;
+}
+
+export async function startWholeSystem(env: Record<string, string> = {}): Promise<WholeSystem> {
+  const system = await startTestSystem({ services: Object.keys(definitions) as Name[], env, name: 'whole' });
+  return {
+    url: system.url,
+    client: createHearthClient({ baseUrl: system.url }),
+    modules: system.host.modules,
+    env: system.env,
+    system,
+    close: () => system.close(),
   };
 }

@@ -30,7 +30,7 @@ describe('Redis goes away: service degrades, it does not stall', () => {
   let proxy: TcpProxy;
   let sys: TestSystem<'auth' | 'user' | 'circle'>;
   beforeAll(async () => {
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: Number(new URL(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379').port || 6379) });
+    proxy = await startTcpProxy();
     sys = await startTestSystem({ services: ['auth', 'user', 'circle'], through: { redis: (url) => proxy.rewrite(url) } });
   });
   afterAll(async () => {
@@ -61,7 +61,7 @@ describe('Postgres goes away: every RPC answers Unavailable, and sign-in is not 
   let proxy: TcpProxy;
   let sys: TestSystem<'auth' | 'user' | 'circle'>;
   beforeAll(async () => {
-    proxy = await startTcpProxy({ host: '127.0.0.1', port: 5432 });
+    proxy = await startTcpProxy();
     sys = await startTestSystem({
       services: ['auth', 'user', 'circle'],
       through: { postgres: (url) => proxy.rewrite(url) },

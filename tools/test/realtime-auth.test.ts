@@ -2,14 +2,13 @@
 // Register opens a session (Welcome), a cookie counts only from an allowed Origin, and a socket
 // closes once its session is revoked.
 import assert from 'node:assert/strict';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
+import { type WholeSystem, startWholeSystem } from './helpers.js';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { ClientFrameSchema, ErrorCode, type ServerFrame, ServerFrameSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
-import { createTestDatabase } from '@hearth/testkit';
 import { WebSocket } from 'ws';
-import { type System, startSystem } from '../src/system.js';
 
 const APP_ORIGIN = 'https://app.hearth.test';
 
@@ -42,25 +41,13 @@ function send(ws: WebSocket, frame: MessageInitShape<typeof ClientFrameSchema>['
 }
 
 describe('realtime sockets signed in through the auth service', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let system: System;
+  let system: WholeSystem;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ prefix: 'realtime_auth' });
-    system = await startSystem({
-      env: {
-        DATABASE_URL: db.url,
-        HEARTH_PORT: '0',
-        HEARTH_LOG_LEVEL: 'silent',
-        HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
-        HEARTH_CORS_ORIGINS: APP_ORIGIN,
-        HEARTH_REALTIME_HEARTBEAT_MS: '150',
-      },
-    });
+    system = await startWholeSystem({ HEARTH_CORS_ORIGINS: APP_ORIGIN, HEARTH_REALTIME_HEARTBEAT_MS: '150' });
   });
   afterAll(async () => {
     await system?.close();
-    await db?.drop();
   });
 
   async function signUp() {

@@ -5,24 +5,19 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { services } from '@hearth/contracts';
-import { createTestDatabase } from '@hearth/testkit';
+import { startTcpProxy } from '@hearth/testkit';
 import { createHearthClient } from '@hearth/client';
-import { type System, startSystem } from '../src/system.js';
-import { newUser, systemEnv } from './helpers.js';
-
-const env = systemEnv;
+import { type Name, definitions, startTestSystem } from '@hearth/testkit/system';
+import { type WholeSystem, newUser, startWholeSystem } from './helpers.js';
 
 describe('monolith mode', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let system: System;
+  let system: WholeSystem;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ prefix: 'system' });
-    system = await startSystem({ env: env(db.url) });
+    system = await startWholeSystem();
   });
   afterAll(async () => {
     await system?.close();
-    await db?.drop();
   });
 
   it('is ready once every schema has migrated', async () => {
@@ -104,16 +99,18 @@ describe('monolith mode', () => {
   });
 
   it('reports readiness failure when its database goes away', async () => {
-    const broken = await createTestDatabase({ prefix: 'gone' });
-    const other = await startSystem({ env: env(broken.url) });
+    const proxy = await startTcpProxy();
+    const other = await startTestSystem({ services: Object.keys(definitions) as Name[], through: { postgres: (url) => proxy.rewrite(url) } });
     try {
       assert.equal((await fetch(`${other.url}/health/ready`)).status, 200);
-      await broken.drop();
+      proxy.cut();
       const res = await fetch(`${other.url}/health/ready`);
       assert.equal(res.status, 503);
       assert.equal((await fetch(`${other.url}/health/live`)).status, 200, 'still alive: restarting would not help');
     } finally {
+      proxy.restore();
       await other.close();
+      await proxy.close();
     }
   });
 });

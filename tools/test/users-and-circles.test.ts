@@ -10,9 +10,7 @@ import { type HearthClient, createHearthClient } from '@hearth/client';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { AccountState } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
-import { createTestDatabase } from '@hearth/testkit';
-import { type System, startSystem } from '../src/system.js';
-import { newUser, systemEnv } from './helpers.js';
+import { newUser, startWholeSystem, type WholeSystem } from './helpers.js';
 
 interface Person {
   readonly id: string;
@@ -42,16 +40,13 @@ async function eventually<T>(check: () => Promise<T>, timeoutMs = 15_000): Promi
 }
 
 describe('users and circles, end to end', () => {
-  let db: Awaited<ReturnType<typeof createTestDatabase>>;
-  let system: System;
+  let system: WholeSystem;
 
   beforeAll(async () => {
-    db = await createTestDatabase({ prefix: 'circles_e2e' });
-    system = await startSystem({ env: systemEnv(db.url) });
+    system = await startWholeSystem();
   });
   afterAll(async () => {
     await system?.close();
-    await db?.drop();
   });
 
   async function register(prefix: string): Promise<Person> {

@@ -55,13 +55,24 @@ export async function startHost(opts: HostOptions): Promise<Host> {
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> =>
     (closing ??= (async () => {
+      // Every step runs whatever an earlier one threw, so a failing module cannot leave pools
+      // and sockets open; the first failure is reported at the end.
+      const failures: unknown[] = [];
+      const step = async (what: string, fn: () => Promise<unknown>) => {
+        try {
+          await fn();
+        } catch (err) {
+          runtime.logger.error({ err, step: what }, 'shutdown step failed');
+          failures.push(err);
+        }
+      };
       server?.drain();
       const delay = server ? wait(opts.config.server.drainDelayMs) : Promise.resolve();
-      if (started) await Promise.all([delay, ...modules.map((m) => m.stop())]);
-      else await delay;
-      if (server) await server.close();
-      for (const m of [...modules].reverse()) await m.close();
-      await runtime.close();
+      await Promise.all([delay, ...(started ? modules.map((m) => step(`stop ${m.name}`, () => m.stop())) : [])]);
+      if (server) await step('listener', () => server!.close());
+      for (const m of [...modules].reverse()) await step(`close ${m.name}`, () => m.close());
+      await step('runtime', () => runtime.close());
+      if (failures.length > 0) throw failures[0];
     })());
   try {
     for (const s of opts.services) {

@@ -109,7 +109,10 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     async stop() {
       const r = runner;
       runner = undefined;
-      await r?.stop();
+      // A runner whose database went away may have stopped by itself; that is stopped enough.
+      await r?.stop().catch((err: unknown) => {
+        if (!/already stopped/i.test((err as Error).message)) throw err;
+      });
       const p = pool;
       pool = undefined;
       await p?.end();

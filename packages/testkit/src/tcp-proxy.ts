@@ -1,72 +1,89 @@
-import { type Server, type Socket, connect, createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { type Socket, createConnection, createServer } from 'node:net';
 
 /**
- * A TCP proxy between a system and one of its dependencies, so a test can take the dependency
- * away and bring it back without touching the real server (which other test files share):
- * `cut()` resets every open connection and refuses new ones, as a crashed or unreachable
- * server does; `hang()` accepts and then never answers, as a frozen one does; `restore()`
- * forwards again.
+ * A TCP proxy between a system and one of its dependencies (Redis, Postgres), to take the
+ * dependency away the way a network does, while the real server keeps running for every other
+ * test file: `cut()` resets every connection and refuses new ones (a crashed or unreachable
+ * server); `stall()` holds every byte both ways on open and new connections (a frozen server,
+ * a half-open link) until `restore()` delivers them late.
  */
 export interface TcpProxy {
-  /** `url` with its host and port replaced by the proxy's. */
-  rewrite(url: string): string;
   readonly port: number;
+  /**
+   * `url` with its host and port replaced by the proxy's; from then on the proxy forwards to
+   * the host and port `url` had (so it follows wherever the run's Postgres or Redis is).
+   */
+  rewrite(url: string): string;
   cut(): void;
-  hang(): void;
+  stall(): void;
   restore(): void;
   close(): Promise<void>;
 }
 
-export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
-  let mode: 'forward' | 'cut' | 'hang' = 'forward';
-  const open = new Set<Socket>();
-  const server: Server = createServer((client) => {
-    open.add(client);
-    client.on('close', () => open.delete(client));
-    client.on('error', () => undefined);
-    if (mode === 'cut') {
+export async function startTcpProxy(initial?: { host: string; port: number }): Promise<TcpProxy> {
+  let target = initial;
+  let mode: 'open' | 'cut' | 'stall' = 'open';
+  const sockets = new Set<Socket>();
+  const flushes = new Set<() => void>();
+
+  const forward = (from: Socket, to: Socket): void => {
+    const held: Buffer[] = [];
+    const flush = () => {
+      for (const chunk of held.splice(0)) to.write(chunk);
+    };
+    flushes.add(flush);
+    from.on('data', (chunk: Buffer) => {
+      if (mode === 'stall') held.push(chunk);
+      else to.write(chunk);
+    });
+    from.on('close', () => {
+      flushes.delete(flush);
+      to.destroy();
+    });
+  };
+
+  const server = createServer((client) => {
+    if (mode === 'cut' || !target) {
       client.resetAndDestroy();
       return;
     }
-    if (mode === 'hang') return;
-    const upstream = connect(target.port, target.host);
-    open.add(upstream);
-    upstream.on('close', () => open.delete(upstream));
-    upstream.on('error', () => client.destroy());
-    client.on('error', () => upstream.destroy());
-    client.pipe(upstream);
-    upstream.pipe(client);
-    client.on('close', () => upstream.destroy());
-    upstream.on('close', () => client.destroy());
+    const upstream = createConnection(target);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    }
+    forward(client, upstream);
+    forward(upstream, client);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const dropAll = () => {
-    for (const s of open) s.resetAndDestroy();
-    open.clear();
-  };
+  const address = server.address();
+  if (typeof address !== 'object' || address === null) throw new Error('proxy has no port');
+  const port = address.port;
+
   return {
     port,
     rewrite(url) {
       const u = new URL(url);
+      const defaultPort = u.protocol.startsWith('redis') ? 6379 : 5432;
+      target = { host: u.hostname, port: Number(u.port || defaultPort) };
       u.hostname = '127.0.0.1';
       u.port = String(port);
       return u.toString();
     },
     cut() {
       mode = 'cut';
-      dropAll();
+      for (const s of sockets) s.resetAndDestroy();
     },
-    hang() {
-      mode = 'hang';
-      dropAll();
+    stall() {
+      mode = 'stall';
     },
     restore() {
-      mode = 'forward';
+      mode = 'open';
+      for (const flush of flushes) flush();
     },
     async close() {
-      dropAll();
+      for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };

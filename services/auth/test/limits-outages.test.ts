@@ -9,7 +9,7 @@ import pg from 'pg';
 import { accountKey } from '../src/limits/auth-limits.js';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig, passwordAttempt } from '../src/limits/index.js';
 import { type Cases, cases } from './cases.js';
-import { type TcpProxy, startTcpProxy } from './tcp-proxy.js';
+import { type TcpProxy, startTcpProxy } from '@hearth/testkit';
 
 const config: AuthLimitsConfig = defaultAuthLimitsConfig;
 const BUDGET = config.loginFailuresPerAccountAddress;
