@@ -14,7 +14,7 @@ export default defineConfig({
     include: ['packages/*/test/**/*.test.ts', 'services/*/test/**/*.test.ts', 'tools/test/**/*.test.ts'],
     globalSetup: ['./vitest.global-setup.ts'],
     pool: 'forks',
-    maxWorkers: 2,
+    maxWorkers: 3,
     // Real databases and argon2: generous, so a slow machine does not fail a correct test.
     testTimeout: 60_000,
     hookTimeout: 180_000,

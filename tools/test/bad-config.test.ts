@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'vitest';
+import { type ConfigSpec, loadServiceConfig } from '@hearth/config';
+import { type ServiceDefinition, describeStartFailure } from '@hearth/platform';
+import { definitions } from '@hearth/testkit/system';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -65,20 +68,38 @@ describe.concurrent('a bad config never starts a server', () => {
 });
 
 describe.concurrent('services in separate processes: what they need together, reported at once', () => {
-  // Every service but auth, each started alone as Helm and compose start it.
-  for (const service of ['user', 'circle', 'post', 'moderation', 'support', 'realtime']) {
-    it(`${service}: no internal secret and no JWKS URL are both named, in one run, without a stack trace`, async () => {
-      const { code, stderr } = await run(`services/${service}/src/main.ts`, {
-        DATABASE_URL: 'postgres://localhost/hearth',
-        HEARTH_SERVICE_URLS: 'auth=http://auth:8080,user=http://user:8080',
-        HEARTH_PORT: 'eighty',
-      });
-      assert.equal(code, 1);
-      for (const name of ['HEARTH_INTERNAL_SECRET', 'HEARTH_AUTH_JWKS_URL', 'HEARTH_PORT']) assert.match(stderr, new RegExp(name), `${service}: ${stderr}`);
-      assert.match(stderr, /3 problems/);
-      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  // Every service but auth as Helm and compose start it alone: the same configuration loading
+  // and the same start-failure text as its main.ts (runService), without a process each; the
+  // next cases start real processes.
+  for (const name of ['user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const) {
+    it(`${name}: no internal secret and no JWKS URL are both named, in one report, without a stack trace`, () => {
+      const d = definitions[name] as unknown as ServiceDefinition<ConfigSpec, never>;
+      let text = '';
+      try {
+        loadServiceConfig(name, d.configSpec, {
+          DATABASE_URL: 'postgres://localhost/hearth',
+          HEARTH_SERVICE_URLS: 'auth=http://auth:8080,user=http://user:8080',
+          HEARTH_PORT: 'eighty',
+        }, d.configChecks ?? []);
+      } catch (err) {
+        text = describeStartFailure(err);
+      }
+      for (const v of ['HEARTH_INTERNAL_SECRET', 'HEARTH_AUTH_JWKS_URL', 'HEARTH_PORT']) assert.match(text, new RegExp(v), `${name}: ${text}`);
+      assert.match(text, /3 problems/);
+      assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
     });
   }
+
+  it('a service process exits 1 with that report', async () => {
+    const { code, stderr } = await run('services/circle/src/main.ts', {
+      DATABASE_URL: 'postgres://localhost/hearth',
+      HEARTH_SERVICE_URLS: 'auth=http://auth:8080',
+    });
+    assert.equal(code, 1);
+    assert.match(stderr, /HEARTH_INTERNAL_SECRET/);
+    assert.match(stderr, /HEARTH_AUTH_JWKS_URL/);
+    assert.doesNotMatch(stderr, /\n\s+at /);
+  });
 
   it('auth alone needs the secret with service URLs, but serves its own keys', async () => {
     const { code, stderr } = await run('services/auth/src/main.ts', {

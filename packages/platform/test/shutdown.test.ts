@@ -31,7 +31,7 @@ describe('shutdown under load', () => {
       HEARTH_PORT: '0',
       HEARTH_LOG_LEVEL: 'silent',
       HEARTH_AUTH_JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
-      HEARTH_DRAIN_DELAY_MS: '300',
+      HEARTH_DRAIN_DELAY_MS: '1000',
     });
     // A module whose background worker keeps calling its own process, as a job queue calling a
     // service hosted in the same process does; stop() lets the last call finish.
@@ -99,7 +99,8 @@ describe('shutdown under load', () => {
         if (r instanceof Error && (r as NodeJS.ErrnoException).code === 'ECONNREFUSED') refused = true;
       }
     });
-    await new Promise((r) => setTimeout(r, 300));
+    // Load first (however slow the machine), then the signal.
+    while (sent.length < 60) await new Promise((r) => setTimeout(r, 10));
     closeStarted = performance.now();
     await host.close();
     refused = true;
@@ -113,12 +114,12 @@ describe('shutdown under load', () => {
     assert.deepEqual(failed, [], 'every request sent before shutdown began got its answer (no reset, no 503)');
     // While draining (readiness failed, the listener still open) requests are served, and each
     // answer closes its connection so the client goes elsewhere next time.
-    const draining = await Promise.all(sent.filter((s) => s.at >= closeStarted && s.at < closeStarted + 250).map((s) => s.outcome));
-    assert.ok(draining.length > 10, `only ${draining.length} requests while draining`);
+    const draining = await Promise.all(sent.filter((s) => s.at >= closeStarted && s.at < closeStarted + 800).map((s) => s.outcome));
+    assert.ok(draining.length > 3, `only ${draining.length} requests while draining`);
     for (const o of draining) assert.ok(!(o instanceof Error) && o.status === 200 && o.close, `while draining: ${o instanceof Error ? o.message : JSON.stringify(o)}`);
     // Once the listener closes, a new connection is refused (or reset if it raced the close):
     // either way before any request was read, so a client can always retry it elsewhere.
-    const late = await Promise.all(sent.filter((s) => s.at >= closeStarted + 250).map((s) => s.outcome));
+    const late = await Promise.all(sent.filter((s) => s.at >= closeStarted + 800).map((s) => s.outcome));
     for (const o of late) {
       if (o instanceof Error) assert.ok(['ECONNREFUSED', 'ECONNRESET'].includes((o as NodeJS.ErrnoException).code ?? ''), `after draining: ${o.message}`);
       else assert.ok(o.status === 200 && o.close);
