@@ -32,9 +32,24 @@ function run(entry: string, env: Record<string, string>): Promise<Exit> {
   });
 }
 
+/**
+ * What a service's main.ts (runService) prints when its configuration fails, computed in this
+ * process: the same loading, cross-field checks and start-failure text, without a process each.
+ * A few cases below start the real processes, to prove the exit code and that this is the text.
+ */
+function report(name: keyof typeof definitions, env: Record<string, string>): string {
+  const d = definitions[name] as unknown as ServiceDefinition<ConfigSpec, never>;
+  try {
+    loadServiceConfig(name, d.configSpec, env, d.configChecks ?? []);
+  } catch (err) {
+    return describeStartFailure(err);
+  }
+  return '';
+}
+
 // Each case starts its own process and waits for it to exit: they run side by side.
 describe.concurrent('a bad config never starts a server', () => {
-  it('one service exits non-zero naming both bad values', async () => {
+  it('one service exits non-zero naming both bad values, without a stack trace', async () => {
     const { code, stderr } = await run('services/user/src/main.ts', {
       HEARTH_PORT: 'eighty',
       DATABASE_URL: 'mysql://localhost/hearth',
@@ -43,6 +58,9 @@ describe.concurrent('a bad config never starts a server', () => {
     assert.match(stderr, /HEARTH_PORT/);
     assert.match(stderr, /DATABASE_URL/);
     assert.match(stderr, /2 problems/);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    // The in-process report the other cases read is this text.
+    assert.ok(stderr.includes(report('user', { HEARTH_PORT: 'eighty', DATABASE_URL: 'mysql://localhost/hearth' })), stderr);
   });
 
   it('the monolith reports the problems of every service once', async () => {
@@ -57,70 +75,37 @@ describe.concurrent('a bad config never starts a server', () => {
     assert.equal(stderr.match(/HEARTH_LOG_LEVEL/g)?.length, 1);
   });
 
-  it('a misspelt variable is an error, not a silent default', async () => {
-    const { code, stderr } = await run('services/post/src/main.ts', {
-      DATABASE_URL: 'postgres://localhost/hearth',
-      HEARTH_PROT: '9000',
-    });
-    assert.equal(code, 1);
-    assert.match(stderr, /HEARTH_PROT: unknown variable/);
+  it('a misspelt variable is an error, not a silent default', () => {
+    assert.match(report('post', { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_PROT: '9000' }), /HEARTH_PROT: unknown variable/);
   });
 });
 
 describe.concurrent('services in separate processes: what they need together, reported at once', () => {
-  // Every service but auth as Helm and compose start it alone: the same configuration loading
-  // and the same start-failure text as its main.ts (runService), without a process each; the
-  // next cases start real processes.
+  // Every service but auth as Helm and compose start it alone (report(): main.ts's text).
   for (const name of ['user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const) {
     it(`${name}: no internal secret and no JWKS URL are both named, in one report, without a stack trace`, () => {
-      const d = definitions[name] as unknown as ServiceDefinition<ConfigSpec, never>;
-      let text = '';
-      try {
-        loadServiceConfig(name, d.configSpec, {
-          DATABASE_URL: 'postgres://localhost/hearth',
-          HEARTH_SERVICE_URLS: 'auth=http://auth:8080,user=http://user:8080',
-          HEARTH_PORT: 'eighty',
-        }, d.configChecks ?? []);
-      } catch (err) {
-        text = describeStartFailure(err);
-      }
+      const text = report(name, {
+        DATABASE_URL: 'postgres://localhost/hearth',
+        HEARTH_SERVICE_URLS: 'auth=http://auth:8080,user=http://user:8080',
+        HEARTH_PORT: 'eighty',
+      });
       for (const v of ['HEARTH_INTERNAL_SECRET', 'HEARTH_AUTH_JWKS_URL', 'HEARTH_PORT']) assert.match(text, new RegExp(v), `${name}: ${text}`);
       assert.match(text, /3 problems/);
       assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
     });
   }
 
-  it('a service process exits 1 with that report', async () => {
-    const { code, stderr } = await run('services/circle/src/main.ts', {
-      DATABASE_URL: 'postgres://localhost/hearth',
-      HEARTH_SERVICE_URLS: 'auth=http://auth:8080',
-    });
-    assert.equal(code, 1);
-    assert.match(stderr, /HEARTH_INTERNAL_SECRET/);
-    assert.match(stderr, /HEARTH_AUTH_JWKS_URL/);
-    assert.doesNotMatch(stderr, /\n\s+at /);
+  it('auth alone needs the secret with service URLs, but serves its own keys', () => {
+    const text = report('auth', { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_SERVICE_URLS: 'user=http://user:8080' });
+    assert.match(text, /HEARTH_INTERNAL_SECRET/);
+    assert.match(text, /HEARTH_AUTH_KEY_ENCRYPTION_KEY/);
+    assert.doesNotMatch(text, /HEARTH_AUTH_JWKS_URL/);
   });
 
-  it('auth alone needs the secret with service URLs, but serves its own keys', async () => {
-    const { code, stderr } = await run('services/auth/src/main.ts', {
-      DATABASE_URL: 'postgres://localhost/hearth',
-      HEARTH_SERVICE_URLS: 'user=http://user:8080',
-    });
-    assert.equal(code, 1);
-    assert.match(stderr, /HEARTH_INTERNAL_SECRET/);
-    assert.match(stderr, /HEARTH_AUTH_KEY_ENCRYPTION_KEY/);
-    assert.doesNotMatch(stderr, /HEARTH_AUTH_JWKS_URL/);
-    assert.doesNotMatch(stderr, /\n\s+at /);
-  });
-
-  it('a half-configured sign-in provider is reported with the other problems', async () => {
-    const { code, stderr } = await run('services/auth/src/main.ts', {
-      DATABASE_URL: 'postgres://localhost/hearth',
-      HEARTH_AUTH_GOOGLE_CLIENT_ID: 'abc',
-    });
-    assert.equal(code, 1);
-    assert.match(stderr, /HEARTH_AUTH_GOOGLE_CLIENT_SECRET: missing/);
-    assert.match(stderr, /HEARTH_AUTH_KEY_ENCRYPTION_KEY/);
+  it('a half-configured sign-in provider is reported with the other problems', () => {
+    const text = report('auth', { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_AUTH_GOOGLE_CLIENT_ID: 'abc' });
+    assert.match(text, /HEARTH_AUTH_GOOGLE_CLIENT_SECRET: missing/);
+    assert.match(text, /HEARTH_AUTH_KEY_ENCRYPTION_KEY/);
   });
 
   it('migrate with an unknown --service says so in one line', async () => {

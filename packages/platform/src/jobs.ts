@@ -54,6 +54,9 @@ export interface JobQueue {
  * causes them. Each payload is checked against its job's type before it runs: one that does not
  * fit (an older format, a bug) is logged and dropped, never retried forever.
  */
+const STUCK_MS = 5_000;
+const RETRY_MS = 2_000;
+
 export function createJobQueue(opts: JobQueueOptions): JobQueue {
   const log = opts.logger.child({ subsystem: 'jobs', queue: opts.queue.schema });
   const logger = workerLogger(log);
@@ -91,22 +94,70 @@ export function createJobQueue(opts: JobQueueOptions): JobQueue {
     return pool;
   };
   const common = () => ({ pgPool: poolFor(), schema: opts.queue.schema, logger, noPreparedStatements: true });
+
+  // A supervised runner. graphile-worker retries its own connection failures, but a runner can
+  // still end up stuck (it caches the failed first lookup of its task ids and fails every poll
+  // after, even once the database is back) or stop by itself. A runner that has failed to fetch
+  // jobs for STUCK_MS, or that ended without being asked, is replaced by a fresh one.
+  let running = false;
+  let retryTimer: NodeJS.Timeout | undefined;
+  const launch = async (): Promise<void> => {
+    const r = await run({
+      ...common(),
+      taskList,
+      concurrency,
+      pollInterval: opts.pollIntervalMs ?? 2_000,
+      noHandleSignals: true,
+      ...(crontab ? { crontab } : {}),
+      // Completing or failing a job goes through graphile-worker's batcher (delay 0: the next
+      // tick), whose database failures are handled: it logs them and stops the runner, which is
+      // then replaced. Unbatched, the same failure is a promise nobody awaits, an unhandled
+      // rejection that would end the process. The job stays locked and runs again when its
+      // lock expires (at least once, as every handler expects).
+      preset: { worker: { completeJobBatchDelay: 0, failJobBatchDelay: 0 } },
+    });
+    runner = r;
+    let failingSince: number | undefined;
+    r.events.on('worker:getJob:error', () => {
+      failingSince ??= Date.now();
+      if (Date.now() - failingSince >= STUCK_MS) void replace(r, 'it has not been able to fetch jobs');
+    });
+    const fetched = () => {
+      failingSince = undefined;
+    };
+    r.events.on('worker:getJob:empty', fetched);
+    r.events.on('job:start', fetched);
+    r.promise.then(
+      () => replace(r, 'it stopped by itself'),
+      (err: unknown) => replace(r, `it stopped: ${(err as Error).message}`),
+    );
+  };
+  const replace = async (r: Runner, reason: string): Promise<void> => {
+    if (!running || runner !== r) return;
+    runner = undefined;
+    log.warn({ reason }, 'replacing the job runner');
+    await r.stop().catch(() => undefined);
+    const relaunch = () => {
+      if (!running || runner) return;
+      launch().catch((err: unknown) => {
+        log.warn({ err: { message: (err as Error).message } }, 'job runner could not start; trying again');
+        retryTimer = setTimeout(relaunch, RETRY_MS);
+      });
+    };
+    relaunch();
+  };
   return {
     async migrate() {
       await runMigrations(common());
     },
     async start() {
-      if (runner) return;
-      runner = await run({
-        ...common(),
-        taskList,
-        concurrency,
-        pollInterval: opts.pollIntervalMs ?? 2_000,
-        noHandleSignals: true,
-        ...(crontab ? { crontab } : {}),
-      });
+      if (running) return;
+      running = true;
+      await launch();
     },
     async stop() {
+      running = false;
+      clearTimeout(retryTimer);
       const r = runner;
       runner = undefined;
       // A runner whose database went away may have stopped by itself; that is stopped enough.

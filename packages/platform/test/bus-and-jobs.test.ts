@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { type EventBus, JobQueueRef, type Topic, defineJob, defineTopic } from '@hearth/db';
-import { createTestDatabase, createTestRedis, freePort } from '@hearth/testkit';
+import { createTestDatabase, createTestRedis, freePort, startTcpProxy } from '@hearth/testkit';
 import { createLogger } from '@hearth/telemetry';
 import { Redis } from 'ioredis';
 import { Kysely, PostgresDialect, sql } from 'kysely';
@@ -171,6 +171,72 @@ describe('job queue', () => {
     assert.equal(attempts.get('hopeless'), 1, 'a job that cannot succeed runs once');
     const { rows } = await sql<{ n: number }>`select count(*)::int as n from test_jobs.jobs`.execute(kysely);
     assert.equal(rows[0]?.n, 0, 'no job is left retrying');
+  });
+
+  it('outlives its database going away (scheduled jobs included) and works jobs again once it returns', async () => {
+    const proxy = await startTcpProxy();
+    const url = proxy.rewrite(db.url);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on('unhandledRejection', onUnhandled);
+    const done: string[] = [];
+    const tick = defineJob('test:tick', z.object({}));
+    let holding: { started: () => void; release: Promise<void> } | undefined;
+    const jobs = createJobQueue({
+      databaseUrl: url,
+      queue: new JobQueueRef('outage_jobs'),
+      logger,
+      pollIntervalMs: 100,
+      handlers: [
+        handle(write, async ({ id }) => {
+          if (id === 'held' && holding) {
+            holding.started();
+            await holding.release;
+            throw new Error('fails while the database is away');
+          }
+          done.push(id);
+        }),
+        handle(tick, async () => undefined),
+      ],
+      // A schedule makes the runner start its cron, which registers itself in the database.
+      schedule: [{ job: tick, at: '* * * * *' }],
+    });
+    try {
+      await jobs.migrate();
+      await jobs.start();
+      // The network drops every connection while the runner and its cron are talking to Postgres.
+      proxy.cut();
+      await settle(1_500);
+      proxy.restore();
+      const outage = new JobQueueRef('outage_jobs');
+      await outage.enqueue(kysely, write, { id: 'after' });
+      const deadline = Date.now() + 20_000;
+      while (!done.includes('after') && Date.now() < deadline) await settle(100);
+      // graphile-worker alone never ran it: its first lookup of task ids failed and was cached.
+      assert.deepEqual(done, ['after'], 'the job committed after the outage ran');
+
+      // A job that ends (here, fails) while the database is away cannot be marked so: that is
+      // logged and the runner replaced, not an unhandled rejection ending the process.
+      let release!: () => void;
+      const started = new Promise<void>((resolve) => {
+        holding = { started: resolve, release: new Promise<void>((r) => (release = r)) };
+      });
+      await outage.enqueue(kysely, write, { id: 'held' });
+      await started;
+      proxy.cut();
+      release();
+      await settle(1_000);
+      proxy.restore();
+      await outage.enqueue(kysely, write, { id: 'later' });
+      const later = Date.now() + 20_000;
+      while (!done.includes('later') && Date.now() < later) await settle(100);
+      assert.deepEqual(done, ['after', 'later'], 'jobs run again after the second outage');
+      assert.deepEqual(unhandled, [], 'no rejection escaped the queue');
+    } finally {
+      await jobs.stop();
+      process.off('unhandledRejection', onUnhandled);
+      await proxy.close();
+    }
   });
 
   it('refuses a payload its job denies before it is stored, and a schema name that is not an identifier', async () => {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { afterAll, describe, it } from 'vitest';
+import { describe, it, onTestFinished } from 'vitest';
 import pg from 'pg';
 import { stopEmbeddedPostgresAt } from '../src/index.js';
 
@@ -24,7 +24,9 @@ describe('sharedEmbeddedPostgres', () => {
     const root = await mkdtemp(join(tmpdir(), 'hearth-shared-'));
     await chmod(root, 0o755);
     const dataDir = join(root, 'test-pg');
-    afterAll(async () => {
+    // Registered in the test itself (a hook inside a test would never run): the server outlives
+    // the processes that started it, so the test stops it.
+    onTestFinished(async () => {
       await stopEmbeddedPostgresAt(dataDir);
       await rm(root, { recursive: true, force: true });
     });

@@ -1,19 +1,11 @@
-import { createClient, type Client } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
 import { SERVICE_TOKEN_HEADER, ServiceTokens } from '@hearth/authz';
 import { type ConfigSpec, type ServiceConfig, loadServiceConfig } from '@hearth/config';
-import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
-import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
-import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
-import { ModerationService } from '@hearth/contracts/gen/hearth/moderation/v1/moderation_service_pb.js';
-import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
-import { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
-import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { type Host, type HostedService, type ServiceDefinition, migrateServices, startHost } from '@hearth/platform';
 import { createHash, randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { type TestDatabase, createTestDatabase } from '../postgres.js';
 import { type TestRedis, createTestRedis } from '../redis.js';
+import { type Clients, connectClients } from './clients.js';
 import { Seed } from './seed.js';
 import { type ModuleOf, type Name, type OverridesOf, definitions } from './services.js';
 import { migratedTemplate } from './template.js';
@@ -40,17 +32,6 @@ export interface TestSystemOptions<N extends Name> {
    * takes a dependency away puts a TcpProxy in between).
    */
   readonly through?: { readonly postgres?: (url: string) => string; readonly redis?: (url: string) => string };
-}
-
-/** Typed clients of every Connect service, pointed at the system (no credentials). */
-export interface Clients {
-  readonly auth: Client<typeof AuthService>;
-  readonly user: Client<typeof UserService>;
-  readonly circle: Client<typeof CircleService>;
-  readonly chat: Client<typeof ChatService>;
-  readonly post: Client<typeof PostService>;
-  readonly moderation: Client<typeof ModerationService>;
-  readonly support: Client<typeof SupportService>;
 }
 
 export interface TestSystem<N extends Name> extends Clients {
@@ -108,16 +89,7 @@ export async function startTestSystem<N extends Name>(opts: TestSystemOptions<N>
     throw err;
   }
   const started = host;
-  const transport = createConnectTransport({ baseUrl: started.url, httpVersion: '1.1' });
-  const clients: Clients = {
-    auth: createClient(AuthService, transport),
-    user: createClient(UserService, transport),
-    circle: createClient(CircleService, transport),
-    chat: createClient(ChatService, transport),
-    post: createClient(PostService, transport),
-    moderation: createClient(ModerationService, transport),
-    support: createClient(SupportService, transport),
-  };
+  const clients = connectClients(started.url);
   const modules = Object.fromEntries(started.modules.map((m) => [m.name, m])) as { [K in N]: ModuleOf<K> };
   const asService = async (name = 'test') => ({ headers: { [SERVICE_TOKEN_HEADER]: await new ServiceTokens(secret, name).token() } });
   let closing: Promise<void> | undefined;

@@ -5,7 +5,7 @@ import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resourc
 import type { Circle } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import type { Runtime } from '@hearth/platform';
-import type { Clients } from './harness.js';
+import type { Clients } from './clients.js';
 import type { ModuleOf } from './services.js';
 
 /** The password every seeded account has (strong enough for the auth service's checks). */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { ensurePostgres, withAdmin } from '../postgres.js';
 import { repoRoot } from '../repo-root.js';
@@ -24,8 +24,11 @@ export async function schemaFingerprint(): Promise<string> {
     for (const f of files) hash.update(`${s}/${f}\n`).update(await readFile(join(dir, f)));
   }
   hash.update(await readFile(join(root, 'packages', 'authz', 'src', 'migrations.ts')));
+  // graphile-worker's own migrations live in the template too; its package exports no
+  // package.json, so its installed version is read from the directory it resolves to.
   const require = createRequire(join(root, 'packages', 'platform', 'package.json'));
-  hash.update(String((require('graphile-worker/package.json') as { version: string }).version));
+  const workerDist = dirname(require.resolve('graphile-worker'));
+  hash.update(String((JSON.parse(await readFile(join(workerDist, '..', 'package.json'), 'utf8')) as { version: string }).version));
   return hash.digest('hex').slice(0, 16);
 }
 
