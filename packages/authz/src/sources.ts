@@ -56,6 +56,9 @@ export function remoteBlocks(client: () => Client<typeof UserService>): BlockSou
 export class CachedMemberships implements MembershipSource {
   // `null` remembers "no such circle" too, so probing unknown ids does not reach the service.
   private readonly cache: LRUCache<string, CircleAccess | { missing: true }>;
+  private readonly asking = new Map<string, Promise<CircleAccess | undefined>>();
+  // Counts invalidations, so an answer asked for before one is not cached after it.
+  private generation = 0;
 
   constructor(
     private readonly source: MembershipSource,
@@ -68,18 +71,40 @@ export class CachedMemberships implements MembershipSource {
     const key = `${circleId}:${userId}`;
     const hit = this.cache.get(key);
     if (hit) return 'missing' in hit ? undefined : hit;
-    const access = await this.source.membership(circleId, userId);
-    this.cache.set(key, access ?? { missing: true });
-    return access;
+    // Calls that miss together share one question (a busy circle's entry expiring would
+    // otherwise send every call in flight to the circle service at once).
+    let asking = this.asking.get(key);
+    if (!asking) {
+      const generation = this.generation;
+      asking = this.source.membership(circleId, userId).then(
+        (access) => {
+          // An invalidation while asking: the answer may predate the change; do not keep it.
+          if (this.generation === generation) this.cache.set(key, access ?? { missing: true });
+          return access;
+        },
+      );
+      const mine = asking;
+      mine
+        .finally(() => {
+          if (this.asking.get(key) === mine) this.asking.delete(key);
+        })
+        .catch(() => undefined);
+      this.asking.set(key, mine);
+    }
+    return asking;
   }
 
   /** Forgets one user's standing in a circle, or everyone's (archive, visibility change). */
   invalidate(circleId: string, userId?: string): void {
+    this.generation++;
+    // Calls from now on ask afresh, not join a question asked before the change.
     if (userId) {
       this.cache.delete(`${circleId}:${userId}`);
+      this.asking.delete(`${circleId}:${userId}`);
       return;
     }
     for (const key of this.cache.keys()) if (key.startsWith(`${circleId}:`)) this.cache.delete(key);
+    for (const key of this.asking.keys()) if (key.startsWith(`${circleId}:`)) this.asking.delete(key);
   }
 }
 

@@ -17,11 +17,36 @@ import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
 import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
 import type { FastifyInstance } from 'fastify';
 import { clientAddressKey } from './client-address.js';
+import { type UnaryAnswer, createUnaryPath } from './connect-unary.js';
 
 export interface ConnectMountOptions extends ConnectRouterOptions {
   readonly routes: (router: ConnectRouter) => void;
   /** After `close()`, in-flight calls get this long before they are aborted. */
   readonly shutdownTimeoutMs: number;
+  /** Unary Connect calls through connect-unary.ts (default); false sends every call to connect-es. */
+  readonly unaryPath?: boolean;
+}
+
+/** A unary request body the lean path will serve (read by the content-type parser). */
+class UnaryBody {
+  constructor(readonly bytes: Uint8Array) {}
+}
+
+function answerAsUniversal(a: UnaryAnswer): UniversalServerResponse {
+  const header = new Headers();
+  for (const [k, v] of Object.entries(a.header)) for (const e of Array.isArray(v) ? v : [v]) header.append(k, e);
+  return { status: a.status, header, body: (async function* () { yield a.body; })() };
+}
+
+async function universalAsAnswer(r: UniversalServerResponse): Promise<UnaryAnswer> {
+  const chunks: Uint8Array[] = [];
+  if (r.body) for await (const c of r.body as AsyncIterable<Uint8Array>) chunks.push(c);
+  const header: Record<string, string | string[]> = {};
+  r.header?.forEach((value, key) => {
+    const e = header[key];
+    header[key] = e === undefined ? value : Array.isArray(e) ? [...e, value] : [e, value];
+  });
+  return { status: r.status, header, body: Buffer.concat(chunks) };
 }
 
 /**
@@ -37,20 +62,38 @@ export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): v
     setTimeout(() => shutdown.abort(new ConnectError('server is shutting down', Code.Unavailable)), opts.shutdownTimeoutMs).unref();
     done();
   });
-  const router = createConnectRouter({
+  const routerOptions = {
     acceptCompression: [compressionGzip, compressionBrotli],
     ...opts,
     shutdownSignal: shutdown.signal,
-  });
-  opts.routes(router);
+  };
+  const router = createConnectRouter(routerOptions);
+  // Unary Connect calls take the lean path (connect-unary.ts); everything else connect-es's.
+  const unary = createUnaryPath(routerOptions, opts.routes, router);
+  const useUnaryPath = opts.unaryPath ?? true;
   if (router.handlers.length === 0) return;
 
   void app.register(async (scope) => {
     // Connect reads bodies itself; these parsers only stop Fastify from consuming them.
     const noop = (_req: unknown, _payload: unknown, done: (err: null, body?: undefined) => void) => done(null, undefined);
+    // A unary call's body is read here in full when the lean path will serve it; otherwise it
+    // is left unread for connect-es.
+    scope.addContentTypeParser([protoConnect.contentTypeUnaryJson, protoConnect.contentTypeUnaryProto], (req, payload, done) => {
+      if (!useUnaryPath || req.method !== 'POST' || !unary.spec(req.routeOptions.url ?? '') || !unary.accepts(req.headers)) {
+        done(null, undefined);
+        return;
+      }
+      const chunks: Buffer[] = [];
+      let length = 0;
+      payload.on('data', (chunk: Buffer) => {
+        chunks.push(chunk);
+        length += chunk.length;
+      });
+      payload.on('end', () => done(null, new UnaryBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length))));
+      payload.on('error', (err: Error) => done(err, undefined));
+    });
     scope.addContentTypeParser(
       [
-        protoConnect.contentTypeUnaryJson,
         protoConnect.contentTypeStreamJson,
         protoGrpcWeb.contentTypeProto,
         protoGrpcWeb.contentTypeJson,
@@ -64,12 +107,22 @@ export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): v
     scope.addContentTypeParser(protoConnect.contentTypeRegExp, noop);
 
     for (const handler of router.handlers) {
+      const spec = unary.spec(handler.requestPath);
       scope.all(handler.requestPath, async (req, reply) => {
         try {
           const values = createContextValues().set(clientAddressKey, {
             ip: req.ip,
             userAgent: (req.headers['user-agent'] ?? '').slice(0, 512),
           });
+          if (spec && req.body instanceof UnaryBody) {
+            const answer = await unary.serve(spec, { req: req.raw, res: reply.raw }, req.body.bytes, values);
+            const failure = answer.status === 200 ? undefined : await decodeFailureAsInvalidArgument(answerAsUniversal(answer), handler.method.input);
+            const final = failure ? await universalAsAnswer(failure) : answer;
+            // Fastify's headers (security, CORS) and the call's, written in one go.
+            reply.raw.writeHead(final.status, { ...(reply.getHeaders() as Record<string, string | string[]>), ...final.header });
+            reply.raw.end(final.body);
+            return reply.hijack();
+          }
           const res = await handler(universalRequestFromNodeRequest(req.raw, reply.raw, req.body as undefined, values));
           for (const [key, value] of Object.entries(reply.getHeaders())) {
             if (value !== undefined) reply.raw.setHeader(key, value);

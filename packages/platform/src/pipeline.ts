@@ -32,7 +32,8 @@ export function createRequestPipeline(runtime: Runtime, modules: readonly Servic
   }
   const { logger, metrics, tracer, sessions } = runtime;
   return [
-    telemetryInterceptor({ logger, metrics, tracer }),
+    // Tracing off (the default): no spans at all, rather than non-recording ones per call.
+    telemetryInterceptor({ logger, metrics, tracer: runtime.config.telemetry.tracingExporter === 'none' ? undefined : tracer }),
     errorLoggingInterceptor(),
     knownErrorsInterceptor(),
     authenticationInterceptor({

@@ -5,8 +5,8 @@ import { createConnectTransport } from '@connectrpc/connect-node';
 import { UserService } from '@hearth/contracts';
 import { createLogger, createMetrics } from '@hearth/telemetry';
 import { Writable } from 'node:stream';
-import type { HearthServer, ReadinessCheck, ServerConfig } from '../src/index.js';
-import { startServer } from './helpers.js';
+import { type HearthServer, type ReadinessCheck, type ServerConfig, createServer } from '../src/index.js';
+import { routesModule, startServer } from './helpers.js';
 
 const ALLOWED_ORIGIN = 'https://app.hearth.test';
 
@@ -172,6 +172,50 @@ describe('platform server', () => {
     const line = s.logs.find((l) => l.includes('relation'));
     assert.ok(line, 'the original error is logged');
     assert.match(line, /"requestId"/);
+  });
+
+  it("logs a plain HTTP route's failure with its request id (req.log is bound when first used)", async () => {
+    const logs: string[] = [];
+    const logger = createLogger({
+      service: 'platform-test',
+      level: 'info',
+      destination: new Writable({
+        write(chunk: Buffer, _enc, cb) {
+          logs.push(chunk.toString());
+          cb();
+        },
+      }),
+    });
+    const server = await createServer({
+      server: config,
+      logger,
+      metrics: createMetrics({ service: 'platform-test', collectDefault: false }),
+      modules: [
+        {
+          ...routesModule('user', () => undefined),
+          http: async (app) => {
+            app.get('/boom', async () => {
+              throw new Error('boom in a route');
+            });
+            app.get('/quiet', async (req) => ({ level: req.log.level }));
+          },
+        },
+      ],
+      readiness: [],
+      interceptors: [],
+    });
+    const url = await server.listen();
+    try {
+      const boom = await fetch(`${url}/boom`, { headers: { 'x-request-id': 'req-boom-1' } });
+      assert.equal(boom.status, 500);
+      const line = logs.find((l) => l.includes('unhandled error in HTTP route'));
+      assert.ok(line, logs.join(''));
+      assert.equal((JSON.parse(line) as { reqId?: string }).reqId, 'req-boom-1');
+      const quiet = await fetch(`${url}/quiet`);
+      assert.deepEqual(await quiet.json(), { level: 'info' });
+    } finally {
+      await server.close();
+    }
   });
 
   it('sends security headers and CORS headers for allowed origins only', async () => {

@@ -1,5 +1,6 @@
 import { ConnectError, type Interceptor } from '@connectrpc/connect';
 import {
+  type Context,
   ROOT_CONTEXT,
   type Span,
   SpanKind,
@@ -26,7 +27,8 @@ import { observeStream } from './stream.js';
 export interface TelemetryDeps {
   readonly logger: Logger;
   readonly metrics: Metrics;
-  readonly tracer: Tracer;
+  /** Absent when tracing is off: no span is made, not even a non-recording one. */
+  readonly tracer?: Tracer | undefined;
 }
 
 // RPC span attributes as OTel's (incubating) semantic conventions name them for Connect; copied
@@ -74,19 +76,23 @@ export function telemetryInterceptor(deps: TelemetryDeps): Interceptor {
     const rpc = `${service}/${method}`;
     const started = performance.now();
 
-    const parent = propagator.extract(ROOT_CONTEXT, req.header, headerGetter);
-    const span = tracer.startSpan(
-      rpc,
-      {
-        kind: SpanKind.SERVER,
-        attributes: { [ATTR_RPC_SYSTEM]: RPC_SYSTEM_CONNECT_RPC, [ATTR_RPC_SERVICE]: service, [ATTR_RPC_METHOD]: method },
-      },
-      parent,
-    );
-    const active = trace.setSpan(parent, span);
+    let span: Span | undefined;
+    let active: Context | undefined;
+    if (tracer) {
+      const parent = propagator.extract(ROOT_CONTEXT, req.header, headerGetter);
+      span = tracer.startSpan(
+        rpc,
+        {
+          kind: SpanKind.SERVER,
+          attributes: { [ATTR_RPC_SYSTEM]: RPC_SYSTEM_CONNECT_RPC, [ATTR_RPC_SERVICE]: service, [ATTR_RPC_METHOD]: method },
+        },
+        parent,
+      );
+      active = trace.setSpan(parent, span);
+    }
 
     const { requestId, correlationId } = requestIdsFrom(req.header);
-    const traceId = span.isRecording() ? span.spanContext().traceId : undefined;
+    const traceId = span?.isRecording() ? span.spanContext().traceId : undefined;
     const rc: RequestContext = new LazyRequestContext(requestId, correlationId, logger, traceId ? { rpc, traceId } : { rpc });
     req.contextValues.set(requestContextKey, rc);
 
@@ -95,11 +101,11 @@ export function telemetryInterceptor(deps: TelemetryDeps): Interceptor {
       const m = series(service, method, code);
       m.requests.inc();
       m.duration.observe((performance.now() - started) / 1000);
-      endSpan(span, err, code);
+      if (span) endSpan(span, err, code);
     };
 
     try {
-      const res = await context.with(active, () => next(req));
+      const res = await (active ? context.with(active, () => next(req)) : next(req));
       res.header.set(REQUEST_ID_HEADER, requestId);
       res.header.set(CORRELATION_ID_HEADER, correlationId);
       if (!res.stream) {
@@ -107,7 +113,7 @@ export function telemetryInterceptor(deps: TelemetryDeps): Interceptor {
         return res;
       }
       const message = observeStream(res.message, {
-        around: (pull) => context.with(active, pull),
+        ...(active ? { around: <R>(pull: () => R): R => context.with(active, pull) } : {}),
         // The ids already went out in the stream's headers; no need to repeat them in trailers.
         onEnd: finish,
       });
