@@ -38,11 +38,12 @@ export function renderPlatformSection(r: PlatformBenchReport): string {
       'callers, each on its own keep-alive HTTP/1.1 connection, sending the same JSON request with the same bearer token ' +
       `(an authenticated member's GetCircle of a private circle). After a ${o.warmupMs / 1000} s warm-up per target, ` +
       `${o.rounds} rounds of ${o.durationMs / 1000} s alternate between the targets; figures are the **median of the rounds** ` +
-      '(min–max of throughput in brackets); server CPU is the child process’s CPU time per second of wall time.',
+      '(min–max of throughput in brackets); server CPU is the child process’s CPU time per second of wall time, and per ' +
+      'call that divided by the calls per second.',
   );
   const table = [
-    '| Concurrency | host ops/s (min–max) | bare ops/s (min–max) | host / bare | host p50 / p99 ms | bare p50 / p99 ms | server cores host / bare |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| Concurrency | host ops/s (min–max) | bare ops/s (min–max) | host / bare | host p50 / p99 ms | bare p50 / p99 ms | server cores host / bare | server CPU µs per call host / bare |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...r.rows.map((x) =>
       [
         x.concurrency,
@@ -52,6 +53,7 @@ export function renderPlatformSection(r: PlatformBenchReport): string {
         `${x.host.p50.median.toFixed(2)} / ${x.host.p99.median.toFixed(2)}`,
         `${x.bare.p50.median.toFixed(2)} / ${x.bare.p99.median.toFixed(2)}`,
         `${x.host.serverCores.median.toFixed(2)} / ${x.bare.serverCores.median.toFixed(2)}`,
+        `${((x.host.serverCores.median / x.host.opsPerSec.median) * 1e6).toFixed(0)} / ${((x.bare.serverCores.median / x.bare.opsPerSec.median) * 1e6).toFixed(0)}`,
       ].join(' | '),
     ).map((line) => `| ${line} |`),
   ].join('\n');
