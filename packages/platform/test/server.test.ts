@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { UserService } from '@hearth/contracts';
 import { createLogger, createMetrics } from '@hearth/telemetry';
 import { Writable } from 'node:stream';
@@ -126,6 +126,15 @@ describe('platform server', () => {
     assert.equal(err.code, Code.InvalidArgument);
     assert.match(err.rawMessage, /^userId: /, 'fields are named as JSON clients spell them');
     assert.equal(err.details.length, 1);
+  });
+
+  it('speaks gRPC-web as well, through the same pipeline (the README says so)', async () => {
+    const grpcWeb = createClient(UserService, createGrpcWebTransport({ baseUrl: s.url, httpVersion: '1.1' }));
+    const invalid = await grpcWeb.getProfile({ lookup: { case: 'userId', value: 'not-a-uuid' } }).catch((e: unknown) => ConnectError.from(e));
+    assert.equal(invalid.code, Code.InvalidArgument);
+    assert.match(invalid.rawMessage, /^userId: /);
+    const unimplemented = await grpcWeb.getProfile({ lookup: { case: 'handle', value: 'someone' } }).catch((e: unknown) => ConnectError.from(e));
+    assert.equal(unimplemented.code, Code.Unimplemented);
   });
 
   it('refuses malformed JSON and malformed protobuf with InvalidArgument', async () => {

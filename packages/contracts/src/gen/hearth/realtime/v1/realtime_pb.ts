@@ -11,6 +11,8 @@
 //   app, ServerFrame from the gateway. Text messages are refused (INVALID_FRAME).
 //   The app's first frame must be Hello, within the Hello timeout (10 seconds by default);
 //   the gateway answers Welcome, then a Subscribed (or ServerError) for each resumed channel.
+//   Only Ping is answered (with Pong) before Hello; any other frame before it closes the socket
+//   with UNAUTHENTICATED, and Pings do not extend the Hello timeout.
 //   Apps need not wait for Welcome before sending more frames: the gateway handles a socket's
 //   frames one at a time in the order they arrived, so frames sent right after Hello are
 //   answered after Welcome, in order (and are dropped if Hello is refused, which closes the
