@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
+import { createRng } from '@hearth/testkit';
 import type { CircleAccess, MembershipSource } from '../src/rules.js';
 import { CachedMemberships } from '../src/sources.js';
 
@@ -69,14 +70,7 @@ describe('CachedMemberships', () => {
 
   it('over generated interleavings, never answers a call with a standing asked for before the last change preceding it', async () => {
     for (let seed = 1; seed <= 300; seed++) {
-      let state = seed;
-      const rand = (n: number) => {
-        // mulberry32: the low bits of a plain LCG repeat too soon for `% n`.
-        state = (state + 0x6d2b79f5) | 0;
-        let t = Math.imul(state ^ (state >>> 15), 1 | state);
-        t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-        return ((t ^ (t >>> 14)) >>> 0) % n;
-      };
+      const rand = createRng(seed).int;
       // The truth's version; each change is followed by an invalidation, as the bus delivers it.
       let truth = 0;
       const askedAt = new WeakMap<CircleAccess, number>();

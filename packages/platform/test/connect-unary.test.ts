@@ -7,6 +7,7 @@ import { Code, ConnectError, type ConnectRouter, type Interceptor } from '@conne
 import { CircleService, CreateCircleRequestSchema, GetCircleRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { createRng } from '@hearth/testkit';
 import { mountConnect } from '../src/connect-mount.js';
 
 /**
@@ -134,21 +135,10 @@ function comparable(a: Answer): { status: number; headers: Record<string, unknow
   return { status: a.status, headers, body: type.includes('json') ? body.toString('utf8') : body.toString('base64') };
 }
 
-function generator(seed: number) {
-  let state = seed;
-  const rand = (n: number) => {
-    // mulberry32: the low bits of a plain LCG repeat too soon for `% n`.
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) % n;
-  };
-  const pick = <T>(xs: readonly T[]): T => xs[rand(xs.length)] as T;
-  return { rand, pick };
-}
-
 function generate(seed: number): Sent {
-  const { rand, pick } = generator(seed);
+  const rng = createRng(seed);
+  const rand = rng.int;
+  const pick = rng.pick;
   const method = rand(10) === 0 ? pick(['GET', 'PUT']) : 'POST';
   const rpc = pick(['GetCircle', 'GetCircle', 'GetCircle', 'CreateCircle', 'ListMembers', 'NoSuchMethod']);
   const path = `/hearth.circle.v1.CircleService/${rpc}${rand(15) === 0 ? '?encoding=json' : ''}`;

@@ -130,10 +130,16 @@ describe('platform server', () => {
 
   it('speaks gRPC-web as well, through the same pipeline (the README says so)', async () => {
     const grpcWeb = createClient(UserService, createGrpcWebTransport({ baseUrl: s.url, httpVersion: '1.1' }));
-    const invalid = await grpcWeb.getProfile({ lookup: { case: 'userId', value: 'not-a-uuid' } }).catch((e: unknown) => ConnectError.from(e));
+    const invalid = await grpcWeb.getProfile({ lookup: { case: 'userId', value: 'not-a-uuid' } }).then(
+      () => assert.fail('accepted'),
+      (e: unknown) => ConnectError.from(e),
+    );
     assert.equal(invalid.code, Code.InvalidArgument);
     assert.match(invalid.rawMessage, /^userId: /);
-    const unimplemented = await grpcWeb.getProfile({ lookup: { case: 'handle', value: 'someone' } }).catch((e: unknown) => ConnectError.from(e));
+    const unimplemented = await grpcWeb.getProfile({ lookup: { case: 'handle', value: 'someone' } }).then(
+      () => assert.fail('answered'),
+      (e: unknown) => ConnectError.from(e),
+    );
     assert.equal(unimplemented.code, Code.Unimplemented);
   });
 

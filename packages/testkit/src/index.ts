@@ -11,6 +11,7 @@ export {
 } from './embedded-postgres.js';
 export { MACHINE_POSTGRES_URL, type TestDatabase, createTestDatabase, ensurePostgres, sharedEmbeddedPostgres } from './postgres.js';
 export { type TestRedis, createTestRedis } from './redis.js';
+export { type Rng, createRng, deriveSeed } from './random.js';
 export { repoRoot } from './repo-root.js';
 export { refusal } from './refusal.js';
 export { type TcpProxy, startTcpProxy } from './tcp-proxy.js';

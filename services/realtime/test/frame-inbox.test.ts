@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { FrameInbox } from '../src/gateway/frame-inbox.js';
-import { random } from './random.js';
+import { createRng } from '@hearth/testkit';
 
 describe('FrameInbox', () => {
   it('handles frames one at a time in arrival order, holding at most the bounds behind a pending one', async () => {
     for (let seed = 1; seed <= 400; seed++) {
-      const rnd = random(seed);
+      const rnd = createRng(seed);
       const bounds = { maxFrames: 1 + rnd.int(5), maxBytes: 10 + rnd.int(40) };
       const ctx = `seed ${seed} ${JSON.stringify(bounds)}`;
       const handled: number[] = [];

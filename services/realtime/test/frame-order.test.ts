@@ -8,9 +8,8 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ClientFrameSchema, ErrorCode, type ServerFrame } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import type { Host } from '@hearth/platform';
-import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
+import { type Rng, type TestDatabase, createRng, createTestDatabase } from '@hearth/testkit';
 import { type Peer, type TokenIssuer, assertOpen, closedWithin, connect, send, sleep, startGateway, startTokenIssuer, welcomed } from './helpers.js';
-import { type Random, random } from './random.js';
 
 type Step =
   | { readonly kind: 'ping'; readonly nonce: bigint }
@@ -31,7 +30,7 @@ interface Script {
 
 const CLOSING_KINDS = ['subscribe', 'unsubscribe', 'typing', 'ack', 'hello', 'garbage', 'text'] as const;
 
-function generate(rnd: Random, maxSteps: number): Script {
+function generate(rnd: Rng, maxSteps: number): Script {
   const steps: Step[] = Array.from({ length: rnd.int(maxSteps + 1) }, (_, i) =>
     rnd.int(4) > 0 ? { kind: 'ping', nonce: BigInt(1_000 + i) } : { kind: rnd.pick(CLOSING_KINDS) },
   );
@@ -77,7 +76,7 @@ function forged(issuer: TokenIssuer): string {
   return `${token.slice(0, at)}${token[at] === 'A' ? 'B' : 'A'}${token.slice(at + 1)}`;
 }
 
-async function play(peer: Peer, script: Script, issuer: TokenIssuer, rnd: Random, maxDelayMs: number): Promise<void> {
+async function play(peer: Peer, script: Script, issuer: TokenIssuer, rnd: Rng, maxDelayMs: number): Promise<void> {
   for (let i = 0; i < script.prePings; i++) send(peer.ws, { case: 'ping', value: { nonce: BigInt(i) } }, BigInt(100 + i));
   send(peer.ws, { case: 'hello', value: { protocolVersion: 1, accessToken: script.helloValid ? issuer.token() : forged(issuer) } }, 1n);
   for (const [i, step] of script.steps.entries()) {
@@ -161,7 +160,7 @@ describe('frames after Hello', () => {
       try {
         runs = await Promise.all(
           Array.from({ length: 80 }, async (_, i) => {
-            const rnd = random(i + 1);
+            const rnd = createRng(i + 1);
             const script = generate(rnd, 8);
             const peer = await connect(host.url);
             await play(peer, script, issuer, rnd, 15);
@@ -187,7 +186,7 @@ describe('frames after Hello', () => {
       (await welcomed(host.url, issuer.token())).ws.close();
       const runs = await Promise.all(
         Array.from({ length: 200 }, async (_, i) => {
-          const rnd = random(10_000 + i);
+          const rnd = createRng(10_000 + i);
           const script = generate(rnd, 8);
           const peer = await connect(host.url);
           await play(peer, script, issuer, rnd, 3);

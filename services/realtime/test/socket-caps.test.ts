@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'vitest';
 import { addressKey } from '@hearth/platform';
 import { type Displaceable, type SocketLease, SocketCaps } from '../src/gateway/socket-caps.js';
-import { random } from './random.js';
+import { type Rng, createRng } from '@hearth/testkit';
 
 interface Sock extends Displaceable {
   readonly n: number;
@@ -20,7 +20,7 @@ interface Sock extends Displaceable {
 describe('SocketCaps', () => {
   it('matches the model: per-address and total unwelcomed caps, newest-wins per-user cap', () => {
     for (let seed = 1; seed <= 300; seed++) {
-      const rnd = random(seed);
+      const rnd = createRng(seed);
       const opts = { maxConnectionsPerUser: 1 + rnd.int(4), maxUnauthenticatedPerAddress: 1 + rnd.int(4), maxUnauthenticated: 1 + rnd.int(8) };
       const caps = new SocketCaps(opts);
       const addresses = ['10.0.0.1', '10.0.0.2', '2001:db8::1', '2001:db8::2', '2001:db8:0:1::1'].slice(0, 1 + rnd.int(5));
@@ -109,9 +109,9 @@ describe('SocketCaps', () => {
 });
 
 describe('addressKey', () => {
-  const hex = (rnd: ReturnType<typeof random>) => rnd.int(0x10000).toString(16);
+  const hex = (rnd: Rng) => rnd.int(0x10000).toString(16);
   /** Another valid spelling of the same address: upper case, leading zeros, :: at another run. */
-  function respell(groups: readonly string[], rnd: ReturnType<typeof random>): string {
+  function respell(groups: readonly string[], rnd: Rng): string {
     const parts = groups.map((g) => {
       const padded = rnd.int(2) ? g.padStart(4, '0') : g;
       return rnd.int(2) ? padded.toUpperCase() : padded;
@@ -131,7 +131,7 @@ describe('addressKey', () => {
 
   it('keys an IPv6 address by its /64, however it is spelled', () => {
     for (let seed = 1; seed <= 500; seed++) {
-      const rnd = random(seed);
+      const rnd = createRng(seed);
       // Zeros are common in real addresses, so each group is 0 half the time.
       const groups = Array.from({ length: 8 }, () => (rnd.int(2) ? '0' : hex(rnd)));
       const key = addressKey(respell(groups, rnd));
@@ -147,7 +147,7 @@ describe('addressKey', () => {
 
   it('keys IPv4 by the address, also when a dual-stack listener maps it into IPv6', () => {
     for (let seed = 1; seed <= 200; seed++) {
-      const rnd = random(seed);
+      const rnd = createRng(seed);
       const v4 = Array.from({ length: 4 }, () => rnd.int(256)).join('.');
       assert.equal(addressKey(v4), v4);
       assert.equal(addressKey(`::ffff:${v4}`), v4);

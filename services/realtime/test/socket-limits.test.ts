@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { ErrorCode } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import type { Host } from '@hearth/platform';
-import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
+import { type TestDatabase, createRng, createTestDatabase } from '@hearth/testkit';
 import {
   type Peer,
   type TokenIssuer,
@@ -21,7 +21,6 @@ import {
   startTokenIssuer,
   welcomed,
 } from './helpers.js';
-import { random } from './random.js';
 
 const DISPLACED = { code: 4000 + ErrorCode.TOO_MANY_CONNECTIONS, reason: 'TOO_MANY_CONNECTIONS' };
 // A client's close reaches the server's close handling a moment after the client sees it; a
@@ -104,7 +103,7 @@ describe('sockets per user', () => {
     const cap = 3;
     await withHost({ HEARTH_REALTIME_MAX_CONNECTIONS_PER_USER: String(cap) }, async (host) => {
       for (let seed = 1; seed <= 4; seed++) {
-        const rnd = random(seed);
+        const rnd = createRng(seed);
         const users = [randomUUID(), randomUUID(), randomUUID()];
         // Per user, the sockets the model expects open, oldest first.
         const model = new Map<string, Peer[]>(users.map((u) => [u, []]));
@@ -188,7 +187,7 @@ describe('sockets not yet welcomed', () => {
         HEARTH_REALTIME_MAX_UNAUTHENTICATED: String(total),
       };
       await withHost(env, async (host) => {
-        const rnd = random(perAddress * 100 + total);
+        const rnd = createRng(perAddress * 100 + total);
         // Loopback answers on all of 127.0.0.0/8, so these are five distinct client addresses.
         const addresses = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6'];
         const waiting: Array<{ peer: Peer; address: string }> = [];
