@@ -40,7 +40,7 @@ function run(entry: string, env: Record<string, string>): Promise<Exit> {
 function report(name: keyof typeof definitions, env: Record<string, string>): string {
   const d = definitions[name] as unknown as ServiceDefinition<ConfigSpec, never>;
   try {
-    loadServiceConfig(name, d.configSpec, env, d.configChecks ?? []);
+    loadServiceConfig(name, d.configSpec, env, d.configChecks ?? [], { alone: true });
   } catch (err) {
     return describeStartFailure(err);
   }
@@ -50,17 +50,15 @@ function report(name: keyof typeof definitions, env: Record<string, string>): st
 // Each case starts its own process and waits for it to exit: they run side by side.
 describe.concurrent('a bad config never starts a server', () => {
   it('one service exits non-zero naming both bad values, without a stack trace', async () => {
-    const { code, stderr } = await run('services/user/src/main.ts', {
-      HEARTH_PORT: 'eighty',
-      DATABASE_URL: 'mysql://localhost/hearth',
-    });
+    const alone = { HEARTH_INTERNAL_SECRET: 'x'.repeat(32), HEARTH_AUTH_JWKS_URL: 'http://auth:8080/.well-known/jwks.json' };
+    const { code, stderr } = await run('services/user/src/main.ts', { ...alone, HEARTH_PORT: 'eighty', DATABASE_URL: 'mysql://localhost/hearth' });
     assert.equal(code, 1);
     assert.match(stderr, /HEARTH_PORT/);
     assert.match(stderr, /DATABASE_URL/);
     assert.match(stderr, /2 problems/);
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
     // The in-process report the other cases read is this text.
-    assert.ok(stderr.includes(report('user', { HEARTH_PORT: 'eighty', DATABASE_URL: 'mysql://localhost/hearth' })), stderr);
+    assert.ok(stderr.includes(report('user', { ...alone, HEARTH_PORT: 'eighty', DATABASE_URL: 'mysql://localhost/hearth' })), stderr);
   });
 
   it('the monolith reports the problems of every service once', async () => {
@@ -94,6 +92,26 @@ describe.concurrent('services in separate processes: what they need together, re
       assert.doesNotMatch(text, /\n\s+at /, 'no stack trace');
     });
   }
+
+  it('a service started alone needs the secret and the JWKS URL even without service URLs, named with every other problem', async () => {
+    for (const name of ['user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const) {
+      const text = report(name, {});
+      for (const v of ['DATABASE_URL', 'HEARTH_INTERNAL_SECRET', 'HEARTH_AUTH_JWKS_URL']) assert.match(text, new RegExp(`${v}: missing`), `${name}: ${text}`);
+      assert.match(text, /3 problems/, `${name}: ${text}`);
+    }
+    // The real entry point prints that report, once, and never starts.
+    const { code, stderr } = await run('services/circle/src/main.ts', {});
+    assert.equal(code, 1);
+    assert.ok(stderr.includes(report('circle', {})), stderr);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  });
+
+  it('the monolith needs neither: one process makes its own secret and serves its own keys', () => {
+    for (const name of ['user', 'circle', 'realtime'] as const) {
+      const d = definitions[name] as unknown as ServiceDefinition<ConfigSpec, never>;
+      assert.doesNotThrow(() => loadServiceConfig(name, d.configSpec, { DATABASE_URL: 'postgres://localhost/hearth' }, d.configChecks ?? []));
+    }
+  });
 
   it('auth alone needs the secret with service URLs, but serves its own keys', () => {
     const text = report('auth', { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_SERVICE_URLS: 'user=http://user:8080' });

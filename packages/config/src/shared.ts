@@ -90,6 +90,15 @@ type Env = Readonly<Record<string, string | undefined>>;
 /** A service's whole config: the shared part plus its own under `service`. */
 export type ServiceConfig<S extends ConfigSpec> = ConfigOf<typeof sharedSpec> & { service: ConfigOf<S> };
 
+export interface ServiceConfigOptions {
+  /**
+   * The process runs this service and no other (a service's own main.ts, as Helm and compose
+   * start it): it is one of several processes whatever HEARTH_SERVICE_URLS says, so it needs the
+   * shared secret and, but for auth, auth's JWKS URL.
+   */
+  readonly alone?: boolean;
+}
+
 /**
  * Loads the shared variables and one service's own. Unknown `HEARTH_*` variables are errors,
  * except those under another service's prefix (monolith mode sets them all in one env).
@@ -99,6 +108,7 @@ export function loadServiceConfig<S extends ConfigSpec>(
   spec: S,
   env: Env,
   checks: ReadonlyArray<ConfigCheck<ServiceConfig<S>>> = [],
+  opts: ServiceConfigOptions = {},
 ): ServiceConfig<S> {
   // HEARTH_DEV_* belongs to `npm run dev`, HEARTH_URL to the operator tools (grant-role, demo):
   // set in the same shell, they are not a service's typo.
@@ -106,29 +116,32 @@ export function loadServiceConfig<S extends ConfigSpec>(
   return loadConfig({ ...sharedSpec, service: spec }, env, {
     ownedPrefixes: ['HEARTH_'],
     foreignPrefixes,
-    checks: [...separateProcessChecks(name), ...checks] as ReadonlyArray<ConfigCheck<never>>,
+    checks: [...separateProcessChecks(name, opts.alone ?? false), ...checks] as ReadonlyArray<ConfigCheck<never>>,
   }) as ServiceConfig<S>;
 }
 
 /**
- * Services in separate processes (HEARTH_SERVICE_URLS set) sign their calls to each other with
- * one shared secret, and every one but auth verifies access tokens against auth's JWKS by URL.
- * A single process makes its own secret and serves its own JWKS.
+ * Services in separate processes (a service's own main.ts, or HEARTH_SERVICE_URLS set) sign their
+ * calls to each other with one shared secret, and every one but auth verifies access tokens
+ * against auth's JWKS by URL. A single process hosting every service makes its own secret and
+ * serves its own JWKS.
  */
-function separateProcessChecks(name: ServiceName): Array<ConfigCheck<ConfigOf<typeof sharedSpec>>> {
+function separateProcessChecks(name: ServiceName, alone: boolean): Array<ConfigCheck<ConfigOf<typeof sharedSpec>>> {
+  const separate = (c: ConfigOf<typeof sharedSpec>) => alone || Object.keys(c.internal.serviceUrls).length > 0;
+  const why = alone ? 'this process runs one service' : 'HEARTH_SERVICE_URLS is set';
   return [
     {
       variables: ['HEARTH_SERVICE_URLS', 'HEARTH_INTERNAL_SECRET'],
       check: (c) =>
-        Object.keys(c.internal.serviceUrls).length > 0 && !c.internal.secret
-          ? [{ variable: 'HEARTH_INTERNAL_SECRET', message: 'missing: required with HEARTH_SERVICE_URLS (services in separate processes share it)' }]
+        separate(c) && !c.internal.secret
+          ? [{ variable: 'HEARTH_INTERNAL_SECRET', message: `missing: required when services run in separate processes (${why}); every process shares it` }]
           : [],
     },
     {
       variables: ['HEARTH_SERVICE_URLS', 'HEARTH_AUTH_JWKS_URL'],
       check: (c) =>
-        name !== 'auth' && Object.keys(c.internal.serviceUrls).length > 0 && !c.auth.jwksUrl
-          ? [{ variable: 'HEARTH_AUTH_JWKS_URL', message: "missing: required when the auth service runs in another process (its /.well-known/jwks.json)" }]
+        name !== 'auth' && separate(c) && !c.auth.jwksUrl
+          ? [{ variable: 'HEARTH_AUTH_JWKS_URL', message: `missing: required when the auth service runs in another process (${why}); auth's /.well-known/jwks.json` }]
           : [],
     },
   ];

@@ -58,7 +58,7 @@ export function describeStartFailure(err: unknown): string {
 /** The whole of a service's main.ts: its configuration, one host, signals. */
 export function runService<S extends ConfigSpec>(definition: ServiceDefinition<S, never>): void {
   runMain(async () => {
-    const config = loadServiceConfig(definition.name, definition.configSpec, process.env, definition.configChecks ?? []);
+    const config = loadServiceConfig(definition.name, definition.configSpec, process.env, definition.configChecks ?? [], { alone: true });
     const host = await startHost({ name: definition.name, config, services: [{ name: definition.name, create: (runtime) => definition.create(config, runtime) }] });
     return { running: host, logger: host.runtime.logger };
   });
