@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code, ConnectError, createClient } from '@connectrpc/connect';
 import { createConnectTransport, createGrpcWebTransport } from '@connectrpc/connect-node';
 import { UserService } from '@hearth/contracts';
+import { UpdateProfileRequestSchema, UpdateProfileResponseSchema } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
+import { create, fromBinary, fromJsonString, toBinary, toJsonString } from '@bufbuild/protobuf';
 import { createLogger, createMetrics } from '@hearth/telemetry';
 import { Writable } from 'node:stream';
 import { type HearthServer, type ReadinessCheck, type ServerConfig, createServer } from '../src/index.js';
@@ -68,6 +70,11 @@ async function start(readiness: ReadinessCheck[]): Promise<Started> {
         },
         async listBlocks() {
           throw new Error('relation "users.blocks" does not exist; password=hunter2');
+        },
+        // Echoes its input into text of every UTF-8 width, for the wire-format test.
+        async updateProfile(req) {
+          const handle = req.handle ?? 'none';
+          return { profile: { handle, displayName: 'Zoë ☕ 🌙 \u0080\u00ff', bio: `${handle} `.repeat(300) } };
         },
       }),
   });
@@ -141,6 +148,35 @@ describe('platform server', () => {
       (e: unknown) => ConnectError.from(e),
     );
     assert.equal(unimplemented.code, Code.Unimplemented);
+  });
+
+  it('answers in JSON and in binary protobuf with the bytes the serializer made (any byte, any length)', async () => {
+    const want = { displayName: 'Zoë ☕ 🌙 \u0080\u00ff', bio: 'zoe_1 '.repeat(300) };
+    // Each body with its length, as apps send them, so the lean unary path serves it; the
+    // answer uncompressed (fetch would ask for gzip and hide the length on the wire).
+    const call = async (type: string, body: Uint8Array) => {
+      const res = await fetch(`${s.url}/hearth.user.v1.UserService/UpdateProfile`, {
+        method: 'POST',
+        headers: { 'content-type': type, 'content-length': String(body.byteLength), 'accept-encoding': 'identity' },
+        body,
+      });
+      const bytes = new Uint8Array(await res.arrayBuffer());
+      assert.equal(res.status, 200);
+      assert.equal(Number(res.headers.get('content-length')), bytes.byteLength, 'the head gives the length of the body');
+      return bytes;
+    };
+    const request = create(UpdateProfileRequestSchema, { version: 1n, handle: 'zoe_1' });
+    const json = await call('application/json', new TextEncoder().encode(toJsonString(UpdateProfileRequestSchema, request)));
+    const fromJson = fromJsonString(UpdateProfileResponseSchema, new TextDecoder('utf-8', { fatal: true }).decode(json));
+    const binary = await call('application/proto', toBinary(UpdateProfileRequestSchema, request));
+    const fromProto = fromBinary(UpdateProfileResponseSchema, binary);
+    for (const r of [fromJson, fromProto]) {
+      assert.equal(r.profile?.displayName, want.displayName);
+      assert.equal(r.profile?.bio, want.bio);
+    }
+    // Through the SDK's transport as well, in both formats.
+    const binaryClient = createClient(UserService, createConnectTransport({ baseUrl: s.url, httpVersion: '1.1', useBinaryFormat: true }));
+    for (const c of [client, binaryClient]) assert.equal((await c.updateProfile(request)).profile?.bio, want.bio);
   });
 
   it('refuses malformed JSON and malformed protobuf with InvalidArgument', async () => {

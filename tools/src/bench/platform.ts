@@ -35,6 +35,8 @@ const { values: args } = parseArgs({
     warmup: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '1,8,32' },
     'profile-seconds': { type: 'string', default: '5' },
+    // Also profile the bare route (saved next to the host's, not summarised): to diff the two.
+    'profile-bare': { type: 'boolean', default: false },
   },
 });
 const rounds = positive('rounds', args.rounds);
@@ -95,6 +97,13 @@ try {
   await runRound(targets.host, profileConcurrency, profileMs, server);
   await server.ask({ kind: 'profile-stop', file: profileFile }, 'profiled');
   const profile: ProfileSummary = summariseProfile(JSON.parse(await readFile(profileFile, 'utf8')), root);
+  if (args['profile-bare']) {
+    const bareFile = profileFile.replace(/\.cpuprofile$/, '-bare.cpuprofile');
+    await server.ask({ kind: 'profile-start' }, 'profiling');
+    await runRound(targets.bare, profileConcurrency, profileMs, server);
+    await server.ask({ kind: 'profile-stop', file: bareFile }, 'profiled');
+    log(`bare route's profile: ${bareFile}`);
+  }
 
   const report: PlatformBenchReport = {
     date: new Date().toISOString().slice(0, 10),
