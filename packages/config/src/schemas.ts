@@ -71,3 +71,32 @@ export const urlMap = (names: readonly string[]) =>
       }
       return out;
     });
+
+/** One key of a key ring: its id (stored next to what it encrypted) and 32 bytes of key. */
+export interface RingKey {
+  readonly id: string;
+  readonly key: Buffer;
+}
+
+const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
+
+/**
+ * Parses a key ring, `id:base64,id:base64,...` (each key 32 bytes), the first one current: new
+ * data is sealed with it, and every listed key still opens what it sealed, so keys rotate by
+ * putting a new one first and dropping an old one once nothing uses it. Returns the problems
+ * instead of the keys when the text is not such a ring; the messages never echo key material.
+ */
+export function parseKeyRing(text: string): { keys: RingKey[] } | { problem: string } {
+  const keys: RingKey[] = [];
+  for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const colon = entry.indexOf(':');
+    const id = colon > 0 ? entry.slice(0, colon) : '';
+    if (!KEY_ID.test(id)) return { problem: `entry ${keys.length + 1}: expected <id>:<base64 key> with an id of 1-32 letters, digits, _ or -` };
+    const key = Buffer.from(entry.slice(colon + 1), 'base64');
+    if (key.length !== 32) return { problem: `key "${id}" must be base64 of exactly 32 bytes` };
+    if (keys.some((k) => k.id === id)) return { problem: `key id "${id}" is listed twice` };
+    keys.push({ id, key });
+  }
+  if (keys.length === 0) return { problem: 'must list at least one <id>:<base64 key>' };
+  return { keys };
+}

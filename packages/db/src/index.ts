@@ -21,6 +21,7 @@ export {
 export { InvalidPageTokenError, type PageCodec, PageTokens, pageField, pageSizeOf } from './page-tokens.js';
 export { type AuditEntry, type AuditEventsTable, createAuditTable, writeAudit } from './audit.js';
 export { VersionConflictError, assertVersion } from './versions.js';
+export { FieldCipher, FieldCipherError, type RingKey, type SealedField } from './field-cipher.js';
 export { type EventBus, type EventPublisher, type Topic, defineTopic } from './topics.js';
 export { type EnqueueOptions, type JobDefinition, JobQueueRef, defineJob } from './jobs.js';
 export {

@@ -1,19 +1,14 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { describe, it } from 'vitest';
+import { createRng } from '@hearth/testkit';
 import { InvalidPageTokenError, PageTokens, canonicalUuid, isUuid, newId, pageField } from '../src/index.js';
 
 const tokens = PageTokens.fromSecret(randomBytes(32));
 const codec = tokens.codec('test.list', { t: pageField.time(), id: pageField.id() });
 
-/** A small seeded PRNG, so a failure names the case that broke. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+/** testkit's seeded generator, so a failure names the case that broke. */
+const rng = (seed: number): (() => number) => createRng(seed).float;
 
 describe('page tokens', () => {
   it('round-trip a position, bound to the list and the filters', () => {

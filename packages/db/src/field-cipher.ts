@@ -1,0 +1,74 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+
+/** A value sealed at rest: the id of the key that sealed it, and iv || tag || ciphertext. */
+export interface SealedField {
+  readonly keyId: string;
+  readonly data: Uint8Array;
+}
+
+/** One key of a ring (as @hearth/config's `schemas.parseKeyRing` returns them). */
+export interface RingKey {
+  readonly id: string;
+  readonly key: Uint8Array;
+}
+
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** The sealed value cannot be opened: unknown key, altered bytes, or another row's value. */
+export class FieldCipherError extends Error {
+  override readonly name = 'FieldCipherError';
+}
+
+/**
+ * AES-256-GCM for sensitive columns (message bodies, safety plans, report snapshots), under a
+ * key ring from configuration (`schemas.parseKeyRing`): new values are sealed with the first
+ * key, and a value names the key that sealed it, so keys rotate without rewriting rows. Every
+ * value is bound to a context (the row's id, say) as additional authenticated data: a value
+ * copied into another row does not open there.
+ */
+export class FieldCipher {
+  readonly #keys: ReadonlyMap<string, Uint8Array>;
+  readonly #current: RingKey;
+
+  constructor(ring: readonly RingKey[]) {
+    const [current] = ring;
+    if (!current) throw new Error('a key ring needs at least one key');
+    this.#current = current;
+    this.#keys = new Map(ring.map((k) => [k.id, k.key]));
+  }
+
+  /** The id new values are sealed with. */
+  get currentKeyId(): string {
+    return this.#current.id;
+  }
+
+  seal(plaintext: string, context: string): SealedField {
+    const iv = randomBytes(IV_BYTES);
+    const cipher = createCipheriv('aes-256-gcm', this.#current.key, iv);
+    cipher.setAAD(Buffer.from(context, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    return { keyId: this.#current.id, data: Buffer.concat([iv, cipher.getAuthTag(), body]) };
+  }
+
+  /** Throws FieldCipherError when the key is not in the ring or the value does not open. */
+  open(field: SealedField, context: string): string {
+    const key = this.#keys.get(field.keyId);
+    if (!key) throw new FieldCipherError(`no key "${field.keyId}" in the ring`);
+    const data = Buffer.from(field.data.buffer, field.data.byteOffset, field.data.byteLength);
+    if (data.length < IV_BYTES + TAG_BYTES) throw new FieldCipherError('sealed value is truncated');
+    try {
+      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, IV_BYTES));
+      decipher.setAAD(Buffer.from(context, 'utf8'));
+      decipher.setAuthTag(data.subarray(IV_BYTES, IV_BYTES + TAG_BYTES));
+      return Buffer.concat([decipher.update(data.subarray(IV_BYTES + TAG_BYTES)), decipher.final()]).toString('utf8');
+    } catch {
+      throw new FieldCipherError('sealed value does not open (altered, or sealed for another row)');
+    }
+  }
+
+  // Never printed, whatever logs the object.
+  toJSON(): string {
+    return '[FieldCipher]';
+  }
+}
