@@ -24,6 +24,7 @@ runMain(async () => {
   const secrets = await devSecrets();
   env.HEARTH_AUTH_KEY_ENCRYPTION_KEY ??= secrets.authKeyEncryptionKey;
   env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
+  env.HEARTH_CIRCLE_MESSAGE_KEYS ??= secrets.circleMessageKeys;
   try {
     await migrate(process.argv.slice(2), env);
   } finally {

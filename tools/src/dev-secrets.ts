@@ -11,6 +11,8 @@ export interface DevSecrets {
   authKeyEncryptionKey: string;
   /** Signs service tokens; `npm run -w tools grant-role` reads it to act as an operator. */
   internalSecret: string;
+  /** The circle service's key ring for message bodies (HEARTH_CIRCLE_MESSAGE_KEYS). */
+  circleMessageKeys: string;
 }
 
 /**
@@ -25,8 +27,13 @@ export async function devSecrets(file = DEV_SECRETS_FILE): Promise<DevSecrets> {
   const secrets: DevSecrets = {
     authKeyEncryptionKey: existing.authKeyEncryptionKey ?? randomBytes(32).toString('base64'),
     internalSecret: existing.internalSecret ?? randomBytes(32).toString('base64url'),
+    circleMessageKeys: existing.circleMessageKeys ?? `dev1:${randomBytes(32).toString('base64')}`,
   };
-  if (existing.authKeyEncryptionKey !== secrets.authKeyEncryptionKey || existing.internalSecret !== secrets.internalSecret) {
+  if (
+    existing.authKeyEncryptionKey !== secrets.authKeyEncryptionKey ||
+    existing.internalSecret !== secrets.internalSecret ||
+    existing.circleMessageKeys !== secrets.circleMessageKeys
+  ) {
     await mkdir(dirname(file), { recursive: true, mode: 0o755 });
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -33,6 +33,7 @@ runMain(async () => {
   const secrets = await devSecrets();
   env.HEARTH_AUTH_KEY_ENCRYPTION_KEY ??= secrets.authKeyEncryptionKey;
   env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
+  env.HEARTH_CIRCLE_MESSAGE_KEYS ??= secrets.circleMessageKeys;
   try {
     const system = await startSystem({ env });
     process.stdout.write(`Hearth is serving every service on ${system.url} (Ctrl-C to stop)\n`);

@@ -8,6 +8,11 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/** What one service needs of its own (the circle service's message keys), so a case sees only its own problems. */
+const OWN: Record<string, Record<string, string>> = {
+  circle: { HEARTH_CIRCLE_MESSAGE_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
+};
+
 interface Exit {
   code: number | null;
   stderr: string;
@@ -83,6 +88,7 @@ describe.concurrent('services in separate processes: what they need together, re
   for (const name of ['user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const) {
     it(`${name}: no internal secret and no JWKS URL are both named, in one report, without a stack trace`, () => {
       const text = report(name, {
+        ...OWN[name],
         DATABASE_URL: 'postgres://localhost/hearth',
         HEARTH_SERVICE_URLS: 'auth=http://auth:8080,user=http://user:8080',
         HEARTH_PORT: 'eighty',
@@ -95,22 +101,31 @@ describe.concurrent('services in separate processes: what they need together, re
 
   it('a service started alone needs the secret and the JWKS URL even without service URLs, named with every other problem', async () => {
     for (const name of ['user', 'circle', 'post', 'moderation', 'support', 'realtime'] as const) {
-      const text = report(name, {});
+      const text = report(name, { ...OWN[name] });
       for (const v of ['DATABASE_URL', 'HEARTH_INTERNAL_SECRET', 'HEARTH_AUTH_JWKS_URL']) assert.match(text, new RegExp(`${v}: missing`), `${name}: ${text}`);
       assert.match(text, /3 problems/, `${name}: ${text}`);
     }
     // The real entry point prints that report, once, and never starts.
-    const { code, stderr } = await run('services/circle/src/main.ts', {});
+    const { code, stderr } = await run('services/circle/src/main.ts', { ...OWN.circle });
     assert.equal(code, 1);
-    assert.ok(stderr.includes(report('circle', {})), stderr);
+    assert.ok(stderr.includes(report('circle', { ...OWN.circle })), stderr);
     assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
   });
 
   it('the monolith needs neither: one process makes its own secret and serves its own keys', () => {
     for (const name of ['user', 'circle', 'realtime'] as const) {
       const d = definitions[name] as unknown as ServiceDefinition<ConfigSpec, never>;
-      assert.doesNotThrow(() => loadServiceConfig(name, d.configSpec, { DATABASE_URL: 'postgres://localhost/hearth' }, d.configChecks ?? []));
+      assert.doesNotThrow(() => loadServiceConfig(name, d.configSpec, { ...OWN[name], DATABASE_URL: 'postgres://localhost/hearth' }, d.configChecks ?? []));
     }
+  });
+
+  it('the circle service needs its message key ring, and a bad one is named without echoing a key', () => {
+    const base = { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_INTERNAL_SECRET: 'x'.repeat(32), HEARTH_AUTH_JWKS_URL: 'http://auth:8080/.well-known/jwks.json' };
+    assert.match(report('circle', base), /HEARTH_CIRCLE_MESSAGE_KEYS: missing/);
+    const short = Buffer.alloc(16, 9).toString('base64');
+    const text = report('circle', { ...base, HEARTH_CIRCLE_MESSAGE_KEYS: `k1:${short}` });
+    assert.match(text, /HEARTH_CIRCLE_MESSAGE_KEYS: key "k1" must be base64 of exactly 32 bytes/);
+    assert.ok(!text.includes(short), 'the key is not echoed');
   });
 
   it('auth alone needs the secret with service URLs, but serves its own keys', () => {

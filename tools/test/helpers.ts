@@ -15,6 +15,7 @@ export function systemEnv(databaseUrl: string): Record<string, string> {
     HEARTH_LOG_LEVEL: 'silent',
     HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     HEARTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
+    HEARTH_CIRCLE_MESSAGE_KEYS: `t1:${randomBytes(32).toString('base64')}`,
   };
 }
 

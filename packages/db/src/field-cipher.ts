@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
 
 /** A value sealed at rest: the id of the key that sealed it, and iv || tag || ciphertext. */
 export interface SealedField {
@@ -30,6 +30,7 @@ export class FieldCipherError extends Error {
 export class FieldCipher {
   readonly #keys: ReadonlyMap<string, Uint8Array>;
   readonly #current: RingKey;
+  readonly #digestKeys = new Map<string, Uint8Array>();
 
   constructor(ring: readonly RingKey[]) {
     const [current] = ring;
@@ -65,6 +66,22 @@ export class FieldCipher {
     } catch {
       throw new FieldCipherError('sealed value does not open (altered, or sealed for another row)');
     }
+  }
+
+  /**
+   * A keyed digest (HMAC-SHA256 under a key derived from ring key `keyId`, the current one by
+   * default): equal texts give equal digests under one key, and nobody without the key can test
+   * a guess, so a stored digest tells a repeat from a different text without keeping the text.
+   */
+  digest(text: string, keyId: string = this.#current.id): Uint8Array {
+    let sub = this.#digestKeys.get(keyId);
+    if (!sub) {
+      const key = this.#keys.get(keyId);
+      if (!key) throw new FieldCipherError(`no key "${keyId}" in the ring`);
+      sub = Buffer.from(hkdfSync('sha256', key, Buffer.alloc(0), 'hearth field digest', 32));
+      this.#digestKeys.set(keyId, sub);
+    }
+    return createHmac('sha256', sub).update(text, 'utf8').digest();
   }
 
   // Never printed, whatever logs the object.

@@ -62,6 +62,16 @@ describe('FieldCipher', () => {
     assert.throws(() => new FieldCipher([key('k2')]).open(fresh, 'row'), FieldCipherError);
   });
 
+  it('digests: equal under one key, different under another, never the bare hash', () => {
+    const [k1, k2] = [key('k1'), key('k2')];
+    const ring = new FieldCipher([k2, k1]);
+    assert.deepEqual(ring.digest('same text'), ring.digest('same text', 'k2'));
+    assert.notDeepEqual(ring.digest('same text'), ring.digest('other text'));
+    assert.notDeepEqual(ring.digest('same text', 'k1'), ring.digest('same text', 'k2'));
+    assert.deepEqual(new FieldCipher([k1]).digest('same text'), ring.digest('same text', 'k1'), 'an old key still gives its digests');
+    assert.throws(() => ring.digest('x', 'k9'), FieldCipherError);
+  });
+
   it('never prints a key', () => {
     assert.equal(JSON.stringify({ cipher: new FieldCipher([key('k1')]) }), '{"cipher":"[FieldCipher]"}');
   });

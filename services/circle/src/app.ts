@@ -1,7 +1,9 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { BlockSource } from '@hearth/authz';
-import type { Database, EventPublisher } from '@hearth/db';
+import { type Database, type EventPublisher, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { schemas } from '@hearth/config';
+import { ChatMessages } from './chat/service/messages.js';
 import { type CircleConfig, circleConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
@@ -23,18 +25,21 @@ export interface CircleDeps {
   readonly now: () => Date;
   /** Where membership events go after commit (runtime.bus). */
   readonly bus: EventPublisher;
-  /** Blocks between people, for DiscoverCircles (the process's cached source). */
+  /** Blocks between people, for DiscoverCircles and mentions (the process's cached source). */
   readonly blocks: BlockSource;
+  /** Seals message bodies at rest, from HEARTH_CIRCLE_MESSAGE_KEYS. */
+  readonly cipher: FieldCipher;
 }
 
 /** Composition root of the circle service: the one place its dependencies are built and wired. */
 export class CircleApp extends ServiceApp<CirclesTables> {
-  static fromConfig(_config: CircleConfig, runtime: Runtime, overrides: Partial<CircleDeps> = {}): CircleApp {
+  static fromConfig(config: CircleConfig, runtime: Runtime, overrides: Partial<CircleDeps> = {}): CircleApp {
     return new CircleApp(runtime, {
       db: overrides.db ?? serviceDatabase<CirclesTables>(runtime, 'circle', SCHEMA),
       now: overrides.now ?? (() => new Date()),
       bus: overrides.bus ?? runtime.bus,
       blocks: overrides.blocks ?? runtime.authorization.blocks,
+      cipher: overrides.cipher ?? new FieldCipher(keyRing(config.service.messageKeys.reveal())),
     });
   }
 
@@ -45,6 +50,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
   readonly memberships: Memberships;
   readonly admin: MemberActions;
   readonly removal: AccountRemoval;
+  readonly chat: ChatMessages;
   readonly #rpc: RpcDeps;
 
   private constructor(runtime: Runtime, deps: CircleDeps) {
@@ -55,12 +61,14 @@ export class CircleApp extends ServiceApp<CirclesTables> {
     this.memberships = new Memberships(common);
     this.admin = new MemberActions(common);
     this.removal = new AccountRemoval(common);
+    this.chat = new ChatMessages({ db: deps.db, bus: deps.bus, now: deps.now, cipher: deps.cipher, blocks: deps.blocks });
     this.#rpc = {
       circles: this.circles,
       invites: this.invites,
       memberships: this.memberships,
       admin: this.admin,
       removal: this.removal,
+      chat: this.chat,
       now: deps.now,
     };
   }
@@ -68,6 +76,13 @@ export class CircleApp extends ServiceApp<CirclesTables> {
   routes(router: ConnectRouter): void {
     registerRpc(router, this.#rpc);
   }
+}
+
+/** The config schema has checked the ring; this only unwraps it. */
+function keyRing(text: string) {
+  const ring = schemas.parseKeyRing(text);
+  if ('problem' in ring) throw new Error(`HEARTH_CIRCLE_MESSAGE_KEYS: ${ring.problem}`);
+  return ring.keys;
 }
 
 /** The circle service as hosts run it (main.ts, the monolith, the test harness). */

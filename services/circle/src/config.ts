@@ -1,6 +1,21 @@
-import type { ConfigSpec, ServiceConfig } from '@hearth/config';
+import { type ConfigSpec, type ServiceConfig, schemas, secretEnv } from '@hearth/config';
+
+const MESSAGE_KEYS = secretEnv(
+  'HEARTH_CIRCLE_MESSAGE_KEYS',
+  {},
+  'the key ring chat message bodies are encrypted with at rest (AES-256-GCM): comma-separated <id>:<base64 of 32 random bytes>, the first used for new messages, the others still read (rotate by putting a new key first). Required, keep it in a secret store',
+);
 
 /** Variables only the circle service reads (prefix HEARTH_CIRCLE_). The shared ones are in @hearth/config. */
-export const circleConfigSpec = {} as const satisfies ConfigSpec;
+export const circleConfigSpec = {
+  messageKeys: {
+    ...MESSAGE_KEYS,
+    // The problem names the entry, never the key material.
+    schema: MESSAGE_KEYS.schema.superRefine((s, ctx) => {
+      const ring = schemas.parseKeyRing(s.reveal());
+      if ('problem' in ring) ctx.addIssue({ code: 'custom', message: ring.problem });
+    }),
+  },
+} as const satisfies ConfigSpec;
 
 export type CircleConfig = ServiceConfig<typeof circleConfigSpec>;

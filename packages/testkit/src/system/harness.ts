@@ -16,6 +16,9 @@ import { migratedTemplate } from './template.js';
  */
 export const TEST_KEY_ENCRYPTION_KEY = createHash('sha256').update('hearth testkit key-encryption key').digest('base64');
 
+/** The circle service's message key ring in tests (same reasoning: cloned rows must open). */
+export const TEST_MESSAGE_KEYS = `test1:${createHash('sha256').update('hearth testkit message key').digest('base64')}`;
+
 export interface TestSystemOptions<N extends Name> {
   /** The services to host in one process, as in monolith mode (e.g. ['auth', 'user', 'circle']). */
   readonly services: readonly N[];
@@ -122,6 +125,7 @@ export function baseEnv(databaseUrl: string): Record<string, string> {
     // Nothing routes to a test system from outside, so shutdown need not wait for load balancers.
     HEARTH_DRAIN_DELAY_MS: '0',
     HEARTH_AUTH_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
+    HEARTH_CIRCLE_MESSAGE_KEYS: TEST_MESSAGE_KEYS,
   };
 }
 

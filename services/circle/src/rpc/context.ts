@@ -1,6 +1,7 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { requireIdentity } from '@hearth/authz';
 import type { CircleService as CircleServiceDesc } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import type { ChatMessages } from '../chat/service/messages.js';
 import type { AccountRemoval } from '../service/account-removal.js';
 import type { Circles } from '../service/circles.js';
 import type { Invites } from '../service/invites.js';
@@ -15,6 +16,7 @@ export interface RpcDeps {
   readonly memberships: Memberships;
   readonly admin: MemberActions;
   readonly removal: AccountRemoval;
+  readonly chat: ChatMessages;
   readonly now: () => Date;
 }
 

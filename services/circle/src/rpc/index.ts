@@ -1,6 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import { chatHandlers } from '../chat/rpc/index.js';
 import type { RpcDeps } from './context.js';
 import { archiveCircle } from './archive-circle.js';
 import { batchGetMemberships } from './batch-get-memberships.js';
@@ -27,10 +28,7 @@ import { updateCircle } from './update-circle.js';
 
 export type { RpcDeps } from './context.js';
 
-/**
- * The handlers of CircleService, one file per RPC, and of ChatService (ADR 0007), whose RPCs are
- * not built yet: Connect answers them with Code.Unimplemented.
- */
+/** The handlers of CircleService, one file per RPC, and of ChatService (ADR 0007, chat/rpc). */
 export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
   router.service(CircleService, {
     createCircle: createCircle(deps),
@@ -56,5 +54,5 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     batchGetMemberships: batchGetMemberships(deps),
     removeUserFromCircles: removeUserFromCircles(deps),
   });
-  router.service(ChatService, {});
+  router.service(ChatService, chatHandlers({ messages: deps.chat }));
 }

@@ -8,6 +8,8 @@ export interface CirclesTables {
   invites: InvitesTable;
   bans: BansTable;
   audit_events: AuditEventsTable;
+  messages: MessagesTable;
+  message_mentions: MessageMentionsTable;
 }
 
 /** Every store function takes the executor, so callers choose the transaction. */
@@ -75,3 +77,33 @@ export interface BansTable {
 }
 
 export type BanRow = Selectable<BansTable>;
+
+export type MessageKind = 'text' | 'joined' | 'left' | 'welcome';
+
+export interface MessagesTable {
+  id: string;
+  circle_id: string;
+  seq: BigintColumn;
+  kind: MessageKind;
+  sender_id: string | null;
+  client_message_id: string | null;
+  request_digest: Uint8Array | null;
+  thread_root_id: string | null;
+  body_key_id: string | null;
+  body: Uint8Array | null;
+  reply_count: ColumnType<number, number | undefined, number>;
+  last_reply_time: Date | null;
+  create_time: Date;
+  edit_time: Date | null;
+  delete_time: Date | null;
+  version: BigintColumn;
+}
+
+export type MessageRow = Selectable<MessagesTable>;
+
+export interface MessageMentionsTable {
+  message_id: string;
+  user_id: string;
+  circle_id: string;
+  create_time: Date;
+}

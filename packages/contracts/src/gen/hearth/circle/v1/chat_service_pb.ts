@@ -8,6 +8,8 @@
 import type { GenFile, GenMessage, GenService } from "@bufbuild/protobuf/codegenv2";
 import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "../../../buf/validate/validate_pb.js";
+import type { Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import type { Message as Message$1, UnreadCount } from "./resources_pb.js";
 import { file_hearth_circle_v1_resources } from "./resources_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file hearth/circle/v1/chat_service.proto.
  */
 export const file_hearth_circle_v1_chat_service: GenFile = /*@__PURE__*/
-  fileDesc("CiNoZWFydGgvY2lyY2xlL3YxL2NoYXRfc2VydmljZS5wcm90bxIQaGVhcnRoLmNpcmNsZS52MSLcAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhsKCWNpcmNsZV9pZBgBIAEoCUIIukgFcgOwAQESJAoRY2xpZW50X21lc3NhZ2VfaWQYAiABKAlCCbpIBnIEEAgYQBIcCgRib2R5GAMgASgJQg66SAtyCRABGKAfMgJcUxIlCg50aHJlYWRfcm9vdF9pZBgEIAEoCUIIukgFcgOwAQFIAIgBARIrChBtZW50aW9uX3VzZXJfaWRzGAUgAygJQhG6SA6SAQsQFBgBIgVyA7ABAUIRCg9fdGhyZWFkX3Jvb3RfaWQiQQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlIrQBChJFZGl0TWVzc2FnZVJlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIcCgptZXNzYWdlX2lkGAIgASgJQgi6SAVyA7ABARIYCgd2ZXJzaW9uGAMgASgDQge6SAQiAigBEhwKBGJvZHkYBCABKAlCDrpIC3IJEAEYoB8yAlxTEisKEG1lbnRpb25fdXNlcl9pZHMYBSADKAlCEbpIDpIBCxAUGAEiBXIDsAEBIkEKE0VkaXRNZXNzYWdlUmVzcG9uc2USKgoHbWVzc2FnZRgBIAEoCzIZLmhlYXJ0aC5jaXJjbGUudjEuTWVzc2FnZSJrChREZWxldGVNZXNzYWdlUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCm1lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY9AMiQwoVRGVsZXRlTWVzc2FnZVJlc3BvbnNlEioKB21lc3NhZ2UYASABKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2UimQEKE0xpc3RNZXNzYWdlc1JlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIcCglhZnRlcl9zZXEYAiABKANCB7pIBCICKABIABIdCgpiZWZvcmVfc2VxGAMgASgDQge6SAQiAigBSAASHAoJcGFnZV9zaXplGAQgASgFQgm6SAYaBBhkKABCCgoIcG9zaXRpb24iZwoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgSEAoIbGFzdF9zZXEYAyABKAMijgEKEEdldFRocmVhZFJlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIhCg9yb290X21lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBEhwKCXBhZ2Vfc2l6ZRgDIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIoEBChFHZXRUaHJlYWRSZXNwb25zZRInCgRyb290GAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlEioKB3JlcGxpZXMYAiADKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJImsKEkFkZFJlYWN0aW9uUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCm1lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBEhoKBWVtb2ppGAMgASgJQgu6SAhyBhABGBAoQCJBChNBZGRSZWFjdGlvblJlc3BvbnNlEioKB21lc3NhZ2UYASABKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2UibgoVUmVtb3ZlUmVhY3Rpb25SZXF1ZXN0EhsKCWNpcmNsZV9pZBgBIAEoCUIIukgFcgOwAQESHAoKbWVzc2FnZV9pZBgCIAEoCUIIukgFcgOwAQESGgoFZW1vamkYAyABKAlCC7pICHIGEAEYEChAIkQKFlJlbW92ZVJlYWN0aW9uUmVzcG9uc2USKgoHbWVzc2FnZRgBIAEoCzIZLmhlYXJ0aC5jaXJjbGUudjEuTWVzc2FnZSJOChFQaW5NZXNzYWdlUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCm1lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBIkAKElBpbk1lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlIlAKE1VucGluTWVzc2FnZVJlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIcCgptZXNzYWdlX2lkGAIgASgJQgi6SAVyA7ABASJCChRVbnBpbk1lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlImoKD0xpc3RQaW5zUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCXBhZ2Vfc2l6ZRgCIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIlgKEExpc3RQaW5zUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkQKD01hcmtSZWFkUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhQKA3NlcRgCIAEoA0IHukgEIgIoASJBChBNYXJrUmVhZFJlc3BvbnNlEi0KBnVucmVhZBgBIAEoCzIdLmhlYXJ0aC5jaXJjbGUudjEuVW5yZWFkQ291bnQiewoWR2V0VW5yZWFkQ291bnRzUmVxdWVzdBIlCgpjaXJjbGVfaWRzGAEgAygJQhG6SA6SAQsQZBgBIgVyA7ABARIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJhChdHZXRVbnJlYWRDb3VudHNSZXNwb25zZRItCgZjb3VudHMYASADKAsyHS5oZWFydGguY2lyY2xlLnYxLlVucmVhZENvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLjCAoLQ2hhdFNlcnZpY2USWgoLU2VuZE1lc3NhZ2USJC5oZWFydGguY2lyY2xlLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBolLmhlYXJ0aC5jaXJjbGUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJaCgtFZGl0TWVzc2FnZRIkLmhlYXJ0aC5jaXJjbGUudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0GiUuaGVhcnRoLmNpcmNsZS52MS5FZGl0TWVzc2FnZVJlc3BvbnNlEmAKDURlbGV0ZU1lc3NhZ2USJi5oZWFydGguY2lyY2xlLnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0GicuaGVhcnRoLmNpcmNsZS52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2USXQoMTGlzdE1lc3NhZ2VzEiUuaGVhcnRoLmNpcmNsZS52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0GiYuaGVhcnRoLmNpcmNsZS52MS5MaXN0TWVzc2FnZXNSZXNwb25zZRJUCglHZXRUaHJlYWQSIi5oZWFydGguY2lyY2xlLnYxLkdldFRocmVhZFJlcXVlc3QaIy5oZWFydGguY2lyY2xlLnYxLkdldFRocmVhZFJlc3BvbnNlEloKC0FkZFJlYWN0aW9uEiQuaGVhcnRoLmNpcmNsZS52MS5BZGRSZWFjdGlvblJlcXVlc3QaJS5oZWFydGguY2lyY2xlLnYxLkFkZFJlYWN0aW9uUmVzcG9uc2USYwoOUmVtb3ZlUmVhY3Rpb24SJy5oZWFydGguY2lyY2xlLnYxLlJlbW92ZVJlYWN0aW9uUmVxdWVzdBooLmhlYXJ0aC5jaXJjbGUudjEuUmVtb3ZlUmVhY3Rpb25SZXNwb25zZRJXCgpQaW5NZXNzYWdlEiMuaGVhcnRoLmNpcmNsZS52MS5QaW5NZXNzYWdlUmVxdWVzdBokLmhlYXJ0aC5jaXJjbGUudjEuUGluTWVzc2FnZVJlc3BvbnNlEl0KDFVucGluTWVzc2FnZRIlLmhlYXJ0aC5jaXJjbGUudjEuVW5waW5NZXNzYWdlUmVxdWVzdBomLmhlYXJ0aC5jaXJjbGUudjEuVW5waW5NZXNzYWdlUmVzcG9uc2USUQoITGlzdFBpbnMSIS5oZWFydGguY2lyY2xlLnYxLkxpc3RQaW5zUmVxdWVzdBoiLmhlYXJ0aC5jaXJjbGUudjEuTGlzdFBpbnNSZXNwb25zZRJRCghNYXJrUmVhZBIhLmhlYXJ0aC5jaXJjbGUudjEuTWFya1JlYWRSZXF1ZXN0GiIuaGVhcnRoLmNpcmNsZS52MS5NYXJrUmVhZFJlc3BvbnNlEmYKD0dldFVucmVhZENvdW50cxIoLmhlYXJ0aC5jaXJjbGUudjEuR2V0VW5yZWFkQ291bnRzUmVxdWVzdBopLmhlYXJ0aC5jaXJjbGUudjEuR2V0VW5yZWFkQ291bnRzUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_hearth_circle_v1_resources]);
+  fileDesc("CiNoZWFydGgvY2lyY2xlL3YxL2NoYXRfc2VydmljZS5wcm90bxIQaGVhcnRoLmNpcmNsZS52MSLcAQoSU2VuZE1lc3NhZ2VSZXF1ZXN0EhsKCWNpcmNsZV9pZBgBIAEoCUIIukgFcgOwAQESJAoRY2xpZW50X21lc3NhZ2VfaWQYAiABKAlCCbpIBnIEEAgYQBIcCgRib2R5GAMgASgJQg66SAtyCRABGKAfMgJcUxIlCg50aHJlYWRfcm9vdF9pZBgEIAEoCUIIukgFcgOwAQFIAIgBARIrChBtZW50aW9uX3VzZXJfaWRzGAUgAygJQhG6SA6SAQsQFBgBIgVyA7ABAUIRCg9fdGhyZWFkX3Jvb3RfaWQiQAoITXV0ZUluZm8SNAoQbXV0ZV9leHBpcmVfdGltZRgBIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAiQQoTU2VuZE1lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlIrQBChJFZGl0TWVzc2FnZVJlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIcCgptZXNzYWdlX2lkGAIgASgJQgi6SAVyA7ABARIYCgd2ZXJzaW9uGAMgASgDQge6SAQiAigBEhwKBGJvZHkYBCABKAlCDrpIC3IJEAEYoB8yAlxTEisKEG1lbnRpb25fdXNlcl9pZHMYBSADKAlCEbpIDpIBCxAUGAEiBXIDsAEBIkEKE0VkaXRNZXNzYWdlUmVzcG9uc2USKgoHbWVzc2FnZRgBIAEoCzIZLmhlYXJ0aC5jaXJjbGUudjEuTWVzc2FnZSJrChREZWxldGVNZXNzYWdlUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCm1lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBEhgKBnJlYXNvbhgDIAEoCUIIukgFcgMY9AMiQwoVRGVsZXRlTWVzc2FnZVJlc3BvbnNlEioKB21lc3NhZ2UYASABKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2UimQEKE0xpc3RNZXNzYWdlc1JlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIcCglhZnRlcl9zZXEYAiABKANCB7pIBCICKABIABIdCgpiZWZvcmVfc2VxGAMgASgDQge6SAQiAigBSAASHAoJcGFnZV9zaXplGAQgASgFQgm6SAYaBBhkKABCCgoIcG9zaXRpb24iZwoUTGlzdE1lc3NhZ2VzUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2USEAoIaGFzX21vcmUYAiABKAgSEAoIbGFzdF9zZXEYAyABKAMijgEKEEdldFRocmVhZFJlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIhCg9yb290X21lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBEhwKCXBhZ2Vfc2l6ZRgDIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YBCABKAlCCLpIBXIDGIAEIoEBChFHZXRUaHJlYWRSZXNwb25zZRInCgRyb290GAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlEioKB3JlcGxpZXMYAiADKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAMgASgJImsKEkFkZFJlYWN0aW9uUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCm1lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBEhoKBWVtb2ppGAMgASgJQgu6SAhyBhABGBAoQCJBChNBZGRSZWFjdGlvblJlc3BvbnNlEioKB21lc3NhZ2UYASABKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2UibgoVUmVtb3ZlUmVhY3Rpb25SZXF1ZXN0EhsKCWNpcmNsZV9pZBgBIAEoCUIIukgFcgOwAQESHAoKbWVzc2FnZV9pZBgCIAEoCUIIukgFcgOwAQESGgoFZW1vamkYAyABKAlCC7pICHIGEAEYEChAIkQKFlJlbW92ZVJlYWN0aW9uUmVzcG9uc2USKgoHbWVzc2FnZRgBIAEoCzIZLmhlYXJ0aC5jaXJjbGUudjEuTWVzc2FnZSJOChFQaW5NZXNzYWdlUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCm1lc3NhZ2VfaWQYAiABKAlCCLpIBXIDsAEBIkAKElBpbk1lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlIlAKE1VucGluTWVzc2FnZVJlcXVlc3QSGwoJY2lyY2xlX2lkGAEgASgJQgi6SAVyA7ABARIcCgptZXNzYWdlX2lkGAIgASgJQgi6SAVyA7ABASJCChRVbnBpbk1lc3NhZ2VSZXNwb25zZRIqCgdtZXNzYWdlGAEgASgLMhkuaGVhcnRoLmNpcmNsZS52MS5NZXNzYWdlImoKD0xpc3RQaW5zUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhwKCXBhZ2Vfc2l6ZRgCIAEoBUIJukgGGgQYZCgAEhwKCnBhZ2VfdG9rZW4YAyABKAlCCLpIBXIDGIAEIlgKEExpc3RQaW5zUmVzcG9uc2USKwoIbWVzc2FnZXMYASADKAsyGS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2USFwoPbmV4dF9wYWdlX3Rva2VuGAIgASgJIkQKD01hcmtSZWFkUmVxdWVzdBIbCgljaXJjbGVfaWQYASABKAlCCLpIBXIDsAEBEhQKA3NlcRgCIAEoA0IHukgEIgIoASJBChBNYXJrUmVhZFJlc3BvbnNlEi0KBnVucmVhZBgBIAEoCzIdLmhlYXJ0aC5jaXJjbGUudjEuVW5yZWFkQ291bnQiewoWR2V0VW5yZWFkQ291bnRzUmVxdWVzdBIlCgpjaXJjbGVfaWRzGAEgAygJQhG6SA6SAQsQZBgBIgVyA7ABARIcCglwYWdlX3NpemUYAiABKAVCCbpIBhoEGGQoABIcCgpwYWdlX3Rva2VuGAMgASgJQgi6SAVyAxiABCJhChdHZXRVbnJlYWRDb3VudHNSZXNwb25zZRItCgZjb3VudHMYASADKAsyHS5oZWFydGguY2lyY2xlLnYxLlVucmVhZENvdW50EhcKD25leHRfcGFnZV90b2tlbhgCIAEoCTLjCAoLQ2hhdFNlcnZpY2USWgoLU2VuZE1lc3NhZ2USJC5oZWFydGguY2lyY2xlLnYxLlNlbmRNZXNzYWdlUmVxdWVzdBolLmhlYXJ0aC5jaXJjbGUudjEuU2VuZE1lc3NhZ2VSZXNwb25zZRJaCgtFZGl0TWVzc2FnZRIkLmhlYXJ0aC5jaXJjbGUudjEuRWRpdE1lc3NhZ2VSZXF1ZXN0GiUuaGVhcnRoLmNpcmNsZS52MS5FZGl0TWVzc2FnZVJlc3BvbnNlEmAKDURlbGV0ZU1lc3NhZ2USJi5oZWFydGguY2lyY2xlLnYxLkRlbGV0ZU1lc3NhZ2VSZXF1ZXN0GicuaGVhcnRoLmNpcmNsZS52MS5EZWxldGVNZXNzYWdlUmVzcG9uc2USXQoMTGlzdE1lc3NhZ2VzEiUuaGVhcnRoLmNpcmNsZS52MS5MaXN0TWVzc2FnZXNSZXF1ZXN0GiYuaGVhcnRoLmNpcmNsZS52MS5MaXN0TWVzc2FnZXNSZXNwb25zZRJUCglHZXRUaHJlYWQSIi5oZWFydGguY2lyY2xlLnYxLkdldFRocmVhZFJlcXVlc3QaIy5oZWFydGguY2lyY2xlLnYxLkdldFRocmVhZFJlc3BvbnNlEloKC0FkZFJlYWN0aW9uEiQuaGVhcnRoLmNpcmNsZS52MS5BZGRSZWFjdGlvblJlcXVlc3QaJS5oZWFydGguY2lyY2xlLnYxLkFkZFJlYWN0aW9uUmVzcG9uc2USYwoOUmVtb3ZlUmVhY3Rpb24SJy5oZWFydGguY2lyY2xlLnYxLlJlbW92ZVJlYWN0aW9uUmVxdWVzdBooLmhlYXJ0aC5jaXJjbGUudjEuUmVtb3ZlUmVhY3Rpb25SZXNwb25zZRJXCgpQaW5NZXNzYWdlEiMuaGVhcnRoLmNpcmNsZS52MS5QaW5NZXNzYWdlUmVxdWVzdBokLmhlYXJ0aC5jaXJjbGUudjEuUGluTWVzc2FnZVJlc3BvbnNlEl0KDFVucGluTWVzc2FnZRIlLmhlYXJ0aC5jaXJjbGUudjEuVW5waW5NZXNzYWdlUmVxdWVzdBomLmhlYXJ0aC5jaXJjbGUudjEuVW5waW5NZXNzYWdlUmVzcG9uc2USUQoITGlzdFBpbnMSIS5oZWFydGguY2lyY2xlLnYxLkxpc3RQaW5zUmVxdWVzdBoiLmhlYXJ0aC5jaXJjbGUudjEuTGlzdFBpbnNSZXNwb25zZRJRCghNYXJrUmVhZBIhLmhlYXJ0aC5jaXJjbGUudjEuTWFya1JlYWRSZXF1ZXN0GiIuaGVhcnRoLmNpcmNsZS52MS5NYXJrUmVhZFJlc3BvbnNlEmYKD0dldFVucmVhZENvdW50cxIoLmhlYXJ0aC5jaXJjbGUudjEuR2V0VW5yZWFkQ291bnRzUmVxdWVzdBopLmhlYXJ0aC5jaXJjbGUudjEuR2V0VW5yZWFkQ291bnRzUmVzcG9uc2ViBnByb3RvMw", [file_buf_validate_validate, file_google_protobuf_timestamp, file_hearth_circle_v1_resources]);
 
 /**
  * Request for SendMessage.
@@ -73,6 +75,28 @@ export const SendMessageRequestSchema: GenMessage<SendMessageRequest> = /*@__PUR
   messageDesc(file_hearth_circle_v1_chat_service, 0);
 
 /**
+ * The error detail of a PermissionDenied that a mute caused (SendMessage, EditMessage,
+ * AddReaction): until when the caller is muted in the circle.
+ *
+ * @generated from message hearth.circle.v1.MuteInfo
+ */
+export type MuteInfo = Message<"hearth.circle.v1.MuteInfo"> & {
+  /**
+   * When the mute ends; the caller may send again from then on.
+   *
+   * @generated from field: google.protobuf.Timestamp mute_expire_time = 1;
+   */
+  muteExpireTime?: Timestamp | undefined;
+};
+
+/**
+ * Describes the message hearth.circle.v1.MuteInfo.
+ * Use `create(MuteInfoSchema)` to create a new message.
+ */
+export const MuteInfoSchema: GenMessage<MuteInfo> = /*@__PURE__*/
+  messageDesc(file_hearth_circle_v1_chat_service, 1);
+
+/**
  * Response for SendMessage.
  *
  * @generated from message hearth.circle.v1.SendMessageResponse
@@ -92,7 +116,7 @@ export type SendMessageResponse = Message<"hearth.circle.v1.SendMessageResponse"
  * Use `create(SendMessageResponseSchema)` to create a new message.
  */
 export const SendMessageResponseSchema: GenMessage<SendMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 1);
+  messageDesc(file_hearth_circle_v1_chat_service, 2);
 
 /**
  * Request for EditMessage.
@@ -143,7 +167,7 @@ export type EditMessageRequest = Message<"hearth.circle.v1.EditMessageRequest"> 
  * Use `create(EditMessageRequestSchema)` to create a new message.
  */
 export const EditMessageRequestSchema: GenMessage<EditMessageRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 2);
+  messageDesc(file_hearth_circle_v1_chat_service, 3);
 
 /**
  * Response for EditMessage.
@@ -164,7 +188,7 @@ export type EditMessageResponse = Message<"hearth.circle.v1.EditMessageResponse"
  * Use `create(EditMessageResponseSchema)` to create a new message.
  */
 export const EditMessageResponseSchema: GenMessage<EditMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 3);
+  messageDesc(file_hearth_circle_v1_chat_service, 4);
 
 /**
  * Request for DeleteMessage.
@@ -200,7 +224,7 @@ export type DeleteMessageRequest = Message<"hearth.circle.v1.DeleteMessageReques
  * Use `create(DeleteMessageRequestSchema)` to create a new message.
  */
 export const DeleteMessageRequestSchema: GenMessage<DeleteMessageRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 4);
+  messageDesc(file_hearth_circle_v1_chat_service, 5);
 
 /**
  * Response for DeleteMessage.
@@ -221,7 +245,7 @@ export type DeleteMessageResponse = Message<"hearth.circle.v1.DeleteMessageRespo
  * Use `create(DeleteMessageResponseSchema)` to create a new message.
  */
 export const DeleteMessageResponseSchema: GenMessage<DeleteMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 5);
+  messageDesc(file_hearth_circle_v1_chat_service, 6);
 
 /**
  * Request for ListMessages. Paging is by `seq` rather than a page token, because `seq` is
@@ -280,7 +304,7 @@ export type ListMessagesRequest = Message<"hearth.circle.v1.ListMessagesRequest"
  * Use `create(ListMessagesRequestSchema)` to create a new message.
  */
 export const ListMessagesRequestSchema: GenMessage<ListMessagesRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 6);
+  messageDesc(file_hearth_circle_v1_chat_service, 7);
 
 /**
  * Response for ListMessages.
@@ -316,7 +340,7 @@ export type ListMessagesResponse = Message<"hearth.circle.v1.ListMessagesRespons
  * Use `create(ListMessagesResponseSchema)` to create a new message.
  */
 export const ListMessagesResponseSchema: GenMessage<ListMessagesResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 7);
+  messageDesc(file_hearth_circle_v1_chat_service, 8);
 
 /**
  * Request for GetThread.
@@ -358,7 +382,7 @@ export type GetThreadRequest = Message<"hearth.circle.v1.GetThreadRequest"> & {
  * Use `create(GetThreadRequestSchema)` to create a new message.
  */
 export const GetThreadRequestSchema: GenMessage<GetThreadRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 8);
+  messageDesc(file_hearth_circle_v1_chat_service, 9);
 
 /**
  * Response for GetThread.
@@ -393,7 +417,7 @@ export type GetThreadResponse = Message<"hearth.circle.v1.GetThreadResponse"> & 
  * Use `create(GetThreadResponseSchema)` to create a new message.
  */
 export const GetThreadResponseSchema: GenMessage<GetThreadResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 9);
+  messageDesc(file_hearth_circle_v1_chat_service, 10);
 
 /**
  * Request for AddReaction.
@@ -429,7 +453,7 @@ export type AddReactionRequest = Message<"hearth.circle.v1.AddReactionRequest"> 
  * Use `create(AddReactionRequestSchema)` to create a new message.
  */
 export const AddReactionRequestSchema: GenMessage<AddReactionRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 10);
+  messageDesc(file_hearth_circle_v1_chat_service, 11);
 
 /**
  * Response for AddReaction.
@@ -450,7 +474,7 @@ export type AddReactionResponse = Message<"hearth.circle.v1.AddReactionResponse"
  * Use `create(AddReactionResponseSchema)` to create a new message.
  */
 export const AddReactionResponseSchema: GenMessage<AddReactionResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 11);
+  messageDesc(file_hearth_circle_v1_chat_service, 12);
 
 /**
  * Request for RemoveReaction.
@@ -485,7 +509,7 @@ export type RemoveReactionRequest = Message<"hearth.circle.v1.RemoveReactionRequ
  * Use `create(RemoveReactionRequestSchema)` to create a new message.
  */
 export const RemoveReactionRequestSchema: GenMessage<RemoveReactionRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 12);
+  messageDesc(file_hearth_circle_v1_chat_service, 13);
 
 /**
  * Response for RemoveReaction.
@@ -506,7 +530,7 @@ export type RemoveReactionResponse = Message<"hearth.circle.v1.RemoveReactionRes
  * Use `create(RemoveReactionResponseSchema)` to create a new message.
  */
 export const RemoveReactionResponseSchema: GenMessage<RemoveReactionResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 13);
+  messageDesc(file_hearth_circle_v1_chat_service, 14);
 
 /**
  * Request for PinMessage.
@@ -534,7 +558,7 @@ export type PinMessageRequest = Message<"hearth.circle.v1.PinMessageRequest"> & 
  * Use `create(PinMessageRequestSchema)` to create a new message.
  */
 export const PinMessageRequestSchema: GenMessage<PinMessageRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 14);
+  messageDesc(file_hearth_circle_v1_chat_service, 15);
 
 /**
  * Response for PinMessage.
@@ -555,7 +579,7 @@ export type PinMessageResponse = Message<"hearth.circle.v1.PinMessageResponse"> 
  * Use `create(PinMessageResponseSchema)` to create a new message.
  */
 export const PinMessageResponseSchema: GenMessage<PinMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 15);
+  messageDesc(file_hearth_circle_v1_chat_service, 16);
 
 /**
  * Request for UnpinMessage.
@@ -583,7 +607,7 @@ export type UnpinMessageRequest = Message<"hearth.circle.v1.UnpinMessageRequest"
  * Use `create(UnpinMessageRequestSchema)` to create a new message.
  */
 export const UnpinMessageRequestSchema: GenMessage<UnpinMessageRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 16);
+  messageDesc(file_hearth_circle_v1_chat_service, 17);
 
 /**
  * Response for UnpinMessage.
@@ -604,7 +628,7 @@ export type UnpinMessageResponse = Message<"hearth.circle.v1.UnpinMessageRespons
  * Use `create(UnpinMessageResponseSchema)` to create a new message.
  */
 export const UnpinMessageResponseSchema: GenMessage<UnpinMessageResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 17);
+  messageDesc(file_hearth_circle_v1_chat_service, 18);
 
 /**
  * Request for ListPins.
@@ -639,7 +663,7 @@ export type ListPinsRequest = Message<"hearth.circle.v1.ListPinsRequest"> & {
  * Use `create(ListPinsRequestSchema)` to create a new message.
  */
 export const ListPinsRequestSchema: GenMessage<ListPinsRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 18);
+  messageDesc(file_hearth_circle_v1_chat_service, 19);
 
 /**
  * Response for ListPins.
@@ -667,7 +691,7 @@ export type ListPinsResponse = Message<"hearth.circle.v1.ListPinsResponse"> & {
  * Use `create(ListPinsResponseSchema)` to create a new message.
  */
 export const ListPinsResponseSchema: GenMessage<ListPinsResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 19);
+  messageDesc(file_hearth_circle_v1_chat_service, 20);
 
 /**
  * Request for MarkRead.
@@ -695,7 +719,7 @@ export type MarkReadRequest = Message<"hearth.circle.v1.MarkReadRequest"> & {
  * Use `create(MarkReadRequestSchema)` to create a new message.
  */
 export const MarkReadRequestSchema: GenMessage<MarkReadRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 20);
+  messageDesc(file_hearth_circle_v1_chat_service, 21);
 
 /**
  * Response for MarkRead.
@@ -716,7 +740,7 @@ export type MarkReadResponse = Message<"hearth.circle.v1.MarkReadResponse"> & {
  * Use `create(MarkReadResponseSchema)` to create a new message.
  */
 export const MarkReadResponseSchema: GenMessage<MarkReadResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 21);
+  messageDesc(file_hearth_circle_v1_chat_service, 22);
 
 /**
  * Request for GetUnreadCounts.
@@ -755,7 +779,7 @@ export type GetUnreadCountsRequest = Message<"hearth.circle.v1.GetUnreadCountsRe
  * Use `create(GetUnreadCountsRequestSchema)` to create a new message.
  */
 export const GetUnreadCountsRequestSchema: GenMessage<GetUnreadCountsRequest> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 22);
+  messageDesc(file_hearth_circle_v1_chat_service, 23);
 
 /**
  * Response for GetUnreadCounts.
@@ -784,7 +808,7 @@ export type GetUnreadCountsResponse = Message<"hearth.circle.v1.GetUnreadCountsR
  * Use `create(GetUnreadCountsResponseSchema)` to create a new message.
  */
 export const GetUnreadCountsResponseSchema: GenMessage<GetUnreadCountsResponse> = /*@__PURE__*/
-  messageDesc(file_hearth_circle_v1_chat_service, 23);
+  messageDesc(file_hearth_circle_v1_chat_service, 24);
 
 /**
  * ChatService is a circle's real-time chat: messages with a per-circle sequence, threads,
@@ -812,15 +836,16 @@ export const ChatService: GenService<{
    * Sends a message to a circle, or a reply to a thread. The message gets the circle's next
    * `seq` and the server's time in the same transaction that stores it.
    *
-   * Idempotent by `client_message_id`: sending again with the same id (same sender and
-   * circle, within 24 hours) returns the stored message, unchanged, instead of storing a
-   * second one, so retrying after a lost response never duplicates. A resend's body is
-   * ignored.
+   * Idempotent by `client_message_id`, for as long as the message is kept: sending again with
+   * the same id, circle, thread and body returns the stored message as it is now (edited or
+   * deleted since, possibly) instead of storing a second one, so retrying after a lost
+   * response never duplicates. The same id with a different circle, thread or body is
+   * refused with AlreadyExists: it is another message, and needs an id of its own.
    *
-   * Errors: PermissionDenied if the caller is not a member or is muted; FailedPrecondition if
-   * `thread_root_id` is a reply or a deleted message, or the circle is archived; NotFound if
-   * `thread_root_id` is not a message of this circle; ResourceExhausted past the send rate
-   * limit.
+   * Errors: PermissionDenied if the caller is not a member, or is muted (with a MuteInfo
+   * detail saying until when); FailedPrecondition if `thread_root_id` is a reply or a deleted
+   * message, or the circle is archived; NotFound if `thread_root_id` is not a message of this
+   * circle; AlreadyExists as above; ResourceExhausted past the send rate limit.
    *
    * @generated from rpc hearth.circle.v1.ChatService.SendMessage
    */

@@ -1,0 +1,41 @@
+import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
+import type { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { requireIdentity } from '@hearth/authz';
+import { actorOf } from '../../service/model.js';
+import type { ChatMessages, ReadPosition } from '../service/messages.js';
+import { messageMessage } from './mappers.js';
+
+export interface ChatRpcDeps {
+  readonly messages: ChatMessages;
+}
+
+/**
+ * ChatService's handlers (ADR 0007). RPCs not listed here are not built yet: Connect answers
+ * them with Code.Unimplemented.
+ */
+export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof ChatService>> {
+  const actor = (ctx: HandlerContext) => actorOf(requireIdentity(ctx));
+  return {
+    async sendMessage(req, ctx) {
+      const view = await deps.messages.send(actor(ctx), {
+        circleId: req.circleId,
+        clientMessageId: req.clientMessageId,
+        body: req.body,
+        threadRootId: req.threadRootId,
+        mentionUserIds: req.mentionUserIds,
+      });
+      return { message: messageMessage(view) };
+    },
+
+    async listMessages(req) {
+      const position: ReadPosition =
+        req.position.case === 'afterSeq'
+          ? { after: Number(req.position.value) }
+          : req.position.case === 'beforeSeq'
+            ? { before: Number(req.position.value) }
+            : { newest: true };
+      const page = await deps.messages.list(req.circleId, position, req.pageSize);
+      return { messages: page.messages.map(messageMessage), hasMore: page.hasMore, lastSeq: BigInt(page.lastSeq) };
+    },
+  };
+}

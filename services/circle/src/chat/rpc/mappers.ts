@@ -1,0 +1,25 @@
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import type { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import type { MessageView } from '../service/messages.js';
+
+/** A stored message as resources.proto's Message (a tombstone has no body and no mentions). */
+export function messageMessage(view: MessageView): MessageInitShape<typeof MessageSchema> {
+  const m = view.row;
+  return {
+    id: m.id,
+    circleId: m.circle_id,
+    seq: BigInt(m.seq),
+    senderId: m.sender_id ?? '',
+    clientMessageId: m.client_message_id ?? '',
+    body: view.body,
+    mentionUserIds: [...view.mentions],
+    threadRootId: m.thread_root_id ?? '',
+    replyCount: m.reply_count,
+    ...(m.last_reply_time ? { lastReplyTime: timestampFromDate(m.last_reply_time) } : {}),
+    createTime: timestampFromDate(m.create_time),
+    ...(m.edit_time ? { editTime: timestampFromDate(m.edit_time) } : {}),
+    ...(m.delete_time ? { deleteTime: timestampFromDate(m.delete_time) } : {}),
+    version: BigInt(m.version),
+  };
+}

@@ -1,0 +1,176 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError } from '@connectrpc/connect';
+import type { BlockSource } from '@hearth/authz';
+import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { type Database, type EventPublisher, type FieldCipher, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
+import type { CirclesTables, Db, MessageRow } from '../../store/schema.js';
+import { memberStore } from '../../store/members.js';
+import { type Actor, errors, muteOf } from '../../service/model.js';
+import { chatMessageTopic } from '../events.js';
+import { messageStore } from '../store/messages.js';
+
+export interface ChatDeps {
+  readonly db: Database<CirclesTables>;
+  readonly bus: EventPublisher;
+  readonly now: () => Date;
+  /** Seals message bodies at rest (HEARTH_CIRCLE_MESSAGE_KEYS). */
+  readonly cipher: FieldCipher;
+  /** Who has a block with whom: mentions across a block are dropped. */
+  readonly blocks: BlockSource;
+}
+
+/** A message as stored, with its body opened and its kept mentions. */
+export interface MessageView {
+  readonly row: MessageRow;
+  readonly body: string;
+  readonly mentions: readonly string[];
+}
+
+export interface NewMessage {
+  readonly circleId: string;
+  readonly clientMessageId: string;
+  readonly body: string;
+  readonly threadRootId?: string | undefined;
+  readonly mentionUserIds: readonly string[];
+}
+
+/** Where ListMessages reads from (chat_service.proto ListMessagesRequest). */
+export type ReadPosition = { readonly after: number } | { readonly before: number } | { readonly newest: true };
+
+export interface MessagePage {
+  readonly messages: readonly MessageView[];
+  readonly hasMore: boolean;
+  readonly lastSeq: number;
+}
+
+const DEFAULT_PAGE = 50;
+const SENDER_CLIENT_ID = 'messages_sender_client_id';
+
+/** Sending and reading a circle's messages. */
+export class ChatMessages {
+  constructor(private readonly d: ChatDeps) {}
+
+  /**
+   * Stores a message with the circle's next seq, or returns the one an earlier call with the
+   * same client_message_id stored (AlreadyExists if that one asked for something else).
+   */
+  async send(actor: Actor, input: NewMessage): Promise<MessageView> {
+    const earlier = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
+    if (earlier) return this.replay(earlier, input);
+    // Blocks come from the user service (cached): asked before the transaction, not inside it.
+    const candidates = [...new Set(input.mentionUserIds)].filter((id) => id !== actor.userId);
+    const blocked = candidates.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, candidates) : new Set<string>();
+    try {
+      return await this.d.db.transaction(async (tx) => {
+        // The circle's row lock first: a removal or mute committed before it is seen below.
+        const next = await messageStore.nextSeq(tx, input.circleId);
+        if (!next) throw errors.circleNotFound();
+        const me = await memberStore.find(tx, input.circleId, actor.userId);
+        if (!me) throw errors.denied('only members may send messages to this circle');
+        const now = this.d.now();
+        const mutedUntil = muteOf(me, now);
+        if (mutedUntil) throw muted(mutedUntil);
+        if (next.archived) throw errors.archived();
+        if (input.threadRootId !== undefined) await this.checkThreadRoot(tx, input.circleId, input.threadRootId);
+
+        const id = newId();
+        const sealed = this.d.cipher.seal(input.body, id);
+        const members = await messageStore.membersAmong(tx, input.circleId, candidates.filter((u) => !blocked.has(u)));
+        const mentions = candidates.filter((u) => members.has(u)).sort();
+        const row = await messageStore.insert(tx, {
+          id,
+          circle_id: input.circleId,
+          seq: next.seq,
+          kind: 'text',
+          sender_id: actor.userId,
+          client_message_id: input.clientMessageId,
+          request_digest: this.d.cipher.digest(requestText(input), sealed.keyId),
+          thread_root_id: input.threadRootId ?? null,
+          body_key_id: sealed.keyId,
+          body: sealed.data,
+          create_time: now,
+        });
+        if (input.threadRootId !== undefined) await messageStore.addReply(tx, input.threadRootId, now);
+        await messageStore.insertMentions(tx, mentions.map((user_id) => ({ message_id: id, user_id, circle_id: input.circleId, create_time: now })));
+        tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: id, seq: next.seq, change: 'created' }));
+        return { row, body: input.body, mentions };
+      });
+    } catch (err) {
+      // A concurrent retry with the same key stored it first.
+      if (!isUniqueViolation(err, SENDER_CLIENT_ID)) throw err;
+      const winner = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
+      if (!winner) throw err;
+      return this.replay(winner, input);
+    }
+  }
+
+  /** Reads messages by seq: after a seq, before one, or the newest; ascending, no holes. */
+  async list(circleId: string, position: ReadPosition, pageSize: number): Promise<MessagePage> {
+    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
+    const lastSeq = await messageStore.lastSeq(this.d.db.db, circleId);
+    if (lastSeq === undefined) throw errors.circleNotFound();
+    // Seqs are dense, so a page is a range of them.
+    let from: number;
+    let to: number;
+    let hasMore: boolean;
+    if ('after' in position) {
+      from = position.after + 1;
+      to = Math.min(lastSeq, position.after + size);
+      hasMore = to < lastSeq;
+    } else {
+      to = 'before' in position ? Math.min(position.before - 1, lastSeq) : lastSeq;
+      from = Math.max(1, to - size + 1);
+      hasMore = from > 1;
+    }
+    const rows = await messageStore.range(this.d.db.db, circleId, from, to);
+    return { messages: await this.views(rows), hasMore: hasMore && rows.length > 0, lastSeq };
+  }
+
+  private async views(rows: readonly MessageRow[]): Promise<MessageView[]> {
+    const mentions = await messageStore.mentionsOf(
+      this.d.db.db,
+      rows.filter((r) => r.delete_time === null).map((r) => r.id),
+    );
+    return rows.map((row) => ({ row, body: this.bodyOf(row), mentions: row.delete_time === null ? (mentions.get(row.id) ?? []) : [] }));
+  }
+
+  private bodyOf(row: MessageRow): string {
+    if (row.body === null || row.body_key_id === null || row.delete_time !== null) return '';
+    return this.d.cipher.open({ keyId: row.body_key_id, data: row.body }, row.id);
+  }
+
+  private async replay(earlier: MessageRow, input: NewMessage): Promise<MessageView> {
+    const same =
+      earlier.circle_id === input.circleId &&
+      earlier.request_digest !== null &&
+      earlier.body_key_id !== null &&
+      Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(requestText(input), earlier.body_key_id));
+    if (!same) {
+      throw new ConnectError(
+        'client_message_id was already used for a different message; give each new message an id of its own',
+        Code.AlreadyExists,
+      );
+    }
+    const [view] = await this.views([earlier]);
+    return view!;
+  }
+
+  private async checkThreadRoot(tx: Db, circleId: string, rootId: string): Promise<void> {
+    const root = await messageStore.find(tx, circleId, rootId, { forUpdate: true });
+    if (!root) throw new ConnectError('thread_root_id is not a message of this circle', Code.NotFound);
+    if (root.thread_root_id !== null) throw new ConnectError('thread_root_id is a reply; threads are one level deep', Code.FailedPrecondition);
+    if (root.delete_time !== null) throw new ConnectError('thread_root_id was deleted', Code.FailedPrecondition);
+  }
+}
+
+/** What a SendMessage asked for, as its idempotency digest covers it (the circle is compared apart). */
+function requestText(input: NewMessage): string {
+  return JSON.stringify([input.threadRootId ?? '', input.body]);
+}
+
+function muted(until: Date): ConnectError {
+  return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
+    { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
+  ]);
+}

@@ -1,0 +1,223 @@
+// Chat, first slice: SendMessage (seq, encryption at rest, idempotency, mentions, threads,
+// mutes, archive) and ListMessages in its three modes, through the generated client.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { durationFromMs, timestampDate } from '@bufbuild/protobuf/wkt';
+import { Code } from '@connectrpc/connect';
+import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { createRng } from '@hearth/testkit';
+import { chatMessageTopic, type ChatMessageEvent } from '../src/chat/events.js';
+import { type Cast, type Person, type TestSystem, cast, refusal, startSystem } from './helpers.js';
+
+let sys: TestSystem;
+const published: ChatMessageEvent[] = [];
+
+beforeAll(async () => {
+  sys = await startSystem();
+  sys.host.runtime.bus.subscribe(chatMessageTopic, (e) => published.push(e));
+});
+afterAll(async () => {
+  await sys?.close();
+});
+
+const send = (c: Cast, who: Person, body: string, extra: { clientMessageId?: string; threadRootId?: string; mentionUserIds?: string[] } = {}) =>
+  sys.chat.sendMessage({ circleId: c.circleId, clientMessageId: extra.clientMessageId ?? randomUUID(), body, ...extra }, who.call).then((r) => r.message!);
+
+const seqs = (messages: readonly Message[]) => messages.map((m) => Number(m.seq));
+
+describe('SendMessage', () => {
+  it('stores a message with the next seq and the server time, the body sealed at rest, and says so after commit', async () => {
+    const c = await cast(sys, 0, 1);
+    const before = Date.now();
+    const m = await send(c, c.members[0]!, 'Is anyone up? I could use some company.');
+    assert.equal(m.seq, 1n);
+    assert.equal(m.senderId, c.members[0]!.userId);
+    assert.equal(m.body, 'Is anyone up? I could use some company.');
+    assert.equal(m.version, 1n);
+    assert.ok(timestampDate(m.createTime!).getTime() >= before - 1000);
+    const second = await send(c, c.owner, 'I am here.');
+    assert.equal(second.seq, 2n);
+
+    const row = await sys.db.db.selectFrom('messages').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
+    assert.equal(row.body_key_id, 'test1');
+    assert.ok(row.body && !Buffer.from(row.body).toString('latin1').includes('company'), 'no plaintext in the row');
+    assert.ok(published.some((e) => e.messageId === m.id && e.seq === 1 && e.circleId === c.circleId && e.change === 'created'));
+  });
+
+  it('gives every message of a circle its own seq with no holes, however many send at once', async () => {
+    const c = await cast(sys, 1, 3);
+    const people = [c.owner, ...c.hosts, ...c.members];
+    const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => send(c, people[i % people.length]!, `message ${i}`)));
+    assert.deepEqual(seqs(sent).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
+    const { messages, lastSeq } = await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: 0n }, pageSize: 100 }, c.owner.call);
+    assert.equal(lastSeq, 40n);
+    assert.deepEqual(seqs(messages), Array.from({ length: 40 }, (_, i) => i + 1));
+    for (const m of messages) assert.equal(m.body, sent.find((s) => s.id === m.id)?.body);
+  });
+
+  it('is idempotent by client_message_id for as long as the message is kept, and refuses the id for another message', async () => {
+    const c = await cast(sys, 0, 1);
+    const me = c.members[0]!;
+    const key = randomUUID();
+    const results = await Promise.all(Array.from({ length: 6 }, () => send(c, me, 'just once', { clientMessageId: key })));
+    assert.equal(new Set(results.map((m) => m.id)).size, 1, 'concurrent retries store one message');
+    assert.equal(results[0]!.clientMessageId, key);
+    const later = await send(c, me, 'just once', { clientMessageId: key });
+    assert.equal(later.id, results[0]!.id);
+    const count = await sys.db.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).where('circle_id', '=', c.circleId).executeTakeFirstOrThrow();
+    assert.equal(Number(count.n), 1);
+
+    const other = await refusal(send(c, me, 'something else', { clientMessageId: key }));
+    assert.equal(other.code, Code.AlreadyExists);
+    const elsewhere = await cast(sys, 0, 0);
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: elsewhere.circleId } }, me.call);
+    assert.equal((await refusal(send(elsewhere, me, 'just once', { clientMessageId: key }))).code, Code.AlreadyExists, 'same id, another circle');
+    // Another person's ids are theirs alone.
+    assert.notEqual((await send(c, c.owner, 'just once', { clientMessageId: key })).id, results[0]!.id);
+  });
+
+  it('keeps only mentions of members without a block with the sender, without saying which were dropped', async () => {
+    const c = await cast(sys, 0, 3);
+    const [a, b, blocked] = c.members as [Person, Person, Person];
+    const outsider = await sys.person('outsider');
+    await sys.user.blockUser({ userId: a.userId }, blocked.call);
+    const m = await send(c, a, 'thanks @b and @owner', {
+      mentionUserIds: [b.userId, c.owner.userId, blocked.userId, outsider.userId, a.userId, randomUUID()],
+    });
+    assert.deepEqual([...m.mentionUserIds].sort(), [b.userId, c.owner.userId].sort());
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, b.call);
+    assert.deepEqual([...messages[0]!.mentionUserIds].sort(), [b.userId, c.owner.userId].sort());
+  });
+
+  it('replies in a thread one level deep, counting replies on the root', async () => {
+    const c = await cast(sys, 0, 1);
+    const root = await send(c, c.owner, 'How was everyone’s week?');
+    const reply = await send(c, c.members[0]!, 'Long, but better now.', { threadRootId: root.id });
+    assert.equal(reply.threadRootId, root.id);
+    assert.equal(reply.seq, 2n, 'replies take the circle seq too');
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
+    const stored = messages.find((m) => m.id === root.id)!;
+    assert.equal(stored.replyCount, 1);
+    assert.equal(stored.version, 2n);
+    assert.ok(stored.lastReplyTime);
+
+    assert.equal((await refusal(send(c, c.owner, 'nested', { threadRootId: reply.id }))).code, Code.FailedPrecondition);
+    assert.equal((await refusal(send(c, c.owner, 'nowhere', { threadRootId: randomUUID() }))).code, Code.NotFound);
+    const other = await cast(sys, 0, 0);
+    const foreign = await send(other, other.owner, 'elsewhere');
+    assert.equal((await refusal(send(c, c.owner, 'cross', { threadRootId: foreign.id }))).code, Code.NotFound, 'a root of another circle');
+  });
+
+  it('refuses a muted member with PermissionDenied saying until when, and lets them send once the mute ends', async () => {
+    const c = await cast(sys, 1, 1);
+    const m = c.members[0]!;
+    await sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(10 * 60_000), reason: 'cool off' }, c.hosts[0]!.call);
+    const err = await refusal(send(c, m, 'let me speak'));
+    assert.equal(err.code, Code.PermissionDenied);
+    const [info] = err.findDetails(MuteInfoSchema);
+    assert.ok(info?.muteExpireTime, 'a MuteInfo detail');
+    const until = timestampDate(info.muteExpireTime);
+    assert.ok(err.rawMessage.includes(until.toISOString()), err.rawMessage);
+    sys.advance(11 * 60_000);
+    try {
+      assert.equal((await send(c, m, 'thank you')).body, 'thank you');
+    } finally {
+      sys.advance(-11 * 60_000);
+    }
+  });
+
+  it('refuses non-members, removed members at once, and any message to an archived circle', async () => {
+    const c = await cast(sys, 0, 1);
+    const stranger = await sys.person('stranger');
+    assert.equal((await refusal(send(c, stranger, 'hi'))).code, Code.PermissionDenied);
+    const priv = await cast(sys, 0, 0, CircleVisibility.PRIVATE);
+    assert.equal((await refusal(send(priv, stranger, 'hi'))).code, Code.NotFound, 'a private circle hides');
+    await sys.circle.removeMember({ circleId: c.circleId, userId: c.members[0]!.userId, ban: false, reason: '' }, c.owner.call);
+    assert.equal((await refusal(send(c, c.members[0]!, 'still here?'))).code, Code.PermissionDenied);
+    await sys.circle.archiveCircle({ circleId: c.circleId, version: 1n }, c.owner.call).catch(async () => {
+      const { circle } = await sys.circle.getCircle({ circleId: c.circleId }, c.owner.call);
+      await sys.circle.archiveCircle({ circleId: c.circleId, version: circle!.version }, c.owner.call);
+    });
+    assert.equal((await refusal(send(c, c.owner, 'anyone?'))).code, Code.FailedPrecondition);
+    const { lastSeq } = await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
+    assert.equal(lastSeq, 0n, 'a refused message takes no seq');
+  });
+});
+
+describe('ListMessages', () => {
+  it('reads the newest, after a seq and before a seq, ascending and without holes, over generated positions', async () => {
+    const c = await cast(sys, 0, 1);
+    const total = 37;
+    for (let i = 1; i <= total; i++) await send(c, i % 2 ? c.owner : c.members[0]!, `m${i}`);
+    const list = (position: { case: 'afterSeq' | 'beforeSeq'; value: bigint } | undefined, pageSize: number) =>
+      sys.chat.listMessages({ circleId: c.circleId, ...(position ? { position } : {}), pageSize }, c.members[0]!.call);
+    const rng = createRng(0xc4a7);
+    for (let i = 0; i < 40; i++) {
+      const size = rng.int(12);
+      const want = size === 0 ? 50 : size;
+      const mode = rng.pick(['newest', 'after', 'before'] as const);
+      const n = BigInt(rng.int(total + 5));
+      let expected: number[];
+      let page;
+      if (mode === 'newest') {
+        page = await list(undefined, size);
+        expected = range(Math.max(1, total - want + 1), total);
+      } else if (mode === 'after') {
+        page = await list({ case: 'afterSeq', value: n }, size);
+        expected = range(Number(n) + 1, Math.min(total, Number(n) + want));
+      } else {
+        const before = n + 1n;
+        page = await list({ case: 'beforeSeq', value: before }, size);
+        const to = Math.min(Number(before) - 1, total);
+        expected = range(Math.max(1, to - want + 1), to);
+      }
+      const label = `${mode} ${n} size ${size}`;
+      assert.deepEqual(seqs(page.messages), expected, label);
+      assert.equal(page.lastSeq, BigInt(total), label);
+      for (const m of page.messages) assert.equal(m.body, `m${m.seq}`, label);
+      const more = mode === 'after' ? (expected.at(-1) ?? Number(n)) < total : (expected[0] ?? 1) > 1;
+      assert.equal(page.hasMore, expected.length > 0 && more, label);
+    }
+  });
+
+  it('walks the whole history back from the newest page, and forward from 0, each message once', async () => {
+    const c = await cast(sys, 0, 0);
+    for (let i = 1; i <= 23; i++) await send(c, c.owner, `m${i}`);
+    const back: number[] = [];
+    let page = await sys.chat.listMessages({ circleId: c.circleId, pageSize: 5 }, c.owner.call);
+    back.unshift(...seqs(page.messages));
+    while (page.hasMore) {
+      page = await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'beforeSeq', value: page.messages[0]!.seq }, pageSize: 5 }, c.owner.call);
+      back.unshift(...seqs(page.messages));
+    }
+    assert.deepEqual(back, range(1, 23));
+    const forward: number[] = [];
+    let after = 0n;
+    for (;;) {
+      const p = await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: after }, pageSize: 7 }, c.owner.call);
+      forward.push(...seqs(p.messages));
+      if (!p.hasMore) break;
+      after = p.messages.at(-1)!.seq;
+    }
+    assert.deepEqual(forward, range(1, 23));
+  });
+
+  it('is for members and platform moderators only', async () => {
+    const c = await cast(sys, 0, 0);
+    await send(c, c.owner, 'members only');
+    const stranger = await sys.person('stranger');
+    assert.equal((await refusal(sys.chat.listMessages({ circleId: c.circleId }, stranger.call))).code, Code.PermissionDenied);
+    const mod = await sys.moderator();
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, mod.call);
+    assert.equal(messages[0]?.body, 'members only');
+  });
+});
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i <= to; i++) out.push(i);
+  return out;
+}
