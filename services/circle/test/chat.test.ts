@@ -221,3 +221,59 @@ function range(from: number, to: number): number[] {
   for (let i = from; i <= to; i++) out.push(i);
   return out;
 }
+
+describe('EditMessage and DeleteMessage', () => {
+  it('lets the sender edit with the current version: same seq, edit time, new mentions, sealed again', async () => {
+    const c = await cast(sys, 0, 2);
+    const [a, b] = c.members as [Person, Person];
+    const m = await send(c, a, 'frist', { mentionUserIds: [b.userId] });
+    const { message: edited } = await sys.chat.editMessage({ circleId: c.circleId, messageId: m.id, version: 1n, body: 'first', mentionUserIds: [c.owner.userId] }, a.call);
+    assert.equal(edited?.seq, m.seq);
+    assert.equal(edited?.body, 'first');
+    assert.equal(edited?.version, 2n);
+    assert.ok(edited?.editTime);
+    assert.deepEqual(edited?.mentionUserIds, [c.owner.userId]);
+    const stale = await refusal(sys.chat.editMessage({ circleId: c.circleId, messageId: m.id, version: 1n, body: 'again', mentionUserIds: [] }, a.call));
+    assert.equal(stale.code, Code.Aborted);
+    const notMine = await refusal(sys.chat.editMessage({ circleId: c.circleId, messageId: m.id, version: 2n, body: 'mine now', mentionUserIds: [] }, c.owner.call));
+    assert.equal(notMine.code, Code.PermissionDenied);
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, b.call);
+    assert.equal(messages[0]?.body, 'first');
+    // A retry of the original send still finds the message (the digest is of the first request).
+    assert.equal((await send(c, a, 'frist', { clientMessageId: m.clientMessageId, mentionUserIds: [b.userId] })).id, m.id);
+    assert.ok(published.some((e) => e.messageId === m.id && e.change === 'edited'));
+  });
+
+  it('deletes to a tombstone (same id and seq, no body, no mentions), by the sender, a host or a moderator, once', async () => {
+    const c = await cast(sys, 1, 2);
+    const [a, b] = c.members as [Person, Person];
+    const own = await send(c, a, 'mine', { mentionUserIds: [b.userId] });
+    const hosts = await send(c, b, 'harmful words');
+    const mods = await send(c, b, 'more harmful words');
+    assert.equal((await refusal(sys.chat.deleteMessage({ circleId: c.circleId, messageId: hosts.id, reason: '' }, a.call))).code, Code.PermissionDenied);
+
+    const { message: tomb } = await sys.chat.deleteMessage({ circleId: c.circleId, messageId: own.id, reason: '' }, a.call);
+    assert.equal(tomb?.seq, own.seq);
+    assert.equal(tomb?.body, '');
+    assert.deepEqual(tomb?.mentionUserIds, []);
+    assert.ok(tomb?.deleteTime);
+    const again = await sys.chat.deleteMessage({ circleId: c.circleId, messageId: own.id, reason: '' }, a.call);
+    assert.equal(again.message?.version, tomb?.version, 'deleting a deleted message changes nothing');
+    await sys.chat.deleteMessage({ circleId: c.circleId, messageId: hosts.id, reason: 'harassment' }, c.hosts[0]!.call);
+    const mod = await sys.moderator();
+    await sys.chat.deleteMessage({ circleId: c.circleId, messageId: mods.id, reason: 'rule 2' }, mod.call);
+
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, b.call);
+    assert.deepEqual(seqs(messages), [1, 2, 3], 'tombstones keep their seq');
+    assert.ok(messages.every((m) => m.body === '' && m.deleteTime));
+    const rows = await sys.db.db.selectFrom('messages').select(['body', 'body_key_id']).where('circle_id', '=', c.circleId).execute();
+    assert.ok(rows.every((r) => r.body === null && r.body_key_id === null), 'the sealed body is gone from the row');
+    assert.equal((await refusal(sys.chat.editMessage({ circleId: c.circleId, messageId: own.id, version: tomb!.version, body: 'back', mentionUserIds: [] }, a.call))).code, Code.FailedPrecondition);
+    const audit = await sys.db.db.selectFrom('audit_events').select(['actor', 'reason', 'target']).where('scope', '=', c.circleId).where('action', '=', 'message.delete').execute();
+    assert.deepEqual(audit.map((e) => [e.actor, e.reason, e.target]).sort(), [
+      [a.userId, '', own.id],
+      [c.hosts[0]!.userId, 'harassment', hosts.id],
+      [mod.userId, 'rule 2', mods.id],
+    ].sort());
+  });
+});

@@ -12,6 +12,6 @@ const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
  */
 export const chatMessageTopic = defineTopic(
   'chat.message',
-  z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created']) }),
+  z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created', 'edited', 'deleted']) }),
 );
 export type ChatMessageEvent = z.output<typeof chatMessageTopic.payload>;

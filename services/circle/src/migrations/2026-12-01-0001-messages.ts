@@ -19,8 +19,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // A keyed digest of what the first SendMessage asked for (circle, thread, body), so a retry
     // is told from a different message reusing the key without keeping the original text.
     .addColumn('request_digest', 'bytea')
+    // The ring key the digest is keyed with (a body re-sealed by an edit may use a newer one).
+    .addColumn('digest_key_id', 'text')
     .addColumn('thread_root_id', 'uuid', (c) => c.references('messages.id'))
-    // The ring key that sealed `body` and keyed `request_digest`; kept when the body goes.
+    // The ring key that sealed `body`.
     .addColumn('body_key_id', 'text')
     // Null for system messages and once deleted.
     .addColumn('body', 'bytea')
@@ -33,7 +35,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addUniqueConstraint('messages_circle_seq', ['circle_id', 'seq'])
     .addUniqueConstraint('messages_sender_client_id', ['sender_id', 'client_message_id'])
     .addCheckConstraint('messages_sender_kind', sql`(kind = 'text') = (sender_id is not null and client_message_id is not null)`)
-    .addCheckConstraint('messages_body_key', sql`body is null or body_key_id is not null`)
+    .addCheckConstraint('messages_body_key', sql`(body is null) = (body_key_id is null)`)
+    .addCheckConstraint('messages_digest_key', sql`(request_digest is null) = (digest_key_id is null)`)
     .execute();
   // GetThread: a thread's replies in seq order.
   await db.schema

@@ -12,7 +12,8 @@ export type AuditAction =
   | 'circle.update'
   | 'members.read'
   | 'bans.read'
-  | 'account.removed';
+  | 'account.removed'
+  | 'message.delete';
 
 export interface AuditEvent {
   /** A user id, or "service:<name>". */

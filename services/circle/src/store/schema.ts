@@ -88,6 +88,7 @@ export interface MessagesTable {
   sender_id: string | null;
   client_message_id: string | null;
   request_digest: Uint8Array | null;
+  digest_key_id: string | null;
   thread_root_id: string | null;
   body_key_id: string | null;
   body: Uint8Array | null;

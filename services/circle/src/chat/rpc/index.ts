@@ -27,6 +27,22 @@ export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof Chat
       return { message: messageMessage(view) };
     },
 
+    async editMessage(req, ctx) {
+      const view = await deps.messages.edit(actor(ctx), {
+        circleId: req.circleId,
+        messageId: req.messageId,
+        version: req.version,
+        body: req.body,
+        mentionUserIds: req.mentionUserIds,
+      });
+      return { message: messageMessage(view) };
+    },
+
+    async deleteMessage(req, ctx) {
+      const view = await deps.messages.delete(actor(ctx), { circleId: req.circleId, messageId: req.messageId, reason: req.reason });
+      return { message: messageMessage(view) };
+    },
+
     async listMessages(req) {
       const position: ReadPosition =
         req.position.case === 'afterSeq'

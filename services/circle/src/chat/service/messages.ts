@@ -3,10 +3,12 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import type { BlockSource } from '@hearth/authz';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
-import { type Database, type EventPublisher, type FieldCipher, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
+import { type Database, type EventPublisher, type FieldCipher, assertVersion, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
 import type { CirclesTables, Db, MessageRow } from '../../store/schema.js';
+import { auditStore } from '../../store/audit.js';
+import { circleStore } from '../../store/circles.js';
 import { memberStore } from '../../store/members.js';
-import { type Actor, errors, muteOf } from '../../service/model.js';
+import { type Actor, errors, managesCircle, muteOf } from '../../service/model.js';
 import { chatMessageTopic } from '../events.js';
 import { messageStore } from '../store/messages.js';
 
@@ -25,6 +27,14 @@ export interface MessageView {
   readonly row: MessageRow;
   readonly body: string;
   readonly mentions: readonly string[];
+}
+
+export interface MessageEdit {
+  readonly circleId: string;
+  readonly messageId: string;
+  readonly version: bigint;
+  readonly body: string;
+  readonly mentionUserIds: readonly string[];
 }
 
 export interface NewMessage {
@@ -58,9 +68,7 @@ export class ChatMessages {
   async send(actor: Actor, input: NewMessage): Promise<MessageView> {
     const earlier = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
     if (earlier) return this.replay(earlier, input);
-    // Blocks come from the user service (cached): asked before the transaction, not inside it.
-    const candidates = [...new Set(input.mentionUserIds)].filter((id) => id !== actor.userId);
-    const blocked = candidates.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, candidates) : new Set<string>();
+    const { candidates, blocked } = await this.mentionCandidates(actor, input.mentionUserIds);
     try {
       return await this.d.db.transaction(async (tx) => {
         // The circle's row lock first: a removal or mute committed before it is seen below.
@@ -76,8 +84,7 @@ export class ChatMessages {
 
         const id = newId();
         const sealed = this.d.cipher.seal(input.body, id);
-        const members = await messageStore.membersAmong(tx, input.circleId, candidates.filter((u) => !blocked.has(u)));
-        const mentions = candidates.filter((u) => members.has(u)).sort();
+        const mentions = await this.keptMentions(tx, input.circleId, candidates, blocked);
         const row = await messageStore.insert(tx, {
           id,
           circle_id: input.circleId,
@@ -86,6 +93,7 @@ export class ChatMessages {
           sender_id: actor.userId,
           client_message_id: input.clientMessageId,
           request_digest: this.d.cipher.digest(requestText(input), sealed.keyId),
+          digest_key_id: sealed.keyId,
           thread_root_id: input.threadRootId ?? null,
           body_key_id: sealed.keyId,
           body: sealed.data,
@@ -103,6 +111,65 @@ export class ChatMessages {
       if (!winner) throw err;
       return this.replay(winner, input);
     }
+  }
+
+  /** The sender replaces the body and mentions of their message; it keeps its seq. */
+  async edit(actor: Actor, input: MessageEdit): Promise<MessageView> {
+    const { candidates, blocked } = await this.mentionCandidates(actor, input.mentionUserIds);
+    return this.d.db.transaction(async (tx) => {
+      const circle = await circleStore.find(tx, input.circleId);
+      if (!circle) throw errors.circleNotFound();
+      const m = await messageStore.find(tx, input.circleId, input.messageId, { forUpdate: true });
+      if (!m) throw messageNotFound();
+      if (m.sender_id !== actor.userId) throw errors.denied('only the sender may edit a message');
+      const me = await memberStore.find(tx, input.circleId, actor.userId);
+      if (!me) throw errors.denied('only members may edit their messages');
+      const now = this.d.now();
+      const mutedUntil = muteOf(me, now);
+      if (mutedUntil) throw muted(mutedUntil);
+      if (circle.archive_time) throw errors.archived();
+      if (m.delete_time) throw new ConnectError('the message was deleted', Code.FailedPrecondition);
+      assertVersion('message', m.version, input.version);
+      const sealed = this.d.cipher.seal(input.body, m.id);
+      const row = await messageStore.update(tx, m.id, { body: sealed.data, body_key_id: sealed.keyId, edit_time: now });
+      const mentions = await this.keptMentions(tx, input.circleId, candidates, blocked);
+      await messageStore.deleteMentions(tx, m.id);
+      await messageStore.insertMentions(tx, mentions.map((user_id) => ({ message_id: m.id, user_id, circle_id: input.circleId, create_time: now })));
+      tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: m.id, seq: Number(m.seq), change: 'edited' }));
+      return { row, body: input.body, mentions };
+    });
+  }
+
+  /**
+   * Deletes a message: its sender, the circle's owner and hosts, or platform moderators. A
+   * tombstone stays (id and seq); body and mentions go. Removing is possible in an archived
+   * circle too. Deleting a deleted message returns the tombstone.
+   */
+  async delete(actor: Actor, input: { circleId: string; messageId: string; reason: string }): Promise<MessageView> {
+    return this.d.db.transaction(async (tx) => {
+      const m = await messageStore.find(tx, input.circleId, input.messageId, { forUpdate: true });
+      if (!m) throw messageNotFound();
+      const own = m.sender_id === actor.userId;
+      if (!own) {
+        const me = await memberStore.find(tx, input.circleId, actor.userId);
+        if (!managesCircle(me, actor)) throw errors.denied("only the sender, the circle's owner and hosts, and moderators may delete a message");
+      }
+      if (m.delete_time) return { row: m, body: '', mentions: [] };
+      const now = this.d.now();
+      const row = await messageStore.update(tx, m.id, { body: null, body_key_id: null, delete_time: now });
+      await messageStore.deleteMentions(tx, m.id);
+      await auditStore.insert(tx, {
+        actor: actor.userId,
+        action: 'message.delete',
+        circleId: input.circleId,
+        target: m.id,
+        ...(own ? {} : { reason: input.reason }),
+        details: { seq: Number(m.seq), sender: m.sender_id, own },
+        now,
+      });
+      tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: m.id, seq: Number(m.seq), change: 'deleted' }));
+      return { row, body: '', mentions: [] };
+    });
   }
 
   /** Reads messages by seq: after a seq, before one, or the newest; ascending, no holes. */
@@ -127,6 +194,19 @@ export class ChatMessages {
     return { messages: await this.views(rows), hasMore: hasMore && rows.length > 0, lastSeq };
   }
 
+  /** Blocks come from the user service (cached): asked before a transaction, not inside it. */
+  private async mentionCandidates(actor: Actor, ids: readonly string[]): Promise<{ candidates: string[]; blocked: ReadonlySet<string> }> {
+    const candidates = [...new Set(ids)].filter((id) => id !== actor.userId);
+    const blocked = candidates.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, candidates) : new Set<string>();
+    return { candidates, blocked };
+  }
+
+  /** The mentions kept: members of the circle without a block with the sender, sorted. */
+  private async keptMentions(tx: Db, circleId: string, candidates: readonly string[], blocked: ReadonlySet<string>): Promise<string[]> {
+    const members = await messageStore.membersAmong(tx, circleId, candidates.filter((u) => !blocked.has(u)));
+    return candidates.filter((u) => members.has(u)).sort();
+  }
+
   private async views(rows: readonly MessageRow[]): Promise<MessageView[]> {
     const mentions = await messageStore.mentionsOf(
       this.d.db.db,
@@ -144,8 +224,8 @@ export class ChatMessages {
     const same =
       earlier.circle_id === input.circleId &&
       earlier.request_digest !== null &&
-      earlier.body_key_id !== null &&
-      Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(requestText(input), earlier.body_key_id));
+      earlier.digest_key_id !== null &&
+      Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(requestText(input), earlier.digest_key_id));
     if (!same) {
       throw new ConnectError(
         'client_message_id was already used for a different message; give each new message an id of its own',
@@ -167,6 +247,10 @@ export class ChatMessages {
 /** What a SendMessage asked for, as its idempotency digest covers it (the circle is compared apart). */
 function requestText(input: NewMessage): string {
   return JSON.stringify([input.threadRootId ?? '', input.body]);
+}
+
+function messageNotFound(): ConnectError {
+  return new ConnectError('message not found', Code.NotFound);
 }
 
 function muted(until: Date): ConnectError {

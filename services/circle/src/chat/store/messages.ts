@@ -1,4 +1,4 @@
-import { type Insertable, sql } from 'kysely';
+import { type Insertable, type Updateable, sql } from 'kysely';
 import type { Db, MessageRow, MessagesTable } from '../../store/schema.js';
 
 /** circles.messages and circles.message_mentions. */
@@ -35,6 +35,20 @@ export const messageStore = {
 
   async findByClientId(db: Db, senderId: string, clientMessageId: string): Promise<MessageRow | undefined> {
     return db.selectFrom('messages').selectAll().where('sender_id', '=', senderId).where('client_message_id', '=', clientMessageId).executeTakeFirst();
+  },
+
+  /** Changes a message; its version grows by one. */
+  async update(db: Db, id: string, changes: Updateable<MessagesTable>): Promise<MessageRow> {
+    return db
+      .updateTable('messages')
+      .set({ ...changes, version: sql`version + 1` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
+  async deleteMentions(db: Db, messageId: string): Promise<void> {
+    await db.deleteFrom('message_mentions').where('message_id', '=', messageId).execute();
   },
 
   /** A new reply in the thread of `rootId`: its count, time and version move. */
