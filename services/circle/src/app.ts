@@ -61,7 +61,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
     this.memberships = new Memberships(common);
     this.admin = new MemberActions(common);
     this.removal = new AccountRemoval(common);
-    this.chat = new ChatMessages({ db: deps.db, bus: deps.bus, now: deps.now, cipher: deps.cipher, blocks: deps.blocks });
+    this.chat = new ChatMessages({ ...common, cipher: deps.cipher, blocks: deps.blocks });
     this.#rpc = {
       circles: this.circles,
       invites: this.invites,

@@ -9,6 +9,7 @@ import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_serv
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { createRng } from '@hearth/testkit';
+import { sql } from 'kysely';
 import { chatMessageTopic, type ChatMessageEvent } from '../src/chat/events.js';
 import { type Cast, type Person, type TestSystem, cast, refusal, startSystem } from './helpers.js';
 
@@ -275,5 +276,88 @@ describe('EditMessage and DeleteMessage', () => {
       [c.hosts[0]!.userId, 'harassment', hosts.id],
       [mod.userId, 'rule 2', mods.id],
     ].sort());
+  });
+});
+
+describe('GetThread', () => {
+  it('returns the root and its replies in seq order, paged with tokens bound to the thread', async () => {
+    const c = await cast(sys, 0, 1);
+    const root = await send(c, c.owner, 'Check-in thread');
+    const other = await send(c, c.owner, 'Another thread');
+    for (let i = 1; i <= 7; i++) {
+      await send(c, i % 2 ? c.members[0]! : c.owner, `reply ${i}`, { threadRootId: root.id });
+      await send(c, c.owner, `noise ${i}`);
+    }
+    const got: string[] = [];
+    let token = '';
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 10);
+      const page = await sys.chat.getThread({ circleId: c.circleId, rootMessageId: root.id, pageSize: 3, pageToken: token }, c.members[0]!.call);
+      assert.equal(page.root?.id, root.id);
+      assert.equal(page.root?.replyCount, 7);
+      got.push(...page.replies.map((m) => m.body));
+      token = page.nextPageToken;
+      if (!token) break;
+    }
+    assert.deepEqual(got, Array.from({ length: 7 }, (_, i) => `reply ${i + 1}`));
+    const first = await sys.chat.getThread({ circleId: c.circleId, rootMessageId: root.id, pageSize: 3 }, c.owner.call);
+    const misuse = await refusal(sys.chat.getThread({ circleId: c.circleId, rootMessageId: other.id, pageToken: first.nextPageToken }, c.owner.call));
+    assert.equal(misuse.code, Code.InvalidArgument, "another thread's token");
+    const reply = first.replies[0]!;
+    assert.equal((await refusal(sys.chat.getThread({ circleId: c.circleId, rootMessageId: reply.id }, c.owner.call))).code, Code.FailedPrecondition);
+    assert.equal((await refusal(sys.chat.getThread({ circleId: c.circleId, rootMessageId: randomUUID() }, c.owner.call))).code, Code.NotFound);
+  });
+});
+
+describe('MarkRead and GetUnreadCounts', () => {
+  it('moves the read position forward only, clamps past the newest, and counts what others sent and did not delete', async () => {
+    const c = await cast(sys, 0, 1);
+    const me = c.members[0]!;
+    for (let i = 1; i <= 5; i++) await send(c, c.owner, `o${i}`);
+    const mine = await send(c, me, 'mine');
+    const gone = await send(c, c.owner, 'gone');
+    await sys.chat.deleteMessage({ circleId: c.circleId, messageId: gone.id, reason: '' }, c.owner.call);
+    const count = async () => (await sys.chat.getUnreadCounts({ circleIds: [c.circleId] }, me.call)).counts[0]!;
+    assert.deepEqual([(await count()).lastReadSeq, (await count()).unreadCount, (await count()).lastSeq], [0n, 5, 7n]);
+    const r1 = await sys.chat.markRead({ circleId: c.circleId, seq: 3n }, me.call);
+    assert.deepEqual([r1.unread?.lastReadSeq, r1.unread?.unreadCount], [3n, 2]);
+    const back = await sys.chat.markRead({ circleId: c.circleId, seq: 1n }, me.call);
+    assert.equal(back.unread?.lastReadSeq, 3n, 'never goes down');
+    const far = await sys.chat.markRead({ circleId: c.circleId, seq: 1000n }, me.call);
+    assert.deepEqual([far.unread?.lastReadSeq, far.unread?.unreadCount], [7n, 0]);
+    assert.equal(mine.seq, 6n);
+  });
+
+  it('answers for many circles in one call, pages through all of mine, and stops counting at 1000', async () => {
+    const me = await sys.person('reader');
+    const circles: Cast[] = [];
+    for (let i = 0; i < 5; i++) {
+      const c = await cast(sys, 0, 0);
+      await sys.circle.joinCircle({ target: { case: 'circleId', value: c.circleId } }, me.call);
+      for (let j = 0; j < i; j++) await send(c, c.owner, `c${i} m${j}`);
+      circles.push(c);
+    }
+    const stranger = await cast(sys, 0, 0);
+    const asked = await sys.chat.getUnreadCounts({ circleIds: [...circles.map((c) => c.circleId), stranger.circleId] }, me.call);
+    assert.deepEqual(asked.counts.map((u) => [u.circleId, u.unreadCount]), circles.map((c, i) => [c.circleId, i]), 'in the order asked; not-mine left out');
+    assert.equal(asked.nextPageToken, '');
+    const seen = new Map<string, number>();
+    let token = '';
+    for (let pages = 0; ; pages++) {
+      assert.ok(pages < 10);
+      const page = await sys.chat.getUnreadCounts({ pageSize: 2, pageToken: token }, me.call);
+      for (const u of page.counts) seen.set(u.circleId, u.unreadCount);
+      token = page.nextPageToken;
+      if (!token) break;
+    }
+    assert.deepEqual(new Map(circles.map((c, i) => [c.circleId, i])), seen);
+
+    // A long history: 1,500 messages written straight to the table.
+    const big = circles[0]!;
+    await sql`insert into messages (id, circle_id, seq, kind, sender_id, client_message_id, create_time)
+      select gen_random_uuid(), ${big.circleId}, s, 'text', ${big.owner.userId}, 'bulk-' || s, now() from generate_series(1, 1500) s`.execute(sys.db.db);
+    await sql`update circles set last_seq = 1500 where id = ${big.circleId}`.execute(sys.db.db);
+    const [capped] = (await sys.chat.getUnreadCounts({ circleIds: [big.circleId] }, me.call)).counts;
+    assert.deepEqual([capped?.unreadCount, capped?.lastSeq], [1000, 1500n]);
   });
 });

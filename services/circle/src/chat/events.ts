@@ -15,3 +15,10 @@ export const chatMessageTopic = defineTopic(
   z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created', 'edited', 'deleted']) }),
 );
 export type ChatMessageEvent = z.output<typeof chatMessageTopic.payload>;
+
+/** chat.read-marker: a person's read position in a circle moved (for their other devices). */
+export const readMarkerTopic = defineTopic(
+  'chat.read-marker',
+  z.object({ userId: uuid, circleId: uuid, lastReadSeq: z.number().int().nonnegative() }),
+);
+export type ReadMarkerEvent = z.output<typeof readMarkerTopic.payload>;

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Chat messages and their mentions. A message's `seq` is its circle's next `last_seq`, taken
+ * Chat messages, their mentions and read positions. A message's `seq` is its circle's next `last_seq`, taken
  * under the circle's row lock in the transaction that stores it, so a circle's seqs are dense.
  * Bodies are sealed (AES-256-GCM, @hearth/db FieldCipher) with the key named in `body_key_id`.
  */
@@ -44,6 +44,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('messages')
     .columns(['thread_root_id', 'seq'])
     .where(sql<boolean>`thread_root_id is not null`)
+    .execute();
+
+  // A person's read position in a circle: only ever moves forward (MarkRead).
+  await db.schema
+    .createTable('read_markers')
+    .addColumn('user_id', 'uuid', (c) => c.notNull())
+    .addColumn('circle_id', 'uuid', (c) => c.notNull().references('circles.id').onDelete('cascade'))
+    .addColumn('last_read_seq', 'bigint', (c) => c.notNull().check(sql`last_read_seq >= 0`))
+    .addColumn('update_time', 'timestamptz', (c) => c.notNull())
+    .addPrimaryKeyConstraint('read_markers_pk', ['user_id', 'circle_id'])
     .execute();
 
   await db.schema

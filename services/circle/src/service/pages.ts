@@ -9,6 +9,8 @@ export function circlePages(tokens: PageTokens) {
     invites: tokens.codec('circle.invites', { t: pageField.time(), code: pageField.text(32) }),
     members: tokens.codec('circle.members', { r: pageField.int(1, 3), ...timeAndId }),
     bans: tokens.codec('circle.bans', timeAndId),
+    thread: tokens.codec('chat.thread', { seq: pageField.int(1) }),
+    unread: tokens.codec('chat.unread', { id: pageField.id() }),
   };
 }
 

@@ -10,6 +10,7 @@ export interface CirclesTables {
   audit_events: AuditEventsTable;
   messages: MessagesTable;
   message_mentions: MessageMentionsTable;
+  read_markers: ReadMarkersTable;
 }
 
 /** Every store function takes the executor, so callers choose the transaction. */
@@ -107,4 +108,11 @@ export interface MessageMentionsTable {
   user_id: string;
   circle_id: string;
   create_time: Date;
+}
+
+export interface ReadMarkersTable {
+  user_id: string;
+  circle_id: string;
+  last_read_seq: BigintColumn;
+  update_time: Date;
 }

@@ -3,7 +3,7 @@ import type { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_se
 import { requireIdentity } from '@hearth/authz';
 import { actorOf } from '../../service/model.js';
 import type { ChatMessages, ReadPosition } from '../service/messages.js';
-import { messageMessage } from './mappers.js';
+import { messageMessage, unreadMessage } from './mappers.js';
 
 export interface ChatRpcDeps {
   readonly messages: ChatMessages;
@@ -41,6 +41,20 @@ export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof Chat
     async deleteMessage(req, ctx) {
       const view = await deps.messages.delete(actor(ctx), { circleId: req.circleId, messageId: req.messageId, reason: req.reason });
       return { message: messageMessage(view) };
+    },
+
+    async getThread(req) {
+      const page = await deps.messages.thread(req.circleId, req.rootMessageId, req.pageSize, req.pageToken);
+      return { root: messageMessage(page.root), replies: page.replies.map(messageMessage), nextPageToken: page.next };
+    },
+
+    async markRead(req, ctx) {
+      return { unread: unreadMessage(await deps.messages.markRead(actor(ctx), req.circleId, Number(req.seq))) };
+    },
+
+    async getUnreadCounts(req, ctx) {
+      const page = await deps.messages.unreadCounts(actor(ctx), req.circleIds, req.pageSize, req.pageToken);
+      return { counts: page.counts.map(unreadMessage), nextPageToken: page.next };
     },
 
     async listMessages(req) {

@@ -1,7 +1,8 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import type { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import type { MessageSchema, UnreadCountSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import type { MessageView } from '../service/messages.js';
+import type { UnreadRow } from '../store/messages.js';
 
 /** A stored message as resources.proto's Message (a tombstone has no body and no mentions). */
 export function messageMessage(view: MessageView): MessageInitShape<typeof MessageSchema> {
@@ -22,4 +23,8 @@ export function messageMessage(view: MessageView): MessageInitShape<typeof Messa
     ...(m.delete_time ? { deleteTime: timestampFromDate(m.delete_time) } : {}),
     version: BigInt(m.version),
   };
+}
+
+export function unreadMessage(r: UnreadRow): MessageInitShape<typeof UnreadCountSchema> {
+  return { circleId: r.circle_id, lastSeq: BigInt(r.last_seq), lastReadSeq: BigInt(r.last_read_seq), unreadCount: r.unread };
 }

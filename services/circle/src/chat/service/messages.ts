@@ -9,8 +9,9 @@ import { auditStore } from '../../store/audit.js';
 import { circleStore } from '../../store/circles.js';
 import { memberStore } from '../../store/members.js';
 import { type Actor, errors, managesCircle, muteOf } from '../../service/model.js';
-import { chatMessageTopic } from '../events.js';
-import { messageStore } from '../store/messages.js';
+import type { CirclePages } from '../../service/pages.js';
+import { chatMessageTopic, readMarkerTopic } from '../events.js';
+import { type UnreadRow, messageStore, readStore } from '../store/messages.js';
 
 export interface ChatDeps {
   readonly db: Database<CirclesTables>;
@@ -20,7 +21,22 @@ export interface ChatDeps {
   readonly cipher: FieldCipher;
   /** Who has a block with whom: mentions across a block are dropped. */
   readonly blocks: BlockSource;
+  readonly pages: CirclePages;
 }
+
+export interface ThreadPage {
+  readonly root: MessageView;
+  readonly replies: readonly MessageView[];
+  readonly next: string;
+}
+
+export interface UnreadPage {
+  readonly counts: readonly UnreadRow[];
+  readonly next: string;
+}
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+const DEFAULT_UNREAD_PAGE = 100;
 
 /** A message as stored, with its body opened and its kept mentions. */
 export interface MessageView {
@@ -205,6 +221,50 @@ export class ChatMessages {
   private async keptMentions(tx: Db, circleId: string, candidates: readonly string[], blocked: ReadonlySet<string>): Promise<string[]> {
     const members = await messageStore.membersAmong(tx, circleId, candidates.filter((u) => !blocked.has(u)));
     return candidates.filter((u) => members.has(u)).sort();
+  }
+
+  /** A thread: its top-level message and a page of its replies in seq order. */
+  async thread(circleId: string, rootId: string, pageSize: number, pageToken: string): Promise<ThreadPage> {
+    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
+    const after = this.d.pages.thread.decode(pageToken, rootId)?.seq ?? 0;
+    const root = await messageStore.find(this.d.db.db, circleId, rootId);
+    if (!root) throw messageNotFound();
+    if (root.thread_root_id !== null) throw new ConnectError('the message is a reply; ask for the thread of its root', Code.FailedPrecondition);
+    const rows = await messageStore.replies(this.d.db.db, rootId, after, size + 1);
+    const { items, next } = this.d.pages.thread.page(rows, size, (r) => ({ seq: Number(r.seq) }), rootId);
+    const [rootView, ...replies] = await this.views([root, ...items]);
+    return { root: rootView!, replies, next };
+  }
+
+  /**
+   * Moves the caller's read position forward to `seq` (a seq past the newest counts as the
+   * newest); never back. Returns the position and unread count after it.
+   */
+  async markRead(actor: Actor, circleId: string, seq: number): Promise<UnreadRow> {
+    const row = await this.d.db.transaction(async (tx) => {
+      const lastSeq = await messageStore.lastSeq(tx, circleId);
+      if (lastSeq === undefined) throw errors.circleNotFound();
+      const position = await readStore.advance(tx, actor.userId, circleId, Math.min(seq, lastSeq), this.d.now());
+      const [counted] = await readStore.counts(tx, actor.userId, { circleIds: [circleId] });
+      if (!counted) throw errors.denied('only members have a read position in a circle');
+      tx.onCommit(() => this.d.bus.publish(readMarkerTopic, { userId: actor.userId, circleId, lastReadSeq: position }));
+      return counted;
+    });
+    return row;
+  }
+
+  /** Unread counts for the given circles, or a page of all the caller's circles. */
+  async unreadCounts(actor: Actor, circleIds: readonly string[], pageSize: number, pageToken: string): Promise<UnreadPage> {
+    if (circleIds.length > 0) {
+      const rows = await readStore.counts(this.d.db.db, actor.userId, { circleIds });
+      const order = new Map(circleIds.map((id, i) => [id, i]));
+      return { counts: rows.sort((a, b) => (order.get(a.circle_id) ?? 0) - (order.get(b.circle_id) ?? 0)), next: '' };
+    }
+    const size = pageSizeOf(pageSize, DEFAULT_UNREAD_PAGE);
+    const after = this.d.pages.unread.decode(pageToken)?.id ?? NIL_UUID;
+    const rows = await readStore.counts(this.d.db.db, actor.userId, { after, limit: size + 1 });
+    const { items, next } = this.d.pages.unread.page(rows, size, (r) => ({ id: r.circle_id }));
+    return { counts: items, next };
   }
 
   private async views(rows: readonly MessageRow[]): Promise<MessageView[]> {

@@ -72,6 +72,18 @@ export const messageStore = {
       .execute();
   },
 
+  /** Replies of a thread with seq > `afterSeq`, ascending, at most `limit`. */
+  async replies(db: Db, rootId: string, afterSeq: number, limit: number): Promise<MessageRow[]> {
+    return db
+      .selectFrom('messages')
+      .selectAll()
+      .where('thread_root_id', '=', rootId)
+      .where(sql<boolean>`seq > ${afterSeq}`)
+      .orderBy('seq', 'asc')
+      .limit(limit)
+      .execute();
+  },
+
   async insertMentions(db: Db, rows: ReadonlyArray<{ message_id: string; user_id: string; circle_id: string; create_time: Date }>): Promise<void> {
     if (rows.length > 0) await db.insertInto('message_mentions').values([...rows]).execute();
   },
@@ -94,5 +106,65 @@ export const messageStore = {
     if (userIds.length === 0) return new Set();
     const rows = await db.selectFrom('members').select('user_id').where('circle_id', '=', circleId).where('user_id', 'in', [...userIds]).execute();
     return new Set(rows.map((r) => r.user_id));
+  },
+};
+
+/** The most unread messages counted per circle; apps show "999+" at this. */
+export const UNREAD_CAP = 1000;
+
+export interface UnreadRow {
+  readonly circle_id: string;
+  readonly last_seq: number;
+  readonly last_read_seq: number;
+  readonly unread: number;
+}
+
+/** circles.read_markers, and the unread counts derived from them. */
+export const readStore = {
+  /** Moves the position forward to `seq` (never back); returns the position now. */
+  async advance(db: Db, userId: string, circleId: string, seq: number, now: Date): Promise<number> {
+    const row = await db
+      .insertInto('read_markers')
+      .values({ user_id: userId, circle_id: circleId, last_read_seq: seq, update_time: now })
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'circle_id']).doUpdateSet({
+          last_read_seq: sql`greatest(read_markers.last_read_seq, excluded.last_read_seq)`,
+          update_time: sql`case when excluded.last_read_seq > read_markers.last_read_seq then excluded.update_time else read_markers.update_time end`,
+        }),
+      )
+      .returning('last_read_seq')
+      .executeTakeFirstOrThrow();
+    return Number(row.last_read_seq);
+  },
+
+  /**
+   * The unread counts of `userId` in the circles they are a member of: all of them (keyset
+   * page after `afterCircleId`, by circle id), or those of `circleIds`. One round trip; each
+   * count reads at most UNREAD_CAP index entries after the read position, whatever the history.
+   */
+  async counts(db: Db, userId: string, opts: { circleIds: readonly string[] } | { after: string; limit: number }): Promise<UnreadRow[]> {
+    let q = db
+      .selectFrom('members as m')
+      .innerJoin('circles as c', 'c.id', 'm.circle_id')
+      .leftJoin('read_markers as r', (j) => j.onRef('r.user_id', '=', 'm.user_id').onRef('r.circle_id', '=', 'm.circle_id'))
+      .select([
+        'm.circle_id',
+        'c.last_seq',
+        sql<string>`coalesce(r.last_read_seq, 0)`.as('last_read_seq'),
+        sql<string>`(select count(*) from (
+          select 1 from messages x
+          where x.circle_id = m.circle_id and x.seq > coalesce(r.last_read_seq, 0)
+            and x.sender_id is distinct from m.user_id and x.delete_time is null
+          order by x.seq limit ${UNREAD_CAP}) t)`.as('unread'),
+      ])
+      .where('m.user_id', '=', userId);
+    if ('circleIds' in opts) {
+      if (opts.circleIds.length === 0) return [];
+      q = q.where('m.circle_id', 'in', [...opts.circleIds]);
+    } else {
+      q = q.where('m.circle_id', '>', opts.after).orderBy('m.circle_id').limit(opts.limit);
+    }
+    const rows = await q.execute();
+    return rows.map((r) => ({ circle_id: r.circle_id, last_seq: Number(r.last_seq), last_read_seq: Number(r.last_read_seq), unread: Number(r.unread) }));
   },
 };
