@@ -3,6 +3,7 @@ import type { BlockSource } from '@hearth/authz';
 import { type Database, type EventPublisher, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
 import { schemas } from '@hearth/config';
+import { MessageMarks } from './chat/service/marks.js';
 import { ChatMessages } from './chat/service/messages.js';
 import { type CircleConfig, circleConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
@@ -51,6 +52,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
   readonly admin: MemberActions;
   readonly removal: AccountRemoval;
   readonly chat: ChatMessages;
+  readonly marks: MessageMarks;
   readonly #rpc: RpcDeps;
 
   private constructor(runtime: Runtime, deps: CircleDeps) {
@@ -61,7 +63,9 @@ export class CircleApp extends ServiceApp<CirclesTables> {
     this.memberships = new Memberships(common);
     this.admin = new MemberActions(common);
     this.removal = new AccountRemoval(common);
-    this.chat = new ChatMessages({ ...common, cipher: deps.cipher, blocks: deps.blocks });
+    const chatDeps = { ...common, cipher: deps.cipher, blocks: deps.blocks };
+    this.chat = new ChatMessages(chatDeps);
+    this.marks = new MessageMarks(chatDeps, this.chat);
     this.#rpc = {
       circles: this.circles,
       invites: this.invites,
@@ -69,6 +73,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
       admin: this.admin,
       removal: this.removal,
       chat: this.chat,
+      marks: this.marks,
       now: deps.now,
     };
   }

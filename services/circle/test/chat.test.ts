@@ -361,3 +361,86 @@ describe('MarkRead and GetUnreadCounts', () => {
     assert.deepEqual([capped?.unreadCount, capped?.lastSeq], [1000, 1500n]);
   });
 });
+
+describe('Reactions', () => {
+  it('takes exactly one emoji, any Unicode emoji sequence, and refuses everything else with a field error', async () => {
+    const c = await cast(sys, 0, 1);
+    const m = await send(c, c.owner, 'react to me');
+    const react = (emoji: string) => sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji }, c.members[0]!.call);
+    const good = ['👍', '❤️', '👍🏽', '👩‍👩‍👧', '🏳️‍🌈', '🇳🇿', '🫶🏿', '1️⃣', '🧑‍🦯'];
+    const rng = createRng(0xe0f1);
+    const bad = ['a', ':)', '👍👍', '👍 ', ' 👍', 'ok👍', '\u200d', '1', '#', 'ä', '😀x', '\u{E0067}'];
+    for (let i = 0; i < 30; i++) bad.push(rng.pick(good) + rng.pick(['a', '👍', '\u200d', '.', rng.pick(good)]));
+    for (const e of bad) {
+      const err = await refusal(react(e));
+      assert.equal(err.code, Code.InvalidArgument, JSON.stringify(e));
+      assert.match(err.rawMessage, /^emoji: /, JSON.stringify(e));
+    }
+    for (const e of good) assert.ok((await react(e)).message?.reactions.some((r) => r.emoji === e), e);
+  });
+
+  it('keeps one reaction per emoji per person, counts them in first-use order, marks mine, and removes idempotently', async () => {
+    const c = await cast(sys, 0, 2);
+    const [a, b] = c.members as [Person, Person];
+    const m = await send(c, c.owner, 'thank you all');
+    const react = (p: Person, emoji: string) => sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji }, p.call).then((r) => r.message!);
+    await react(a, '🫶');
+    await react(b, '🙏');
+    await react(b, '🫶');
+    const again = await react(b, '🫶');
+    assert.deepEqual(again.reactions.map((r) => [r.emoji, r.count, r.reactedByMe]), [['🫶', 2, true], ['🙏', 1, true]]);
+    assert.equal(again.version, 4n, 'three changes, the repeat none');
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
+    assert.deepEqual(messages[0]!.reactions.map((r) => [r.emoji, r.count, r.reactedByMe]), [['🫶', 2, false], ['🙏', 1, false]]);
+    const removed = await sys.chat.removeReaction({ circleId: c.circleId, messageId: m.id, emoji: '🫶' }, b.call);
+    assert.deepEqual(removed.message!.reactions.map((r) => [r.emoji, r.count]), [['🫶', 1], ['🙏', 1]]);
+    const noop = await sys.chat.removeReaction({ circleId: c.circleId, messageId: m.id, emoji: '🫶' }, b.call);
+    assert.equal(noop.message!.version, removed.message!.version);
+  });
+
+  it('stops at 20 different emoji, refuses muted members and deleted messages, and a delete takes them away', async () => {
+    const c = await cast(sys, 1, 2);
+    const [a, b] = c.members as [Person, Person];
+    const m = await send(c, c.owner, 'many');
+    const emoji = ['😀', '😃', '😄', '😁', '😆', '😅', '😂', '🤣', '😊', '😇', '🙂', '🙃', '😉', '😌', '😍', '🥰', '😘', '😗', '😙', '😚', '😋'];
+    for (const e of emoji.slice(0, 20)) await sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji: e }, a.call);
+    assert.equal((await refusal(sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji: emoji[20]! }, a.call))).code, Code.FailedPrecondition);
+    await sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji: emoji[0]! }, b.call);
+    await sys.circle.muteMember({ circleId: c.circleId, userId: b.userId, duration: durationFromMs(60_000), reason: '' }, c.hosts[0]!.call);
+    const mutedErr = await refusal(sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji: '😀' }, b.call));
+    assert.equal(mutedErr.code, Code.PermissionDenied);
+    assert.equal(mutedErr.findDetails(MuteInfoSchema).length, 1);
+    await sys.chat.deleteMessage({ circleId: c.circleId, messageId: m.id, reason: '' }, c.owner.call);
+    assert.equal((await refusal(sys.chat.addReaction({ circleId: c.circleId, messageId: m.id, emoji: '😀' }, a.call))).code, Code.FailedPrecondition);
+    const left = await sys.db.db.selectFrom('message_reactions').select('emoji').where('message_id', '=', m.id).execute();
+    assert.equal(left.length, 0);
+  });
+});
+
+describe('Pins', () => {
+  it('lets hosts, the owner and moderators pin up to 3, idempotently, lists them newest first, and unpins on delete', async () => {
+    const c = await cast(sys, 1, 1);
+    const ms = [];
+    for (let i = 0; i < 5; i++) ms.push(await send(c, c.members[0]!, `note ${i}`));
+    const pin = (p: Person, m: Message) => sys.chat.pinMessage({ circleId: c.circleId, messageId: m.id }, p.call).then((r) => r.message!);
+    assert.equal((await refusal(pin(c.members[0]!, ms[0]!))).code, Code.PermissionDenied, 'members do not pin');
+    const first = await pin(c.hosts[0]!, ms[0]!);
+    assert.ok(first.pinned && first.pinTime);
+    assert.equal((await pin(c.owner, ms[0]!)).version, first.version, 'pinning a pinned message changes nothing');
+    await pin(c.owner, ms[1]!);
+    const mod = await sys.moderator();
+    await pin(mod, ms[2]!);
+    assert.equal((await refusal(pin(c.owner, ms[3]!))).code, Code.FailedPrecondition, 'at most 3');
+    const listed = await sys.chat.listPins({ circleId: c.circleId, pageSize: 2 }, c.members[0]!.call);
+    const rest = await sys.chat.listPins({ circleId: c.circleId, pageSize: 2, pageToken: listed.nextPageToken }, c.members[0]!.call);
+    assert.deepEqual([...listed.messages, ...rest.messages].map((m) => m.body), ['note 2', 'note 1', 'note 0']);
+    assert.equal(rest.nextPageToken, '');
+    await sys.chat.unpinMessage({ circleId: c.circleId, messageId: ms[1]!.id }, c.hosts[0]!.call);
+    await sys.chat.unpinMessage({ circleId: c.circleId, messageId: ms[1]!.id }, c.hosts[0]!.call);
+    await sys.chat.deleteMessage({ circleId: c.circleId, messageId: ms[0]!.id, reason: '' }, c.members[0]!.call);
+    const after = await sys.chat.listPins({ circleId: c.circleId }, c.owner.call);
+    assert.deepEqual(after.messages.map((m) => m.body), ['note 2']);
+    await pin(c.owner, ms[3]!);
+    assert.equal((await sys.chat.listPins({ circleId: c.circleId }, c.owner.call)).messages.length, 2);
+  });
+});

@@ -4,7 +4,8 @@ import { z } from 'zod';
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
 
 /**
- * chat.message: a message of a circle was stored or changed (published after commit). It names
+ * chat.message: a message of a circle was stored or changed (published after commit):
+ * created, edited, deleted, or marked (its reactions or pin changed). It names
  * the message and its seq only: whoever delivers it reads the message from Postgres by seq, so
  * the bus never carries a body, and a lost event is healed by reading on from the last seq.
  * (The realtime gateway subscribes to it when it is built; the definition moves to a package
@@ -12,7 +13,7 @@ const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-
  */
 export const chatMessageTopic = defineTopic(
   'chat.message',
-  z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created', 'edited', 'deleted']) }),
+  z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created', 'edited', 'deleted', 'marked']) }),
 );
 export type ChatMessageEvent = z.output<typeof chatMessageTopic.payload>;
 

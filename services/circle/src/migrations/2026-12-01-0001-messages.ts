@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 
 /**
- * Chat messages, their mentions and read positions. A message's `seq` is its circle's next `last_seq`, taken
+ * Chat messages, their mentions, reactions, pins and read positions. A message's `seq` is its circle's next `last_seq`, taken
  * under the circle's row lock in the transaction that stores it, so a circle's seqs are dense.
  * Bodies are sealed (AES-256-GCM, @hearth/db FieldCipher) with the key named in `body_key_id`.
  */
@@ -31,6 +31,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('create_time', 'timestamptz', (c) => c.notNull())
     .addColumn('edit_time', 'timestamptz')
     .addColumn('delete_time', 'timestamptz')
+    .addColumn('pin_time', 'timestamptz')
+    .addColumn('pinned_by', 'uuid')
     .addColumn('version', 'bigint', (c) => c.notNull().defaultTo(1))
     .addUniqueConstraint('messages_circle_seq', ['circle_id', 'seq'])
     .addUniqueConstraint('messages_sender_client_id', ['sender_id', 'client_message_id'])
@@ -44,6 +46,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('messages')
     .columns(['thread_root_id', 'seq'])
     .where(sql<boolean>`thread_root_id is not null`)
+    .execute();
+
+  // ListPins: a circle's pins, most recent first (at most 3).
+  await db.schema
+    .createIndex('messages_pins_idx')
+    .on('messages')
+    .columns(['circle_id', 'pin_time desc', 'id desc'])
+    .where(sql<boolean>`pin_time is not null`)
+    .execute();
+
+  // One reaction per emoji per person per message.
+  await db.schema
+    .createTable('message_reactions')
+    .addColumn('message_id', 'uuid', (c) => c.notNull().references('messages.id').onDelete('cascade'))
+    .addColumn('user_id', 'uuid', (c) => c.notNull())
+    .addColumn('emoji', 'text', (c) => c.notNull())
+    .addColumn('create_time', 'timestamptz', (c) => c.notNull())
+    .addPrimaryKeyConstraint('message_reactions_pk', ['message_id', 'emoji', 'user_id'])
     .execute();
 
   // A person's read position in a circle: only ever moves forward (MarkRead).

@@ -1,6 +1,7 @@
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { requireIdentity } from '@hearth/authz';
 import type { CircleService as CircleServiceDesc } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import type { MessageMarks } from '../chat/service/marks.js';
 import type { ChatMessages } from '../chat/service/messages.js';
 import type { AccountRemoval } from '../service/account-removal.js';
 import type { Circles } from '../service/circles.js';
@@ -17,6 +18,7 @@ export interface RpcDeps {
   readonly admin: MemberActions;
   readonly removal: AccountRemoval;
   readonly chat: ChatMessages;
+  readonly marks: MessageMarks;
   readonly now: () => Date;
 }
 

@@ -54,5 +54,5 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     batchGetMemberships: batchGetMemberships(deps),
     removeUserFromCircles: removeUserFromCircles(deps),
   });
-  router.service(ChatService, chatHandlers({ messages: deps.chat }));
+  router.service(ChatService, chatHandlers({ messages: deps.chat, marks: deps.marks }));
 }

@@ -10,6 +10,7 @@ export function circlePages(tokens: PageTokens) {
     members: tokens.codec('circle.members', { r: pageField.int(1, 3), ...timeAndId }),
     bans: tokens.codec('circle.bans', timeAndId),
     thread: tokens.codec('chat.thread', { seq: pageField.int(1) }),
+    pins: tokens.codec('chat.pins', timeAndId),
     unread: tokens.codec('chat.unread', { id: pageField.id() }),
   };
 }

@@ -11,6 +11,7 @@ export interface CirclesTables {
   messages: MessagesTable;
   message_mentions: MessageMentionsTable;
   read_markers: ReadMarkersTable;
+  message_reactions: MessageReactionsTable;
 }
 
 /** Every store function takes the executor, so callers choose the transaction. */
@@ -98,6 +99,8 @@ export interface MessagesTable {
   create_time: Date;
   edit_time: Date | null;
   delete_time: Date | null;
+  pin_time: Date | null;
+  pinned_by: string | null;
   version: BigintColumn;
 }
 
@@ -115,4 +118,11 @@ export interface ReadMarkersTable {
   circle_id: string;
   last_read_seq: BigintColumn;
   update_time: Date;
+}
+
+export interface MessageReactionsTable {
+  message_id: string;
+  user_id: string;
+  emoji: string;
+  create_time: Date;
 }

@@ -2,11 +2,13 @@ import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import type { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { requireIdentity } from '@hearth/authz';
 import { actorOf } from '../../service/model.js';
+import type { MessageMarks } from '../service/marks.js';
 import type { ChatMessages, ReadPosition } from '../service/messages.js';
 import { messageMessage, unreadMessage } from './mappers.js';
 
 export interface ChatRpcDeps {
   readonly messages: ChatMessages;
+  readonly marks: MessageMarks;
 }
 
 /**
@@ -43,8 +45,29 @@ export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof Chat
       return { message: messageMessage(view) };
     },
 
-    async getThread(req) {
-      const page = await deps.messages.thread(req.circleId, req.rootMessageId, req.pageSize, req.pageToken);
+    async addReaction(req, ctx) {
+      return { message: messageMessage(await deps.marks.react(actor(ctx), req)) };
+    },
+
+    async removeReaction(req, ctx) {
+      return { message: messageMessage(await deps.marks.unreact(actor(ctx), req)) };
+    },
+
+    async pinMessage(req, ctx) {
+      return { message: messageMessage(await deps.marks.pin(actor(ctx), req)) };
+    },
+
+    async unpinMessage(req, ctx) {
+      return { message: messageMessage(await deps.marks.unpin(actor(ctx), req)) };
+    },
+
+    async listPins(req, ctx) {
+      const page = await deps.marks.pins(actor(ctx), req.circleId, req.pageSize, req.pageToken);
+      return { messages: page.messages.map(messageMessage), nextPageToken: page.next };
+    },
+
+    async getThread(req, ctx) {
+      const page = await deps.messages.thread(actor(ctx), req.circleId, req.rootMessageId, req.pageSize, req.pageToken);
       return { root: messageMessage(page.root), replies: page.replies.map(messageMessage), nextPageToken: page.next };
     },
 
@@ -57,14 +80,14 @@ export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof Chat
       return { counts: page.counts.map(unreadMessage), nextPageToken: page.next };
     },
 
-    async listMessages(req) {
+    async listMessages(req, ctx) {
       const position: ReadPosition =
         req.position.case === 'afterSeq'
           ? { after: Number(req.position.value) }
           : req.position.case === 'beforeSeq'
             ? { before: Number(req.position.value) }
             : { newest: true };
-      const page = await deps.messages.list(req.circleId, position, req.pageSize);
+      const page = await deps.messages.list(actor(ctx), req.circleId, position, req.pageSize);
       return { messages: page.messages.map(messageMessage), hasMore: page.hasMore, lastSeq: BigInt(page.lastSeq) };
     },
   };

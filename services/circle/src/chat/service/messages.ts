@@ -11,7 +11,7 @@ import { memberStore } from '../../store/members.js';
 import { type Actor, errors, managesCircle, muteOf } from '../../service/model.js';
 import type { CirclePages } from '../../service/pages.js';
 import { chatMessageTopic, readMarkerTopic } from '../events.js';
-import { type UnreadRow, messageStore, readStore } from '../store/messages.js';
+import { type ReactionCount, type UnreadRow, messageStore, readStore } from '../store/messages.js';
 
 export interface ChatDeps {
   readonly db: Database<CirclesTables>;
@@ -38,11 +38,13 @@ export interface UnreadPage {
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const DEFAULT_UNREAD_PAGE = 100;
 
-/** A message as stored, with its body opened and its kept mentions. */
+/** A message as stored, with its body opened, its kept mentions and its reactions. */
 export interface MessageView {
   readonly row: MessageRow;
   readonly body: string;
   readonly mentions: readonly string[];
+  /** In the order each emoji was first used; `mine` as the reader sees it. */
+  readonly reactions: readonly ReactionCount[];
 }
 
 export interface MessageEdit {
@@ -118,7 +120,7 @@ export class ChatMessages {
         if (input.threadRootId !== undefined) await messageStore.addReply(tx, input.threadRootId, now);
         await messageStore.insertMentions(tx, mentions.map((user_id) => ({ message_id: id, user_id, circle_id: input.circleId, create_time: now })));
         tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: id, seq: next.seq, change: 'created' }));
-        return { row, body: input.body, mentions };
+        return { row, body: input.body, mentions, reactions: [] };
       });
     } catch (err) {
       // A concurrent retry with the same key stored it first.
@@ -152,7 +154,8 @@ export class ChatMessages {
       await messageStore.deleteMentions(tx, m.id);
       await messageStore.insertMentions(tx, mentions.map((user_id) => ({ message_id: m.id, user_id, circle_id: input.circleId, create_time: now })));
       tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: m.id, seq: Number(m.seq), change: 'edited' }));
-      return { row, body: input.body, mentions };
+      const [view] = await this.present(tx, [row], actor.userId);
+      return view!;
     });
   }
 
@@ -170,10 +173,11 @@ export class ChatMessages {
         const me = await memberStore.find(tx, input.circleId, actor.userId);
         if (!managesCircle(me, actor)) throw errors.denied("only the sender, the circle's owner and hosts, and moderators may delete a message");
       }
-      if (m.delete_time) return { row: m, body: '', mentions: [] };
+      if (m.delete_time) return { row: m, body: '', mentions: [], reactions: [] };
       const now = this.d.now();
-      const row = await messageStore.update(tx, m.id, { body: null, body_key_id: null, delete_time: now });
+      const row = await messageStore.update(tx, m.id, { body: null, body_key_id: null, delete_time: now, pin_time: null, pinned_by: null });
       await messageStore.deleteMentions(tx, m.id);
+      await messageStore.deleteReactions(tx, m.id);
       await auditStore.insert(tx, {
         actor: actor.userId,
         action: 'message.delete',
@@ -184,12 +188,12 @@ export class ChatMessages {
         now,
       });
       tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: m.id, seq: Number(m.seq), change: 'deleted' }));
-      return { row, body: '', mentions: [] };
+      return { row, body: '', mentions: [], reactions: [] };
     });
   }
 
   /** Reads messages by seq: after a seq, before one, or the newest; ascending, no holes. */
-  async list(circleId: string, position: ReadPosition, pageSize: number): Promise<MessagePage> {
+  async list(viewer: Actor, circleId: string, position: ReadPosition, pageSize: number): Promise<MessagePage> {
     const size = pageSizeOf(pageSize, DEFAULT_PAGE);
     const lastSeq = await messageStore.lastSeq(this.d.db.db, circleId);
     if (lastSeq === undefined) throw errors.circleNotFound();
@@ -207,7 +211,7 @@ export class ChatMessages {
       hasMore = from > 1;
     }
     const rows = await messageStore.range(this.d.db.db, circleId, from, to);
-    return { messages: await this.views(rows), hasMore: hasMore && rows.length > 0, lastSeq };
+    return { messages: await this.views(rows, viewer.userId), hasMore: hasMore && rows.length > 0, lastSeq };
   }
 
   /** Blocks come from the user service (cached): asked before a transaction, not inside it. */
@@ -224,7 +228,7 @@ export class ChatMessages {
   }
 
   /** A thread: its top-level message and a page of its replies in seq order. */
-  async thread(circleId: string, rootId: string, pageSize: number, pageToken: string): Promise<ThreadPage> {
+  async thread(viewer: Actor, circleId: string, rootId: string, pageSize: number, pageToken: string): Promise<ThreadPage> {
     const size = pageSizeOf(pageSize, DEFAULT_PAGE);
     const after = this.d.pages.thread.decode(pageToken, rootId)?.seq ?? 0;
     const root = await messageStore.find(this.d.db.db, circleId, rootId);
@@ -232,7 +236,7 @@ export class ChatMessages {
     if (root.thread_root_id !== null) throw new ConnectError('the message is a reply; ask for the thread of its root', Code.FailedPrecondition);
     const rows = await messageStore.replies(this.d.db.db, rootId, after, size + 1);
     const { items, next } = this.d.pages.thread.page(rows, size, (r) => ({ seq: Number(r.seq) }), rootId);
-    const [rootView, ...replies] = await this.views([root, ...items]);
+    const [rootView, ...replies] = await this.views([root, ...items], viewer.userId);
     return { root: rootView!, replies, next };
   }
 
@@ -267,12 +271,19 @@ export class ChatMessages {
     return { counts: items, next };
   }
 
-  private async views(rows: readonly MessageRow[]): Promise<MessageView[]> {
-    const mentions = await messageStore.mentionsOf(
-      this.d.db.db,
-      rows.filter((r) => r.delete_time === null).map((r) => r.id),
+  /** Messages as `viewerId` reads them (their own reactions marked); tombstones bare. */
+  async present(db: Db, rows: readonly MessageRow[], viewerId: string | undefined): Promise<MessageView[]> {
+    const live = rows.filter((r) => r.delete_time === null).map((r) => r.id);
+    const [mentions, reactions] = await Promise.all([messageStore.mentionsOf(db, live), messageStore.reactionsOf(db, live, viewerId)]);
+    return rows.map((row) =>
+      row.delete_time === null
+        ? { row, body: this.bodyOf(row), mentions: mentions.get(row.id) ?? [], reactions: reactions.get(row.id) ?? [] }
+        : { row, body: '', mentions: [], reactions: [] },
     );
-    return rows.map((row) => ({ row, body: this.bodyOf(row), mentions: row.delete_time === null ? (mentions.get(row.id) ?? []) : [] }));
+  }
+
+  private async views(rows: readonly MessageRow[], viewerId?: string): Promise<MessageView[]> {
+    return this.present(this.d.db.db, rows, viewerId);
   }
 
   private bodyOf(row: MessageRow): string {
@@ -292,7 +303,7 @@ export class ChatMessages {
         Code.AlreadyExists,
       );
     }
-    const [view] = await this.views([earlier]);
+    const [view] = await this.views([earlier], earlier.sender_id ?? undefined);
     return view!;
   }
 
@@ -309,11 +320,11 @@ function requestText(input: NewMessage): string {
   return JSON.stringify([input.threadRootId ?? '', input.body]);
 }
 
-function messageNotFound(): ConnectError {
+export function messageNotFound(): ConnectError {
   return new ConnectError('message not found', Code.NotFound);
 }
 
-function muted(until: Date): ConnectError {
+export function muted(until: Date): ConnectError {
   return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
     { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
   ]);

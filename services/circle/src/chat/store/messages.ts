@@ -1,7 +1,14 @@
 import { type Insertable, type Updateable, sql } from 'kysely';
 import type { Db, MessageRow, MessagesTable } from '../../store/schema.js';
 
-/** circles.messages and circles.message_mentions. */
+/** One emoji's reactions on a message. */
+export interface ReactionCount {
+  readonly emoji: string;
+  readonly count: number;
+  readonly mine: boolean;
+}
+
+/** circles.messages, circles.message_mentions and circles.message_reactions. */
 export const messageStore = {
   /**
    * Takes the circle's next seq: bumps `last_seq` under the circle's row lock, which every
@@ -82,6 +89,82 @@ export const messageStore = {
       .orderBy('seq', 'asc')
       .limit(limit)
       .execute();
+  },
+
+  /** Adds a reaction; false when the person had already made it. */
+  async addReaction(db: Db, r: { message_id: string; user_id: string; emoji: string; create_time: Date }): Promise<boolean> {
+    const res = await db.insertInto('message_reactions').values(r).onConflict((oc) => oc.doNothing()).executeTakeFirst();
+    return (res.numInsertedOrUpdatedRows ?? 0n) > 0n;
+  },
+
+  /** False when there was no such reaction. */
+  async removeReaction(db: Db, messageId: string, userId: string, emoji: string): Promise<boolean> {
+    const res = await db.deleteFrom('message_reactions').where('message_id', '=', messageId).where('user_id', '=', userId).where('emoji', '=', emoji).executeTakeFirst();
+    return res.numDeletedRows > 0n;
+  },
+
+  async hasEmoji(db: Db, messageId: string, emoji: string): Promise<boolean> {
+    const row = await db.selectFrom('message_reactions').select('emoji').where('message_id', '=', messageId).where('emoji', '=', emoji).limit(1).executeTakeFirst();
+    return row !== undefined;
+  },
+
+  async distinctEmoji(db: Db, messageId: string): Promise<number> {
+    const row = await db
+      .selectFrom('message_reactions')
+      .select((eb) => eb.fn.count<string>('emoji').distinct().as('n'))
+      .where('message_id', '=', messageId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
+  async deleteReactions(db: Db, messageId: string): Promise<void> {
+    await db.deleteFrom('message_reactions').where('message_id', '=', messageId).execute();
+  },
+
+  /**
+   * Each message's reactions, one entry per emoji in the order each was first used, with
+   * whether `viewerId` is among those who used it.
+   */
+  async reactionsOf(db: Db, messageIds: readonly string[], viewerId: string | undefined): Promise<Map<string, ReactionCount[]>> {
+    const out = new Map<string, ReactionCount[]>();
+    if (messageIds.length === 0) return out;
+    const rows = await db
+      .selectFrom('message_reactions')
+      .select([
+        'message_id',
+        'emoji',
+        (eb) => eb.fn.countAll<string>().as('n'),
+        sql<boolean>`coalesce(bool_or(user_id = ${viewerId ?? null}::uuid), false)`.as('mine'),
+        (eb) => eb.fn.min('create_time').as('first'),
+      ])
+      .where('message_id', 'in', [...messageIds])
+      .groupBy(['message_id', 'emoji'])
+      .orderBy('first')
+      .orderBy('emoji')
+      .execute();
+    for (const r of rows) {
+      const list = out.get(r.message_id) ?? [];
+      list.push({ emoji: r.emoji, count: Number(r.n), mine: r.mine });
+      out.set(r.message_id, list);
+    }
+    return out;
+  },
+
+  async pinCount(db: Db, circleId: string): Promise<number> {
+    const row = await db
+      .selectFrom('messages')
+      .select((eb) => eb.fn.countAll<string>().as('n'))
+      .where('circle_id', '=', circleId)
+      .where('pin_time', 'is not', null)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  },
+
+  /** A circle's pins, most recently pinned first, after a keyset position. */
+  async pins(db: Db, circleId: string, after: { t: Date; id: string } | undefined, limit: number): Promise<MessageRow[]> {
+    let q = db.selectFrom('messages').selectAll().where('circle_id', '=', circleId).where('pin_time', 'is not', null);
+    if (after) q = q.where((eb) => eb.or([eb('pin_time', '<', after.t), eb.and([eb('pin_time', '=', after.t), eb('id', '<', after.id)])]));
+    return q.orderBy('pin_time', 'desc').orderBy('id', 'desc').limit(limit).execute();
   },
 
   async insertMentions(db: Db, rows: ReadonlyArray<{ message_id: string; user_id: string; circle_id: string; create_time: Date }>): Promise<void> {

@@ -932,7 +932,7 @@ export const ChatService: GenService<{
   /**
    * Pins a message to the circle. Owner, hosts and platform moderators. Pinning a pinned
    * message returns it (idempotent). Errors: FailedPrecondition if the message is deleted or
-   * the circle already has 50 pins.
+   * the circle already has 3 pins (a pin board is for the few things that matter most).
    *
    * @generated from rpc hearth.circle.v1.ChatService.PinMessage
    */
