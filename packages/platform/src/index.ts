@@ -26,3 +26,14 @@ export { type HealthState, postgresCheck, redisCheck, registerHealthRoutes } fro
 export { inputInterceptor, isStorableText } from './input.js';
 export { known as knownError, knownErrorsInterceptor } from './known-errors.js';
 export { validationInterceptor } from './validation.js';
+export {
+  type CounterBackend,
+  type CounterSpec,
+  STORE_TIMEOUT_MS,
+  memoryBackend,
+  postgresBackend,
+  redisBackend,
+  resilient,
+  waitAtMost,
+} from './limits/stores.js';
+export { BUCKETS_PER_WINDOW, SlidingWindow, WindowCount } from './limits/sliding-window.js';

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { addressKey } from '@hearth/platform';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig } from '../src/limits/index.js';
-import { SlidingWindow } from '../src/limits/sliding-window.js';
+import { SlidingWindow } from '@hearth/platform';
 import { type Cases, cases } from './cases.js';
 
 // The budgets as they ship, and a small set that reaches every budget in a few dozen steps.

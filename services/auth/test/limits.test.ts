@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import pg from 'pg';
 import { type AuthLimits, type AuthLimitsConfig, type LoginKey, createAuthLimits, defaultAuthLimitsConfig } from '../src/limits/index.js';
-import { SlidingWindow } from '../src/limits/sliding-window.js';
+import { SlidingWindow } from '@hearth/platform';
 
 // The default login budgets except a smaller address budget, so every store reaches it quickly.
 const config: AuthLimitsConfig = {

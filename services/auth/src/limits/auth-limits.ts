@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Code, ConnectError } from '@connectrpc/connect';
 
-import { addressKey } from '@hearth/platform';
 import { InFlight } from './in-flight.js';
-import { SlidingWindow, type WindowCount } from './sliding-window.js';
-import { type CounterBackend, STORE_TIMEOUT_MS, resilient } from './stores.js';
+import { type CounterBackend, STORE_TIMEOUT_MS, SlidingWindow, type WindowCount, addressKey, resilient } from '@hearth/platform';
 import type { AuthLimits, LoginKey } from './types.js';
 
 /** The budgets; ADR 0005 says why each is what it is. */

@@ -1,5 +1,5 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
-import { waitAtMost } from './stores.js';
+import { waitAtMost } from '@hearth/platform';
 
 /** The two places a reservation can be counted. */
 export interface InFlightCounters {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Pool } from 'pg';
 import { type AuthLimitsConfig, buildAuthLimits } from './auth-limits.js';
-import { memoryBackend, postgresBackend, redisBackend } from './stores.js';
+import { memoryBackend, postgresBackend, redisBackend } from '@hearth/platform';
 import type { AuthLimits } from './types.js';
 
 export { type AuthLimitsConfig, defaultAuthLimitsConfig } from './auth-limits.js';
