@@ -1,8 +1,9 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import type { BlockSource } from '@hearth/authz';
 import { type Database, type EventPublisher, FieldCipher } from '@hearth/db';
-import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { type Runtime, ServiceApp, type ServiceDefinition, memoryBackend, redisBackend, serviceDatabase } from '@hearth/platform';
 import { schemas } from '@hearth/config';
+import { ChatLimits } from './chat/service/limits.js';
 import { MessageMarks } from './chat/service/marks.js';
 import { ChatMessages } from './chat/service/messages.js';
 import { type CircleConfig, circleConfigSpec } from './config.js';
@@ -30,6 +31,8 @@ export interface CircleDeps {
   readonly blocks: BlockSource;
   /** Seals message bodies at rest, from HEARTH_CIRCLE_MESSAGE_KEYS. */
   readonly cipher: FieldCipher;
+  /** Send limits (Redis when configured, else this process's memory). */
+  readonly limits: ChatLimits;
 }
 
 /** Composition root of the circle service: the one place its dependencies are built and wired. */
@@ -41,6 +44,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
       bus: overrides.bus ?? runtime.bus,
       blocks: overrides.blocks ?? runtime.authorization.blocks,
       cipher: overrides.cipher ?? new FieldCipher(keyRing(config.service.messageKeys.reveal())),
+      limits: overrides.limits ?? chatLimits(config, runtime),
     });
   }
 
@@ -63,7 +67,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
     this.memberships = new Memberships(common);
     this.admin = new MemberActions(common);
     this.removal = new AccountRemoval(common);
-    const chatDeps = { ...common, cipher: deps.cipher, blocks: deps.blocks };
+    const chatDeps = { ...common, cipher: deps.cipher, blocks: deps.blocks, limits: deps.limits };
     this.chat = new ChatMessages(chatDeps);
     this.marks = new MessageMarks(chatDeps, this.chat);
     this.#rpc = {
@@ -81,6 +85,12 @@ export class CircleApp extends ServiceApp<CirclesTables> {
   routes(router: ConnectRouter): void {
     registerRpc(router, this.#rpc);
   }
+}
+
+function chatLimits(config: CircleConfig, runtime: Runtime): ChatLimits {
+  const redis = runtime.redis;
+  const backend = redis ? redisBackend(redis.client, 'circle:') : memoryBackend('circle:');
+  return new ChatLimits(backend, config.service.limits, () => redis?.available ?? true);
 }
 
 /** The config schema has checked the ring; this only unwraps it. */

@@ -1,4 +1,4 @@
-import { type ConfigSpec, type ServiceConfig, schemas, secretEnv } from '@hearth/config';
+import { type ConfigSpec, type ServiceConfig, env, schemas, secretEnv } from '@hearth/config';
 
 const MESSAGE_KEYS = secretEnv(
   'HEARTH_CIRCLE_MESSAGE_KEYS',
@@ -15,6 +15,11 @@ export const circleConfigSpec = {
       const ring = schemas.parseKeyRing(s.reveal());
       if ('problem' in ring) ctx.addIssue({ code: 'custom', message: ring.problem });
     }),
+  },
+  limits: {
+    sendsPerMinute: env('HEARTH_CIRCLE_SENDS_PER_MINUTE', schemas.positiveInt(30, 10_000), 'chat messages one person may send per minute, over all circles'),
+    duplicates: env('HEARTH_CIRCLE_DUPLICATE_SENDS', schemas.positiveInt(3, 1_000), 'how often one person may send the same text within the duplicate window'),
+    duplicateWindowSec: env('HEARTH_CIRCLE_DUPLICATE_WINDOW_SEC', schemas.positiveInt(60, 86_400), 'the window of HEARTH_CIRCLE_DUPLICATE_SENDS, in seconds'),
   },
 } as const satisfies ConfigSpec;
 

@@ -444,3 +444,25 @@ describe('Pins', () => {
     assert.equal((await sys.chat.listPins({ circleId: c.circleId }, c.owner.call)).messages.length, 2);
   });
 });
+
+describe('Send limits', () => {
+  it('refuses the 31st message in a minute and a body repeated a 4th time, with retry-after, storing nothing', async () => {
+    const c = await cast(sys, 0, 1);
+    const me = c.members[0]!;
+    for (let i = 0; i < 3; i++) await send(c, me, 'same words');
+    const dup = await refusal(send(c, me, 'same words'));
+    assert.equal(dup.code, Code.ResourceExhausted);
+    assert.ok(Number(dup.metadata.get('retry-after')) >= 1, 'retry-after in seconds');
+    for (let i = 3; i < 30; i++) await send(c, me, `line ${i}`);
+    const flood = await refusal(send(c, me, 'one more'));
+    assert.equal(flood.code, Code.ResourceExhausted);
+    assert.match(flood.rawMessage, /at most 30 messages a minute/);
+    const { lastSeq } = await sys.chat.listMessages({ circleId: c.circleId }, me.call);
+    assert.equal(lastSeq, 30n, 'refused sends take no seq');
+    // A retry of a stored message is not a new send: it still answers.
+    const first = (await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: 0n }, pageSize: 1 }, me.call)).messages[0]!;
+    assert.equal((await send(c, me, first.body, { clientMessageId: first.clientMessageId })).id, first.id);
+    // Others are not limited by it.
+    assert.ok(await send(c, c.owner, 'one more'));
+  });
+});

@@ -19,7 +19,10 @@ export interface CounterBackend {
    * answers. Wrap it with `resilient` unless the caller decides itself where a count lives.
    */
   store(spec: CounterSpec): RateLimiterAbstract;
-  /** The same counter in this process's memory: where counts go while the store is away. */
+  /**
+   * The same counter in this process's memory: where counts go while the store is away. A
+   * memory-only backend (memoryBackend) gives the same function as `store`.
+   */
   local(spec: CounterSpec): RateLimiterAbstract;
   /** Resolves when the store can take writes (the Postgres table exists), or gives up; never rejects. */
   ready(): Promise<void>;

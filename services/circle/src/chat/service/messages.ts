@@ -10,6 +10,7 @@ import { circleStore } from '../../store/circles.js';
 import { memberStore } from '../../store/members.js';
 import { type Actor, errors, managesCircle, muteOf } from '../../service/model.js';
 import type { CirclePages } from '../../service/pages.js';
+import type { ChatLimits } from './limits.js';
 import { chatMessageTopic, readMarkerTopic } from '../events.js';
 import { type ReactionCount, type UnreadRow, messageStore, readStore } from '../store/messages.js';
 
@@ -22,6 +23,7 @@ export interface ChatDeps {
   /** Who has a block with whom: mentions across a block are dropped. */
   readonly blocks: BlockSource;
   readonly pages: CirclePages;
+  readonly limits: ChatLimits;
 }
 
 export interface ThreadPage {
@@ -86,6 +88,8 @@ export class ChatMessages {
   async send(actor: Actor, input: NewMessage): Promise<MessageView> {
     const earlier = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
     if (earlier) return this.replay(earlier, input);
+    const bodyKey = Buffer.from(this.d.cipher.digest(input.body)).toString('base64url');
+    await this.d.limits.check(actor.userId, bodyKey);
     const { candidates, blocked } = await this.mentionCandidates(actor, input.mentionUserIds);
     try {
       return await this.d.db.transaction(async (tx) => {
@@ -120,6 +124,7 @@ export class ChatMessages {
         if (input.threadRootId !== undefined) await messageStore.addReply(tx, input.threadRootId, now);
         await messageStore.insertMentions(tx, mentions.map((user_id) => ({ message_id: id, user_id, circle_id: input.circleId, create_time: now })));
         tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: id, seq: next.seq, change: 'created' }));
+        tx.onCommit(() => this.d.limits.count(actor.userId, bodyKey));
         return { row, body: input.body, mentions, reactions: [] };
       });
     } catch (err) {
