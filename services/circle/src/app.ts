@@ -5,6 +5,7 @@ import { type Runtime, ServiceApp, type ServiceDefinition, memoryBackend, redisB
 import { schemas } from '@hearth/config';
 import { ChatLimits } from './chat/service/limits.js';
 import { MessageMarks } from './chat/service/marks.js';
+import { SystemMessages } from './chat/service/system.js';
 import { ChatMessages } from './chat/service/messages.js';
 import { type CircleConfig, circleConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
@@ -61,7 +62,8 @@ export class CircleApp extends ServiceApp<CirclesTables> {
 
   private constructor(runtime: Runtime, deps: CircleDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });
-    const common = { db: deps.db, bus: deps.bus, now: deps.now, pages: circlePages(runtime.pageTokens) };
+    const system = new SystemMessages({ cipher: deps.cipher, bus: deps.bus });
+    const common = { db: deps.db, bus: deps.bus, now: deps.now, pages: circlePages(runtime.pageTokens), system };
     this.circles = new Circles({ ...common, blocks: deps.blocks });
     this.invites = new Invites(common);
     this.memberships = new Memberships(common);

@@ -7,7 +7,7 @@ import { durationFromMs, timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
-import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { CircleVisibility, MessageKind } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { createRng } from '@hearth/testkit';
 import { sql } from 'kysely';
 import { chatMessageTopic, type ChatMessageEvent } from '../src/chat/events.js';
@@ -28,35 +28,40 @@ const send = (c: Cast, who: Person, body: string, extra: { clientMessageId?: str
   sys.chat.sendMessage({ circleId: c.circleId, clientMessageId: extra.clientMessageId ?? randomUUID(), body, ...extra }, who.call).then((r) => r.message!);
 
 const seqs = (messages: readonly Message[]) => messages.map((m) => Number(m.seq));
+const texts = (messages: readonly Message[]) => messages.filter((m) => m.kind === MessageKind.TEXT);
+/** The circle's newest seq (joins put messages of the system in the sequence too). */
+const head = async (c: Cast) => (await sys.chat.listMessages({ circleId: c.circleId, pageSize: 1 }, c.owner.call)).lastSeq;
 
 describe('SendMessage', () => {
   it('stores a message with the next seq and the server time, the body sealed at rest, and says so after commit', async () => {
     const c = await cast(sys, 0, 1);
+    const base = await head(c);
     const before = Date.now();
     const m = await send(c, c.members[0]!, 'Is anyone up? I could use some company.');
-    assert.equal(m.seq, 1n);
+    assert.equal(m.seq, base + 1n);
     assert.equal(m.senderId, c.members[0]!.userId);
     assert.equal(m.body, 'Is anyone up? I could use some company.');
     assert.equal(m.version, 1n);
     assert.ok(timestampDate(m.createTime!).getTime() >= before - 1000);
     const second = await send(c, c.owner, 'I am here.');
-    assert.equal(second.seq, 2n);
+    assert.equal(second.seq, base + 2n);
 
     const row = await sys.db.db.selectFrom('messages').selectAll().where('id', '=', m.id).executeTakeFirstOrThrow();
     assert.equal(row.body_key_id, 'test1');
     assert.ok(row.body && !Buffer.from(row.body).toString('latin1').includes('company'), 'no plaintext in the row');
-    assert.ok(published.some((e) => e.messageId === m.id && e.seq === 1 && e.circleId === c.circleId && e.change === 'created'));
+    assert.ok(published.some((e) => e.messageId === m.id && e.seq === Number(m.seq) && e.circleId === c.circleId && e.change === 'created'));
   });
 
   it('gives every message of a circle its own seq with no holes, however many send at once', async () => {
     const c = await cast(sys, 1, 3);
     const people = [c.owner, ...c.hosts, ...c.members];
+    const base = Number(await head(c));
     const sent = await Promise.all(Array.from({ length: 40 }, (_, i) => send(c, people[i % people.length]!, `message ${i}`)));
-    assert.deepEqual(seqs(sent).sort((a, b) => a - b), Array.from({ length: 40 }, (_, i) => i + 1));
+    assert.deepEqual(seqs(sent).sort((a, b) => a - b), range(base + 1, base + 40));
     const { messages, lastSeq } = await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: 0n }, pageSize: 100 }, c.owner.call);
-    assert.equal(lastSeq, 40n);
-    assert.deepEqual(seqs(messages), Array.from({ length: 40 }, (_, i) => i + 1));
-    for (const m of messages) assert.equal(m.body, sent.find((s) => s.id === m.id)?.body);
+    assert.equal(lastSeq, BigInt(base + 40));
+    assert.deepEqual(seqs(messages), range(1, base + 40), 'joins and messages in one sequence');
+    for (const m of texts(messages)) assert.equal(m.body, sent.find((s) => s.id === m.id)?.body);
   });
 
   it('is idempotent by client_message_id for as long as the message is kept, and refuses the id for another message', async () => {
@@ -68,7 +73,7 @@ describe('SendMessage', () => {
     assert.equal(results[0]!.clientMessageId, key);
     const later = await send(c, me, 'just once', { clientMessageId: key });
     assert.equal(later.id, results[0]!.id);
-    const count = await sys.db.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).where('circle_id', '=', c.circleId).executeTakeFirstOrThrow();
+    const count = await sys.db.db.selectFrom('messages').select((eb) => eb.fn.countAll<string>().as('n')).where('circle_id', '=', c.circleId).where('kind', '=', 'text').executeTakeFirstOrThrow();
     assert.equal(Number(count.n), 1);
 
     const other = await refusal(send(c, me, 'something else', { clientMessageId: key }));
@@ -90,7 +95,7 @@ describe('SendMessage', () => {
     });
     assert.deepEqual([...m.mentionUserIds].sort(), [b.userId, c.owner.userId].sort());
     const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, b.call);
-    assert.deepEqual([...messages[0]!.mentionUserIds].sort(), [b.userId, c.owner.userId].sort());
+    assert.deepEqual([...texts(messages)[0]!.mentionUserIds].sort(), [b.userId, c.owner.userId].sort());
   });
 
   it('replies in a thread one level deep, counting replies on the root', async () => {
@@ -98,7 +103,7 @@ describe('SendMessage', () => {
     const root = await send(c, c.owner, 'How was everyone’s week?');
     const reply = await send(c, c.members[0]!, 'Long, but better now.', { threadRootId: root.id });
     assert.equal(reply.threadRootId, root.id);
-    assert.equal(reply.seq, 2n, 'replies take the circle seq too');
+    assert.equal(reply.seq, root.seq + 1n, 'replies take the circle seq too');
     const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
     const stored = messages.find((m) => m.id === root.id)!;
     assert.equal(stored.replyCount, 1);
@@ -142,17 +147,18 @@ describe('SendMessage', () => {
       const { circle } = await sys.circle.getCircle({ circleId: c.circleId }, c.owner.call);
       await sys.circle.archiveCircle({ circleId: c.circleId, version: circle!.version }, c.owner.call);
     });
+    const before = await head(c);
     assert.equal((await refusal(send(c, c.owner, 'anyone?'))).code, Code.FailedPrecondition);
-    const { lastSeq } = await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
-    assert.equal(lastSeq, 0n, 'a refused message takes no seq');
+    assert.equal(await head(c), before, 'a refused message takes no seq');
   });
 });
 
 describe('ListMessages', () => {
   it('reads the newest, after a seq and before a seq, ascending and without holes, over generated positions', async () => {
     const c = await cast(sys, 0, 1);
-    const total = 37;
-    for (let i = 1; i <= total; i++) await send(c, i % 2 ? c.owner : c.members[0]!, `m${i}`);
+    const base = Number(await head(c));
+    for (let i = 1; i <= 37; i++) await send(c, i % 2 ? c.owner : c.members[0]!, `m${base + i}`);
+    const total = base + 37;
     const list = (position: { case: 'afterSeq' | 'beforeSeq'; value: bigint } | undefined, pageSize: number) =>
       sys.chat.listMessages({ circleId: c.circleId, ...(position ? { position } : {}), pageSize }, c.members[0]!.call);
     const rng = createRng(0xc4a7);
@@ -178,7 +184,7 @@ describe('ListMessages', () => {
       const label = `${mode} ${n} size ${size}`;
       assert.deepEqual(seqs(page.messages), expected, label);
       assert.equal(page.lastSeq, BigInt(total), label);
-      for (const m of page.messages) assert.equal(m.body, `m${m.seq}`, label);
+      for (const m of texts(page.messages)) assert.equal(m.body, `m${m.seq}`, label);
       const more = mode === 'after' ? (expected.at(-1) ?? Number(n)) < total : (expected[0] ?? 1) > 1;
       assert.equal(page.hasMore, expected.length > 0 && more, label);
     }
@@ -239,7 +245,7 @@ describe('EditMessage and DeleteMessage', () => {
     const notMine = await refusal(sys.chat.editMessage({ circleId: c.circleId, messageId: m.id, version: 2n, body: 'mine now', mentionUserIds: [] }, c.owner.call));
     assert.equal(notMine.code, Code.PermissionDenied);
     const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, b.call);
-    assert.equal(messages[0]?.body, 'first');
+    assert.equal(texts(messages)[0]?.body, 'first');
     // A retry of the original send still finds the message (the digest is of the first request).
     assert.equal((await send(c, a, 'frist', { clientMessageId: m.clientMessageId, mentionUserIds: [b.userId] })).id, m.id);
     assert.ok(published.some((e) => e.messageId === m.id && e.change === 'edited'));
@@ -265,9 +271,9 @@ describe('EditMessage and DeleteMessage', () => {
     await sys.chat.deleteMessage({ circleId: c.circleId, messageId: mods.id, reason: 'rule 2' }, mod.call);
 
     const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, b.call);
-    assert.deepEqual(seqs(messages), [1, 2, 3], 'tombstones keep their seq');
-    assert.ok(messages.every((m) => m.body === '' && m.deleteTime));
-    const rows = await sys.db.db.selectFrom('messages').select(['body', 'body_key_id']).where('circle_id', '=', c.circleId).execute();
+    assert.deepEqual(seqs(texts(messages)), [own.seq, hosts.seq, mods.seq].map(Number), 'tombstones keep their seq');
+    assert.ok(texts(messages).every((m) => m.body === '' && m.deleteTime));
+    const rows = await sys.db.db.selectFrom('messages').select(['body', 'body_key_id']).where('circle_id', '=', c.circleId).where('kind', '=', 'text').execute();
     assert.ok(rows.every((r) => r.body === null && r.body_key_id === null), 'the sealed body is gone from the row');
     assert.equal((await refusal(sys.chat.editMessage({ circleId: c.circleId, messageId: own.id, version: tomb!.version, body: 'back', mentionUserIds: [] }, a.call))).code, Code.FailedPrecondition);
     const audit = await sys.db.db.selectFrom('audit_events').select(['actor', 'reason', 'target']).where('scope', '=', c.circleId).where('action', '=', 'message.delete').execute();
@@ -313,19 +319,20 @@ describe('MarkRead and GetUnreadCounts', () => {
   it('moves the read position forward only, clamps past the newest, and counts what others sent and did not delete', async () => {
     const c = await cast(sys, 0, 1);
     const me = c.members[0]!;
+    const base = await head(c);
     for (let i = 1; i <= 5; i++) await send(c, c.owner, `o${i}`);
     const mine = await send(c, me, 'mine');
     const gone = await send(c, c.owner, 'gone');
     await sys.chat.deleteMessage({ circleId: c.circleId, messageId: gone.id, reason: '' }, c.owner.call);
     const count = async () => (await sys.chat.getUnreadCounts({ circleIds: [c.circleId] }, me.call)).counts[0]!;
-    assert.deepEqual([(await count()).lastReadSeq, (await count()).unreadCount, (await count()).lastSeq], [0n, 5, 7n]);
-    const r1 = await sys.chat.markRead({ circleId: c.circleId, seq: 3n }, me.call);
-    assert.deepEqual([r1.unread?.lastReadSeq, r1.unread?.unreadCount], [3n, 2]);
+    assert.deepEqual([(await count()).lastReadSeq, (await count()).unreadCount, (await count()).lastSeq], [0n, 5, base + 7n], 'joins are not unread');
+    const r1 = await sys.chat.markRead({ circleId: c.circleId, seq: base + 3n }, me.call);
+    assert.deepEqual([r1.unread?.lastReadSeq, r1.unread?.unreadCount], [base + 3n, 2]);
     const back = await sys.chat.markRead({ circleId: c.circleId, seq: 1n }, me.call);
-    assert.equal(back.unread?.lastReadSeq, 3n, 'never goes down');
+    assert.equal(back.unread?.lastReadSeq, base + 3n, 'never goes down');
     const far = await sys.chat.markRead({ circleId: c.circleId, seq: 1000n }, me.call);
-    assert.deepEqual([far.unread?.lastReadSeq, far.unread?.unreadCount], [7n, 0]);
-    assert.equal(mine.seq, 6n);
+    assert.deepEqual([far.unread?.lastReadSeq, far.unread?.unreadCount], [base + 7n, 0]);
+    assert.equal(mine.seq, base + 6n);
   });
 
   it('answers for many circles in one call, pages through all of mine, and stops counting at 1000', async () => {
@@ -355,10 +362,10 @@ describe('MarkRead and GetUnreadCounts', () => {
     // A long history: 1,500 messages written straight to the table.
     const big = circles[0]!;
     await sql`insert into messages (id, circle_id, seq, kind, sender_id, client_message_id, create_time)
-      select gen_random_uuid(), ${big.circleId}, s, 'text', ${big.owner.userId}, 'bulk-' || s, now() from generate_series(1, 1500) s`.execute(sys.db.db);
-    await sql`update circles set last_seq = 1500 where id = ${big.circleId}`.execute(sys.db.db);
+      select gen_random_uuid(), ${big.circleId}, s, 'text', ${big.owner.userId}, 'bulk-' || s, now() from generate_series(3, 1502) s`.execute(sys.db.db);
+    await sql`update circles set last_seq = 1502 where id = ${big.circleId}`.execute(sys.db.db);
     const [capped] = (await sys.chat.getUnreadCounts({ circleIds: [big.circleId] }, me.call)).counts;
-    assert.deepEqual([capped?.unreadCount, capped?.lastSeq], [1000, 1500n]);
+    assert.deepEqual([capped?.unreadCount, capped?.lastSeq], [1000, 1502n]);
   });
 });
 
@@ -391,7 +398,7 @@ describe('Reactions', () => {
     assert.deepEqual(again.reactions.map((r) => [r.emoji, r.count, r.reactedByMe]), [['🫶', 2, true], ['🙏', 1, true]]);
     assert.equal(again.version, 4n, 'three changes, the repeat none');
     const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
-    assert.deepEqual(messages[0]!.reactions.map((r) => [r.emoji, r.count, r.reactedByMe]), [['🫶', 2, false], ['🙏', 1, false]]);
+    assert.deepEqual(texts(messages)[0]!.reactions.map((r) => [r.emoji, r.count, r.reactedByMe]), [['🫶', 2, false], ['🙏', 1, false]]);
     const removed = await sys.chat.removeReaction({ circleId: c.circleId, messageId: m.id, emoji: '🫶' }, b.call);
     assert.deepEqual(removed.message!.reactions.map((r) => [r.emoji, r.count]), [['🫶', 1], ['🙏', 1]]);
     const noop = await sys.chat.removeReaction({ circleId: c.circleId, messageId: m.id, emoji: '🫶' }, b.call);
@@ -449,6 +456,7 @@ describe('Send limits', () => {
   it('refuses the 31st message in a minute and a body repeated a 4th time, with retry-after, storing nothing', async () => {
     const c = await cast(sys, 0, 1);
     const me = c.members[0]!;
+    const base = await head(c);
     for (let i = 0; i < 3; i++) await send(c, me, 'same words');
     const dup = await refusal(send(c, me, 'same words'));
     assert.equal(dup.code, Code.ResourceExhausted);
@@ -458,11 +466,106 @@ describe('Send limits', () => {
     assert.equal(flood.code, Code.ResourceExhausted);
     assert.match(flood.rawMessage, /at most 30 messages a minute/);
     const { lastSeq } = await sys.chat.listMessages({ circleId: c.circleId }, me.call);
-    assert.equal(lastSeq, 30n, 'refused sends take no seq');
+    assert.equal(lastSeq, base + 30n, 'refused sends take no seq');
     // A retry of a stored message is not a new send: it still answers.
-    const first = (await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: 0n }, pageSize: 1 }, me.call)).messages[0]!;
+    const first = (await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: base }, pageSize: 1 }, me.call)).messages[0]!;
     assert.equal((await send(c, me, first.body, { clientMessageId: first.clientMessageId })).id, first.id);
     // Others are not limited by it.
     assert.ok(await send(c, c.owner, 'one more'));
+  });
+});
+
+describe('Messages of the system', () => {
+  it('puts joins, a welcome with the guidelines on the first join only, and leaves and removals in the sequence', async () => {
+    const c = await cast(sys, 1, 0);
+    const guidelines = (await sys.circle.getCircle({ circleId: c.circleId }, c.owner.call)).circle!.guidelines;
+    const p = await sys.person('newcomer');
+    const byId = { target: { case: 'circleId' as const, value: c.circleId } };
+    await sys.circle.joinCircle(byId, p.call);
+    await sys.circle.leaveCircle({ circleId: c.circleId }, p.call);
+    await sys.circle.joinCircle(byId, p.call);
+    await sys.circle.removeMember({ circleId: c.circleId, userId: p.userId, ban: false, reason: '' }, c.owner.call);
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: 0n } }, c.owner.call);
+    const about = messages.filter((m) => m.subjectUserId === p.userId);
+    assert.deepEqual(
+      about.map((m) => m.kind),
+      [MessageKind.MEMBER_JOINED, MessageKind.WELCOME, MessageKind.MEMBER_LEFT, MessageKind.MEMBER_JOINED, MessageKind.MEMBER_LEFT],
+      'one welcome, on the first join',
+    );
+    const welcome = about[1]!;
+    assert.equal(welcome.body, guidelines);
+    assert.ok(guidelines.length > 0);
+    for (const m of about) {
+      assert.equal(m.senderId, '', 'no sender: the system, not a fake account');
+      assert.equal(m.clientMessageId, '');
+    }
+    const row = await sys.db.db.selectFrom('messages').select(['body', 'body_key_id']).where('id', '=', welcome.id).executeTakeFirstOrThrow();
+    assert.ok(row.body && !Buffer.from(row.body).toString('latin1').includes(guidelines), 'sealed like any body');
+    assert.ok(published.some((e) => e.messageId === welcome.id && e.change === 'created'), 'delivered like any message');
+  });
+});
+
+describe('Blocks', () => {
+  it("shows a blocked pair's messages to each other as placeholders in every read, in both directions, keeping the seq", async () => {
+    const c = await cast(sys, 0, 3);
+    const [a, b, x] = c.members as [Person, Person, Person];
+    const root = await send(c, a, 'a speaks', { mentionUserIds: [x.userId] });
+    await sys.chat.addReaction({ circleId: c.circleId, messageId: root.id, emoji: '👍' }, x.call);
+    const reply = await send(c, b, 'b replies', { threadRootId: root.id });
+    await sys.chat.pinMessage({ circleId: c.circleId, messageId: root.id }, c.owner.call);
+    await sys.user.blockUser({ userId: a.userId }, b.call);
+
+    for (const [viewer, sender] of [[b, a], [a, b]] as const) {
+      const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, viewer.call);
+      const theirs = messages.find((m) => m.senderId === sender.userId)!;
+      assert.equal(theirs.hiddenByBlock, true);
+      assert.equal(theirs.body, '');
+      assert.deepEqual([theirs.mentionUserIds, theirs.reactions], [[], []]);
+      assert.ok(theirs.seq > 0n, 'the placeholder keeps its seq');
+    }
+    const thread = await sys.chat.getThread({ circleId: c.circleId, rootMessageId: root.id }, b.call);
+    assert.equal(thread.root?.hiddenByBlock, true);
+    assert.equal(thread.replies[0]?.body, 'b replies', 'my own message stays');
+    const pins = await sys.chat.listPins({ circleId: c.circleId }, b.call);
+    assert.equal(pins.messages[0]?.hiddenByBlock, true);
+    // Everyone else still sees both.
+    const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, x.call);
+    assert.deepEqual(texts(messages).map((m) => [m.body, m.hiddenByBlock]), [['a speaks', false], ['b replies', false]]);
+    assert.equal(reply.hiddenByBlock, false);
+  });
+});
+
+describe('ListMentions', () => {
+  it('lists my mentions newest first across circles, paged, without deleted messages, blocked senders or circles I left', async () => {
+    const me = await sys.person('mentioned');
+    const circles: Cast[] = [];
+    for (let i = 0; i < 2; i++) {
+      const c = await cast(sys, 0, 1);
+      await sys.circle.joinCircle({ target: { case: 'circleId', value: c.circleId } }, me.call);
+      circles.push(c);
+    }
+    const [c1, c2] = circles as [Cast, Cast];
+    const sent: Message[] = [];
+    for (let i = 0; i < 5; i++) sent.push(await send(i % 2 ? c2 : c1, (i % 2 ? c2 : c1).owner, `hey @me ${i}`, { mentionUserIds: [me.userId] }));
+    await send(c1, c1.owner, 'not about me');
+    const gone = await send(c1, c1.members[0]!, 'hey @me, deleted', { mentionUserIds: [me.userId] });
+    await sys.chat.deleteMessage({ circleId: c1.circleId, messageId: gone.id, reason: '' }, c1.members[0]!.call);
+    const walk = async () => {
+      const out: string[] = [];
+      let token = '';
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await sys.chat.listMentions({ pageSize: 2, pageToken: token }, me.call);
+        out.push(...page.messages.map((m) => m.body));
+        token = page.nextPageToken;
+        if (!token) break;
+      }
+      return out;
+    };
+    assert.deepEqual(await walk(), ['hey @me 4', 'hey @me 3', 'hey @me 2', 'hey @me 1', 'hey @me 0']);
+    await sys.user.blockUser({ userId: c2.owner.userId }, me.call);
+    assert.deepEqual(await walk(), ['hey @me 4', 'hey @me 2', 'hey @me 0'], 'a block hides the blocked person’s mentions');
+    await sys.circle.leaveCircle({ circleId: c1.circleId }, me.call);
+    assert.deepEqual(await walk(), [], 'and leaving a circle takes its mentions away');
+    assert.equal((await refusal(sys.chat.listMentions({ pageToken: 'forged' }, me.call))).code, Code.InvalidArgument);
   });
 });

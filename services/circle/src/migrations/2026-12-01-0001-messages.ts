@@ -14,6 +14,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     // 'text' from a person; the others are the system's (no sender).
     .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('text', 'joined', 'left', 'welcome')`))
     .addColumn('sender_id', 'uuid')
+    // Who a system message is about (joined, left, welcome).
+    .addColumn('subject_user_id', 'uuid')
     // SendMessage's idempotency key, kept as long as the message.
     .addColumn('client_message_id', 'text')
     // A keyed digest of what the first SendMessage asked for (circle, thread, body), so a retry
@@ -46,6 +48,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .on('messages')
     .columns(['thread_root_id', 'seq'])
     .where(sql<boolean>`thread_root_id is not null`)
+    .execute();
+
+  // A member's first join is welcomed once: is there a welcome for them already?
+  await db.schema
+    .createIndex('messages_welcome_idx')
+    .on('messages')
+    .columns(['circle_id', 'subject_user_id'])
+    .where(sql<boolean>`kind = 'welcome'`)
     .execute();
 
   // ListPins: a circle's pins, most recent first (at most 3).

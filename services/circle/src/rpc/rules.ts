@@ -48,4 +48,5 @@ export const chatRules = defineRules(ChatService, {
   listPins: rule.circle('circleId', 'member', staff),
   markRead: rule.circle('circleId', 'member', membersOnly),
   getUnreadCounts: rule.signedIn({ note: "the caller's own circles" }),
+  listMentions: rule.signedIn({ note: "the caller's own mentions, in circles they are still in" }),
 });

@@ -30,6 +30,7 @@ export class AccountRemoval {
         const now = this.d.now();
         await memberStore.delete(tx, circleId, userId);
         await circleStore.addToMemberCount(tx, circleId, -1);
+        await this.d.system.left(tx, circleId, userId, now);
         events.add({ circleId, userId, change: 'removed' });
         let archived = false;
         let heir: string | undefined;

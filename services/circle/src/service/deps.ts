@@ -1,4 +1,5 @@
 import type { BlockSource } from '@hearth/authz';
+import type { SystemMessages } from '../chat/service/system.js';
 import type { Database, EventPublisher } from '@hearth/db';
 import { circleStore } from '../store/circles.js';
 import { memberStore } from '../store/members.js';
@@ -13,6 +14,8 @@ export interface ServiceDeps {
   /** The service's clock: invites and mutes expire by it; tests move it. */
   readonly now: () => Date;
   readonly pages: CirclePages;
+  /** Joins and leaves as messages of the circle's sequence (chat/service/system.ts). */
+  readonly system: SystemMessages;
 }
 
 export interface DiscoverDeps extends ServiceDeps {

@@ -90,6 +90,7 @@ export class MemberActions {
       if (target) {
         await memberStore.delete(tx, circle.id, target.user_id);
         await circleStore.addToMemberCount(tx, circle.id, -1);
+        await this.d.system.left(tx, circle.id, target.user_id, now);
       }
       const banned = req.ban
         ? await banStore.insert(tx, { circle_id: circle.id, user_id: req.userId, banned_by: actor.userId, reason: req.reason, create_time: now })

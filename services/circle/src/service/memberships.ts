@@ -62,6 +62,7 @@ export class Memberships {
       const me = await memberStore.insert(tx, { circleId, userId: actor.userId, role: 'member', now });
       await circleStore.addToMemberCount(tx, circleId, 1);
       if (invite) await inviteStore.use(tx, invite.code);
+      await this.d.system.joined(tx, circleId, actor.userId, circle.guidelines, now);
       new PendingEvents(tx, this.d.bus).add({ circleId, userId: actor.userId, change: 'joined', role: 'member' });
       return { circle: { ...circle, member_count: circle.member_count + 1 }, me };
     });
@@ -84,11 +85,12 @@ export class Memberships {
         );
       }
       const events = new PendingEvents(tx, this.d.bus);
+      const now = this.d.now();
       await memberStore.delete(tx, circleId, actor.userId);
       await circleStore.addToMemberCount(tx, circleId, -1);
+      await this.d.system.left(tx, circleId, actor.userId, now);
       events.add({ circleId, userId: actor.userId, change: 'left' });
       if (me.role === 'owner' && !circle.archive_time) {
-        const now = this.d.now();
         await circleStore.update(tx, circleId, { archive_time: now }, now);
         events.add({ circleId, userId: actor.userId, change: 'archived' });
       }

@@ -11,6 +11,7 @@ export function circlePages(tokens: PageTokens) {
     bans: tokens.codec('circle.bans', timeAndId),
     thread: tokens.codec('chat.thread', { seq: pageField.int(1) }),
     pins: tokens.codec('chat.pins', timeAndId),
+    mentions: tokens.codec('chat.mentions', timeAndId),
     unread: tokens.codec('chat.unread', { id: pageField.id() }),
   };
 }

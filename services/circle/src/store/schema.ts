@@ -88,6 +88,7 @@ export interface MessagesTable {
   seq: BigintColumn;
   kind: MessageKind;
   sender_id: string | null;
+  subject_user_id: string | null;
   client_message_id: string | null;
   request_digest: Uint8Array | null;
   digest_key_id: string | null;

@@ -66,6 +66,11 @@ export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof Chat
       return { messages: page.messages.map(messageMessage), nextPageToken: page.next };
     },
 
+    async listMentions(req, ctx) {
+      const page = await deps.messages.mentions(actor(ctx), req.pageSize, req.pageToken);
+      return { messages: page.messages.map(messageMessage), nextPageToken: page.next };
+    },
+
     async getThread(req, ctx) {
       const page = await deps.messages.thread(actor(ctx), req.circleId, req.rootMessageId, req.pageSize, req.pageToken);
       return { root: messageMessage(page.root), replies: page.replies.map(messageMessage), nextPageToken: page.next };

@@ -1,8 +1,16 @@
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import type { MessageSchema, UnreadCountSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { MessageKind, type MessageSchema, type UnreadCountSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import type { MessageKind as Kind } from '../../store/schema.js';
 import type { MessageView } from '../service/messages.js';
 import type { UnreadRow } from '../store/messages.js';
+
+const KIND_TO_PROTO: Readonly<Record<Kind, MessageKind>> = {
+  text: MessageKind.TEXT,
+  joined: MessageKind.MEMBER_JOINED,
+  left: MessageKind.MEMBER_LEFT,
+  welcome: MessageKind.WELCOME,
+};
 
 /** A stored message as resources.proto's Message (a tombstone has no body and no mentions). */
 export function messageMessage(view: MessageView): MessageInitShape<typeof MessageSchema> {
@@ -25,6 +33,9 @@ export function messageMessage(view: MessageView): MessageInitShape<typeof Messa
     ...(m.edit_time ? { editTime: timestampFromDate(m.edit_time) } : {}),
     ...(m.delete_time ? { deleteTime: timestampFromDate(m.delete_time) } : {}),
     version: BigInt(m.version),
+    kind: KIND_TO_PROTO[m.kind],
+    subjectUserId: m.subject_user_id ?? '',
+    hiddenByBlock: view.hidden ?? false,
   };
 }
 

@@ -47,6 +47,8 @@ export interface MessageView {
   readonly mentions: readonly string[];
   /** In the order each emoji was first used; `mine` as the reader sees it. */
   readonly reactions: readonly ReactionCount[];
+  /** The reader and the sender have a block between them: a placeholder (no body, mentions, reactions). */
+  readonly hidden?: boolean;
 }
 
 export interface MessageEdit {
@@ -276,15 +278,33 @@ export class ChatMessages {
     return { counts: items, next };
   }
 
-  /** Messages as `viewerId` reads them (their own reactions marked); tombstones bare. */
+  /**
+   * Messages as `viewerId` reads them: their own reactions marked, tombstones bare, and the
+   * words of anyone they have a block with (either way) replaced by a placeholder.
+   */
   async present(db: Db, rows: readonly MessageRow[], viewerId: string | undefined): Promise<MessageView[]> {
-    const live = rows.filter((r) => r.delete_time === null).map((r) => r.id);
+    const senders = [...new Set(rows.map((r) => r.sender_id).filter((s): s is string => s !== null && s !== viewerId))];
+    const blocked = viewerId && senders.length > 0 ? await this.d.blocks.blockedAmong(viewerId, senders) : new Set<string>();
+    const hidden = (r: MessageRow) => r.sender_id !== null && blocked.has(r.sender_id);
+    const live = rows.filter((r) => r.delete_time === null && !hidden(r)).map((r) => r.id);
     const [mentions, reactions] = await Promise.all([messageStore.mentionsOf(db, live), messageStore.reactionsOf(db, live, viewerId)]);
-    return rows.map((row) =>
-      row.delete_time === null
-        ? { row, body: this.bodyOf(row), mentions: mentions.get(row.id) ?? [], reactions: reactions.get(row.id) ?? [] }
-        : { row, body: '', mentions: [], reactions: [] },
-    );
+    return rows.map((row) => {
+      if (hidden(row)) return { row, body: '', mentions: [], reactions: [], hidden: true };
+      if (row.delete_time !== null) return { row, body: '', mentions: [], reactions: [] };
+      return { row, body: this.bodyOf(row), mentions: mentions.get(row.id) ?? [], reactions: reactions.get(row.id) ?? [] };
+    });
+  }
+
+  /** The caller's mentions inbox, newest first (blocked senders and deleted messages left out). */
+  async mentions(actor: Actor, pageSize: number, pageToken: string): Promise<{ messages: MessageView[]; next: string }> {
+    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
+    const after = this.d.pages.mentions.decode(pageToken);
+    // Rows hidden by a block are dropped after the fetch, so a page may come back short; the
+    // token still moves on from the last row read.
+    const rows = await messageStore.mentionsFor(this.d.db.db, actor.userId, after, size + 1);
+    const { items, next } = this.d.pages.mentions.page(rows, size, (r) => ({ t: r.mention_time, id: r.id }));
+    const views = await this.present(this.d.db.db, items, actor.userId);
+    return { messages: views.filter((v) => !v.hidden), next };
   }
 
   private async views(rows: readonly MessageRow[], viewerId?: string): Promise<MessageView[]> {

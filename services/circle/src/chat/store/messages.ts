@@ -167,6 +167,34 @@ export const messageStore = {
     return q.orderBy('pin_time', 'desc').orderBy('id', 'desc').limit(limit).execute();
   },
 
+  async hasWelcome(db: Db, circleId: string, userId: string): Promise<boolean> {
+    const row = await db
+      .selectFrom('messages')
+      .select('id')
+      .where('circle_id', '=', circleId)
+      .where('kind', '=', 'welcome')
+      .where('subject_user_id', '=', userId)
+      .executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /**
+   * Mentions of `userId`, newest first, after a keyset position: in circles they are still a
+   * member of, of messages not deleted.
+   */
+  async mentionsFor(db: Db, userId: string, after: { t: Date; id: string } | undefined, limit: number): Promise<Array<MessageRow & { mention_time: Date }>> {
+    let q = db
+      .selectFrom('message_mentions as mm')
+      .innerJoin('messages as m', 'm.id', 'mm.message_id')
+      .innerJoin('members as me', (j) => j.onRef('me.circle_id', '=', 'mm.circle_id').on('me.user_id', '=', userId))
+      .selectAll('m')
+      .select('mm.create_time as mention_time')
+      .where('mm.user_id', '=', userId)
+      .where('m.delete_time', 'is', null);
+    if (after) q = q.where((eb) => eb.or([eb('mm.create_time', '<', after.t), eb.and([eb('mm.create_time', '=', after.t), eb('mm.message_id', '<', after.id)])]));
+    return q.orderBy('mm.create_time', 'desc').orderBy('mm.message_id', 'desc').limit(limit).execute();
+  },
+
   async insertMentions(db: Db, rows: ReadonlyArray<{ message_id: string; user_id: string; circle_id: string; create_time: Date }>): Promise<void> {
     if (rows.length > 0) await db.insertInto('message_mentions').values([...rows]).execute();
   },
@@ -237,7 +265,7 @@ export const readStore = {
         sql<string>`(select count(*) from (
           select 1 from messages x
           where x.circle_id = m.circle_id and x.seq > coalesce(r.last_read_seq, 0)
-            and x.sender_id is distinct from m.user_id and x.delete_time is null
+            and x.kind = 'text' and x.sender_id <> m.user_id and x.delete_time is null
           order by x.seq limit ${UNREAD_CAP}) t)`.as('unread'),
       ])
       .where('m.user_id', '=', userId);

@@ -16,7 +16,7 @@ import type { Message as Message$1 } from "@bufbuild/protobuf";
  * Describes the file hearth/circle/v1/resources.proto.
  */
 export const file_hearth_circle_v1_resources: GenFile = /*@__PURE__*/
-  fileDesc("CiBoZWFydGgvY2lyY2xlL3YxL3Jlc291cmNlcy5wcm90bxIQaGVhcnRoLmNpcmNsZS52MSKnAwoGQ2lyY2xlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEgoKZ3VpZGVsaW5lcxgEIAEoCRI2Cgp2aXNpYmlsaXR5GAUgASgOMiIuaGVhcnRoLmNpcmNsZS52MS5DaXJjbGVWaXNpYmlsaXR5EhIKCm1lbWJlcl9jYXAYBiABKAUSFAoMbWVtYmVyX2NvdW50GAcgASgFEhAKCG93bmVyX2lkGAggASgJEhAKCGxhc3Rfc2VxGAkgASgDEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYXJjaGl2ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGA0gASgDEi8KDW15X21lbWJlcnNoaXAYDiABKAsyGC5oZWFydGguY2lyY2xlLnYxLk1lbWJlciLOAQoGTWVtYmVyEhEKCWNpcmNsZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEioKBHJvbGUYAyABKA4yHC5oZWFydGguY2lyY2xlLnYxLk1lbWJlclJvbGUSLQoJam9pbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBtdXRlX2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAYgASgDIuwBCgpNZW1iZXJzaGlwEhEKCWNpcmNsZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEioKBHJvbGUYAyABKA4yHC5oZWFydGguY2lyY2xlLnYxLk1lbWJlclJvbGUSNAoQbXV0ZV9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYmFubmVkGAUgASgIEjYKCnZpc2liaWxpdHkYBiABKA4yIi5oZWFydGguY2lyY2xlLnYxLkNpcmNsZVZpc2liaWxpdHkSEAoIYXJjaGl2ZWQYByABKAgi9QEKBkludml0ZRIMCgRjb2RlGAEgASgJEhEKCWNpcmNsZV9pZBgCIAEoCRISCgpjcmVhdG9yX2lkGAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbWF4X3VzZXMYBiABKAUSEQoJdXNlX2NvdW50GAcgASgFEi8KC3Jldm9rZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ9CgNCYW4SEQoJY2lyY2xlX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJYmFubmVkX2J5GAMgASgJEg4KBnJlYXNvbhgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi/AMKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJY2lyY2xlX2lkGAIgASgJEgsKA3NlcRgDIAEoAxIRCglzZW5kZXJfaWQYBCABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBSABKAkSDAoEYm9keRgGIAEoCRIYChBtZW50aW9uX3VzZXJfaWRzGAcgAygJEhYKDnRocmVhZF9yb290X2lkGAggASgJEhMKC3JlcGx5X2NvdW50GAkgASgFEjMKD2xhc3RfcmVwbHlfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcmVhY3Rpb25zGAsgAygLMhouaGVhcnRoLmNpcmNsZS52MS5SZWFjdGlvbhIOCgZwaW5uZWQYDCABKAgSLAoIcGluX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgllZGl0X3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlbGV0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGBEgASgDIj8KCFJlYWN0aW9uEg0KBWVtb2ppGAEgASgJEg0KBWNvdW50GAIgASgFEhUKDXJlYWN0ZWRfYnlfbWUYAyABKAgiXwoLVW5yZWFkQ291bnQSEQoJY2lyY2xlX2lkGAEgASgJEhAKCGxhc3Rfc2VxGAIgASgDEhUKDWxhc3RfcmVhZF9zZXEYAyABKAMSFAoMdW5yZWFkX2NvdW50GAQgASgFKnIKEENpcmNsZVZpc2liaWxpdHkSIQodQ0lSQ0xFX1ZJU0lCSUxJVFlfVU5TUEVDSUZJRUQQABIcChhDSVJDTEVfVklTSUJJTElUWV9QVUJMSUMQARIdChlDSVJDTEVfVklTSUJJTElUWV9QUklWQVRFEAIqbgoKTWVtYmVyUm9sZRIbChdNRU1CRVJfUk9MRV9VTlNQRUNJRklFRBAAEhUKEU1FTUJFUl9ST0xFX09XTkVSEAESFAoQTUVNQkVSX1JPTEVfSE9TVBACEhYKEk1FTUJFUl9ST0xFX01FTUJFUhADYgZwcm90bzM", [file_google_protobuf_timestamp]);
+  fileDesc("CiBoZWFydGgvY2lyY2xlL3YxL3Jlc291cmNlcy5wcm90bxIQaGVhcnRoLmNpcmNsZS52MSKnAwoGQ2lyY2xlEgoKAmlkGAEgASgJEgwKBG5hbWUYAiABKAkSEwoLZGVzY3JpcHRpb24YAyABKAkSEgoKZ3VpZGVsaW5lcxgEIAEoCRI2Cgp2aXNpYmlsaXR5GAUgASgOMiIuaGVhcnRoLmNpcmNsZS52MS5DaXJjbGVWaXNpYmlsaXR5EhIKCm1lbWJlcl9jYXAYBiABKAUSFAoMbWVtYmVyX2NvdW50GAcgASgFEhAKCG93bmVyX2lkGAggASgJEhAKCGxhc3Rfc2VxGAkgASgDEi8KC2NyZWF0ZV90aW1lGAogASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgLIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMYXJjaGl2ZV90aW1lGAwgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGA0gASgDEi8KDW15X21lbWJlcnNoaXAYDiABKAsyGC5oZWFydGguY2lyY2xlLnYxLk1lbWJlciLOAQoGTWVtYmVyEhEKCWNpcmNsZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEioKBHJvbGUYAyABKA4yHC5oZWFydGguY2lyY2xlLnYxLk1lbWJlclJvbGUSLQoJam9pbl90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI0ChBtdXRlX2V4cGlyZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGAYgASgDIuwBCgpNZW1iZXJzaGlwEhEKCWNpcmNsZV9pZBgBIAEoCRIPCgd1c2VyX2lkGAIgASgJEioKBHJvbGUYAyABKA4yHC5oZWFydGguY2lyY2xlLnYxLk1lbWJlclJvbGUSNAoQbXV0ZV9leHBpcmVfdGltZRgEIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDgoGYmFubmVkGAUgASgIEjYKCnZpc2liaWxpdHkYBiABKA4yIi5oZWFydGguY2lyY2xlLnYxLkNpcmNsZVZpc2liaWxpdHkSEAoIYXJjaGl2ZWQYByABKAgi9QEKBkludml0ZRIMCgRjb2RlGAEgASgJEhEKCWNpcmNsZV9pZBgCIAEoCRISCgpjcmVhdG9yX2lkGAMgASgJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgtleHBpcmVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASEAoIbWF4X3VzZXMYBiABKAUSEQoJdXNlX2NvdW50GAcgASgFEi8KC3Jldm9rZV90aW1lGAggASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJ9CgNCYW4SEQoJY2lyY2xlX2lkGAEgASgJEg8KB3VzZXJfaWQYAiABKAkSEQoJYmFubmVkX2J5GAMgASgJEg4KBnJlYXNvbhgEIAEoCRIvCgtjcmVhdGVfdGltZRgFIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXAi2wQKB01lc3NhZ2USCgoCaWQYASABKAkSEQoJY2lyY2xlX2lkGAIgASgJEgsKA3NlcRgDIAEoAxIRCglzZW5kZXJfaWQYBCABKAkSGQoRY2xpZW50X21lc3NhZ2VfaWQYBSABKAkSDAoEYm9keRgGIAEoCRIYChBtZW50aW9uX3VzZXJfaWRzGAcgAygJEhYKDnRocmVhZF9yb290X2lkGAggASgJEhMKC3JlcGx5X2NvdW50GAkgASgFEjMKD2xhc3RfcmVwbHlfdGltZRgKIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASLQoJcmVhY3Rpb25zGAsgAygLMhouaGVhcnRoLmNpcmNsZS52MS5SZWFjdGlvbhIOCgZwaW5uZWQYDCABKAgSLAoIcGluX3RpbWUYDSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2NyZWF0ZV90aW1lGA4gASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBItCgllZGl0X3RpbWUYDyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEi8KC2RlbGV0ZV90aW1lGBAgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIPCgd2ZXJzaW9uGBEgASgDEisKBGtpbmQYEiABKA4yHS5oZWFydGguY2lyY2xlLnYxLk1lc3NhZ2VLaW5kEhcKD3N1YmplY3RfdXNlcl9pZBgTIAEoCRIXCg9oaWRkZW5fYnlfYmxvY2sYFCABKAgiPwoIUmVhY3Rpb24SDQoFZW1vamkYASABKAkSDQoFY291bnQYAiABKAUSFQoNcmVhY3RlZF9ieV9tZRgDIAEoCCJfCgtVbnJlYWRDb3VudBIRCgljaXJjbGVfaWQYASABKAkSEAoIbGFzdF9zZXEYAiABKAMSFQoNbGFzdF9yZWFkX3NlcRgDIAEoAxIUCgx1bnJlYWRfY291bnQYBCABKAUqcgoQQ2lyY2xlVmlzaWJpbGl0eRIhCh1DSVJDTEVfVklTSUJJTElUWV9VTlNQRUNJRklFRBAAEhwKGENJUkNMRV9WSVNJQklMSVRZX1BVQkxJQxABEh0KGUNJUkNMRV9WSVNJQklMSVRZX1BSSVZBVEUQAipuCgpNZW1iZXJSb2xlEhsKF01FTUJFUl9ST0xFX1VOU1BFQ0lGSUVEEAASFQoRTUVNQkVSX1JPTEVfT1dORVIQARIUChBNRU1CRVJfUk9MRV9IT1NUEAISFgoSTUVNQkVSX1JPTEVfTUVNQkVSEAMqmgEKC01lc3NhZ2VLaW5kEhwKGE1FU1NBR0VfS0lORF9VTlNQRUNJRklFRBAAEhUKEU1FU1NBR0VfS0lORF9URVhUEAESHgoaTUVTU0FHRV9LSU5EX01FTUJFUl9KT0lORUQQAhIcChhNRVNTQUdFX0tJTkRfTUVNQkVSX0xFRlQQAxIYChRNRVNTQUdFX0tJTkRfV0VMQ09NRRAEYgZwcm90bzM", [file_google_protobuf_timestamp]);
 
 /**
  * A circle: a small group that talks in real time and supports each other.
@@ -414,7 +414,7 @@ export type Message = Message$1<"hearth.circle.v1.Message"> & {
   seq: bigint;
 
   /**
-   * Who sent it.
+   * Who sent it; empty for messages of the system (see `kind`).
    *
    * @generated from field: string sender_id = 4;
    */
@@ -518,6 +518,30 @@ export type Message = Message$1<"hearth.circle.v1.Message"> & {
    * @generated from field: int64 version = 17;
    */
   version: bigint;
+
+  /**
+   * What the message is: a person's text, or a message of the system in the sequence (no
+   * sender, no client_message_id).
+   *
+   * @generated from field: hearth.circle.v1.MessageKind kind = 18;
+   */
+  kind: MessageKind;
+
+  /**
+   * For MEMBER_JOINED, MEMBER_LEFT and WELCOME: the person it is about. Empty otherwise.
+   *
+   * @generated from field: string subject_user_id = 19;
+   */
+  subjectUserId: string;
+
+  /**
+   * True when the reader and the sender have a block between them (either way): the message
+   * keeps its place in the sequence but arrives as a placeholder, with no body, mentions or
+   * reactions, so a blocked pair never sees each other's words.
+   *
+   * @generated from field: bool hidden_by_block = 20;
+   */
+  hiddenByBlock: boolean;
 };
 
 /**
@@ -685,4 +709,53 @@ export enum MemberRole {
  */
 export const MemberRoleSchema: GenEnum<MemberRole> = /*@__PURE__*/
   enumDesc(file_hearth_circle_v1_resources, 1);
+
+/**
+ * What a Message is.
+ *
+ * @generated from enum hearth.circle.v1.MessageKind
+ */
+export enum MessageKind {
+  /**
+   * Never sent.
+   *
+   * @generated from enum value: MESSAGE_KIND_UNSPECIFIED = 0;
+   */
+  UNSPECIFIED = 0,
+
+  /**
+   * A person's message (body from SendMessage).
+   *
+   * @generated from enum value: MESSAGE_KIND_TEXT = 1;
+   */
+  TEXT = 1,
+
+  /**
+   * `subject_user_id` joined the circle. No body.
+   *
+   * @generated from enum value: MESSAGE_KIND_MEMBER_JOINED = 2;
+   */
+  MEMBER_JOINED = 2,
+
+  /**
+   * `subject_user_id` left the circle (or was removed from it). No body.
+   *
+   * @generated from enum value: MESSAGE_KIND_MEMBER_LEFT = 3;
+   */
+  MEMBER_LEFT = 3,
+
+  /**
+   * The welcome for `subject_user_id` on their first join to the circle; the body is the
+   * circle's guidelines as they were then.
+   *
+   * @generated from enum value: MESSAGE_KIND_WELCOME = 4;
+   */
+  WELCOME = 4,
+}
+
+/**
+ * Describes the enum hearth.circle.v1.MessageKind.
+ */
+export const MessageKindSchema: GenEnum<MessageKind> = /*@__PURE__*/
+  enumDesc(file_hearth_circle_v1_resources, 2);
 
