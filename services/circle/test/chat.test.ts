@@ -220,6 +220,10 @@ describe('ListMessages', () => {
     const mod = await sys.moderator();
     const { messages } = await sys.chat.listMessages({ circleId: c.circleId }, mod.call);
     assert.equal(messages[0]?.body, 'members only');
+    await sys.chat.listPins({ circleId: c.circleId }, mod.call);
+    await sys.chat.listMessages({ circleId: c.circleId }, c.owner.call);
+    const audit = await sys.db.db.selectFrom('audit_events').select(['actor', 'details']).where('scope', '=', c.circleId).where('action', '=', 'messages.read').execute();
+    assert.deepEqual(audit.map((e) => [e.actor, (e.details as { what: string }).what]), [[mod.userId, 'list'], [mod.userId, 'pins']], "a moderator's reads are audited, a member's are not");
   });
 });
 

@@ -13,7 +13,8 @@ export type AuditAction =
   | 'members.read'
   | 'bans.read'
   | 'account.removed'
-  | 'message.delete';
+  | 'message.delete'
+  | 'messages.read';
 
 export interface AuditEvent {
   /** A user id, or "service:<name>". */

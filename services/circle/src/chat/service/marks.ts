@@ -73,6 +73,7 @@ export class MessageMarks {
 
   /** A circle's pins, most recently pinned first. */
   async pins(viewer: Actor, circleId: string, pageSize: number, pageToken: string): Promise<{ messages: MessageView[]; next: string }> {
+    await this.messages.auditStaffRead(viewer, circleId, 'pins');
     const size = pageSize > 0 ? pageSize : DEFAULT_PINS_PAGE;
     const after = this.d.pages.pins.decode(pageToken, circleId);
     const rows = await messageStore.pins(this.d.db.db, circleId, after, size + 1);

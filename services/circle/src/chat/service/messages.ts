@@ -201,6 +201,7 @@ export class ChatMessages {
 
   /** Reads messages by seq: after a seq, before one, or the newest; ascending, no holes. */
   async list(viewer: Actor, circleId: string, position: ReadPosition, pageSize: number): Promise<MessagePage> {
+    await this.auditStaffRead(viewer, circleId, 'list');
     const size = pageSizeOf(pageSize, DEFAULT_PAGE);
     const lastSeq = await messageStore.lastSeq(this.d.db.db, circleId);
     if (lastSeq === undefined) throw errors.circleNotFound();
@@ -221,6 +222,17 @@ export class ChatMessages {
     return { messages: await this.views(rows, viewer.userId), hasMore: hasMore && rows.length > 0, lastSeq };
   }
 
+  /**
+   * A platform moderator reading a circle they are not a member of leaves a trace in the
+   * circle's audit log (chat_service.proto: "their reads are audited").
+   */
+  async auditStaffRead(viewer: Actor, circleId: string, what: 'list' | 'thread' | 'pins'): Promise<void> {
+    if (!viewer.staff) return;
+    const me = await memberStore.find(this.d.db.db, circleId, viewer.userId);
+    if (me) return;
+    await auditStore.insert(this.d.db.db, { actor: viewer.userId, action: 'messages.read', circleId, details: { what }, now: this.d.now() });
+  }
+
   /** Blocks come from the user service (cached): asked before a transaction, not inside it. */
   private async mentionCandidates(actor: Actor, ids: readonly string[]): Promise<{ candidates: string[]; blocked: ReadonlySet<string> }> {
     const candidates = [...new Set(ids)].filter((id) => id !== actor.userId);
@@ -236,6 +248,7 @@ export class ChatMessages {
 
   /** A thread: its top-level message and a page of its replies in seq order. */
   async thread(viewer: Actor, circleId: string, rootId: string, pageSize: number, pageToken: string): Promise<ThreadPage> {
+    await this.auditStaffRead(viewer, circleId, 'thread');
     const size = pageSizeOf(pageSize, DEFAULT_PAGE);
     const after = this.d.pages.thread.decode(pageToken, rootId)?.seq ?? 0;
     const root = await messageStore.find(this.d.db.db, circleId, rootId);
