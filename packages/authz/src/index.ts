@@ -25,11 +25,15 @@ export { type ReplicatedDenyListOptions, ReplicatedSessionDenyList } from './rep
 export { createSessionDenyList } from './deny-list-factory.js';
 export {
   type BlockEvent,
+  type ChatMessageEvent,
   MEMBERSHIP_CHANGES,
   type MembershipChange,
   type MembershipEvent,
   blocksTopic,
   membershipTopic,
+  type ReadMarkerEvent,
+  chatMessageTopic,
+  readMarkerTopic,
   sessionRevokedTopic,
 } from './topics.js';
 export { AUTHZ_SCHEMA, authzMigrations, migrateAuthz } from './migrations.js';

@@ -2,9 +2,12 @@ import { defineTopic } from '@hearth/db';
 import { z } from 'zod';
 
 /**
- * The live events authorization listens to. The services that make the changes publish them
- * after commit (the circle service: memberships; the user service: blocks; the auth service:
- * revocations), and every process's caches drop what they say is stale.
+ * The live events between Hearth's processes, each defined once for publishers and
+ * subscribers. The services that make the changes publish them after commit (the circle
+ * service: memberships and chat; the user service: blocks; the auth service: revocations);
+ * every process's authorization caches drop what they say is stale, and the realtime gateway
+ * delivers them to sockets. (They live here because authorization was their first listener;
+ * a package of their own is due once posts and support add theirs.)
  */
 
 const uuid = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -46,3 +49,22 @@ export const sessionRevokedTopic = defineTopic(
   'authz.session-revoked',
   z.object({ sessionId: uuid, until: z.iso.datetime({ offset: true }) }),
 );
+
+/**
+ * chat.message: a message of a circle was stored or changed (published after commit):
+ * created, edited, deleted, or marked (its reactions or pin changed). It names the message and
+ * its seq only: whoever delivers it reads the message from the circle service by seq, so the
+ * bus never carries a body, and a lost event is healed by reading on from the last seq.
+ */
+export const chatMessageTopic = defineTopic(
+  'chat.message',
+  z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created', 'edited', 'deleted', 'marked']) }),
+);
+export type ChatMessageEvent = z.output<typeof chatMessageTopic.payload>;
+
+/** chat.read-marker: a person's read position in a circle moved (for their other devices). */
+export const readMarkerTopic = defineTopic(
+  'chat.read-marker',
+  z.object({ userId: uuid, circleId: uuid, lastReadSeq: z.number().int().nonnegative() }),
+);
+export type ReadMarkerEvent = z.output<typeof readMarkerTopic.payload>;

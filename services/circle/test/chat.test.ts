@@ -5,12 +5,12 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { durationFromMs, timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
-import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { ChatService, MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { CircleVisibility, MessageKind } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { createRng } from '@hearth/testkit';
 import { sql } from 'kysely';
-import { chatMessageTopic, type ChatMessageEvent } from '../src/chat/events.js';
+import { chatMessageTopic, type ChatMessageEvent } from '@hearth/authz';
 import { type Cast, type Person, type TestSystem, cast, refusal, startSystem } from './helpers.js';
 
 let sys: TestSystem;
@@ -571,5 +571,22 @@ describe('ListMentions', () => {
     await sys.circle.leaveCircle({ circleId: c1.circleId }, me.call);
     assert.deepEqual(await walk(), [], 'and leaving a circle takes its mentions away');
     assert.equal((await refusal(sys.chat.listMentions({ pageToken: 'forged' }, me.call))).code, Code.InvalidArgument);
+  });
+});
+
+describe('ListMessagesForDelivery', () => {
+  it('gives Hearth services a range of messages as stored, and nobody else', async () => {
+    const c = await cast(sys, 0, 1);
+    const base = await head(c);
+    const a = await send(c, c.members[0]!, 'one');
+    await sys.chat.addReaction({ circleId: c.circleId, messageId: a.id, emoji: '👍' }, c.members[0]!.call);
+    await send(c, c.owner, 'two');
+    const gateway = sys.host.runtime.serviceClient(ChatService);
+    const page = await gateway.listMessagesForDelivery({ circleId: c.circleId, afterSeq: base, pageSize: 10 });
+    assert.deepEqual(page.messages.map((m) => m.body), ['one', 'two']);
+    assert.equal(page.lastSeq, base + 2n);
+    assert.deepEqual(page.messages[0]!.reactions.map((r) => [r.emoji, r.count, r.reactedByMe]), [['👍', 1, false]]);
+    const asUser = await refusal(sys.chat.listMessagesForDelivery({ circleId: c.circleId, afterSeq: 0n, pageSize: 10 }, c.owner.call));
+    assert.equal(asUser.code, Code.PermissionDenied);
   });
 });

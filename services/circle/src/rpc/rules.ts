@@ -49,4 +49,5 @@ export const chatRules = defineRules(ChatService, {
   markRead: rule.circle('circleId', 'member', membersOnly),
   getUnreadCounts: rule.signedIn({ note: "the caller's own circles" }),
   listMentions: rule.signedIn({ note: "the caller's own mentions, in circles they are still in" }),
+  listMessagesForDelivery: rule.internal({ note: 'the realtime gateway: backfill and live delivery' }),
 });

@@ -66,6 +66,11 @@ export function chatHandlers(deps: ChatRpcDeps): Partial<ServiceImpl<typeof Chat
       return { messages: page.messages.map(messageMessage), nextPageToken: page.next };
     },
 
+    async listMessagesForDelivery(req) {
+      const page = await deps.messages.forDelivery(req.circleId, Number(req.afterSeq), req.pageSize);
+      return { messages: page.messages.map(messageMessage), lastSeq: BigInt(page.lastSeq) };
+    },
+
     async listMentions(req, ctx) {
       const page = await deps.messages.mentions(actor(ctx), req.pageSize, req.pageToken);
       return { messages: page.messages.map(messageMessage), nextPageToken: page.next };

@@ -1,13 +1,12 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import emojiRegex from 'emoji-regex';
-import { fieldError, fieldViolation } from '@hearth/authz';
+import { chatMessageTopic, fieldError, fieldViolation } from '@hearth/authz';
 import { AddReactionRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Tx } from '@hearth/db';
 import { circleStore } from '../../store/circles.js';
 import { memberStore } from '../../store/members.js';
 import type { CirclesTables, MessageRow } from '../../store/schema.js';
 import { type Actor, errors, muteOf } from '../../service/model.js';
-import { chatMessageTopic } from '../events.js';
 import { messageStore } from '../store/messages.js';
 import { type ChatDeps, type ChatMessages, type MessageView, messageNotFound, muted } from './messages.js';
 

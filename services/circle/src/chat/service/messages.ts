@@ -1,7 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { BlockSource } from '@hearth/authz';
+import { type BlockSource, chatMessageTopic, readMarkerTopic } from '@hearth/authz';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { type Database, type EventPublisher, type FieldCipher, assertVersion, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
 import type { CirclesTables, Db, MessageRow } from '../../store/schema.js';
@@ -11,7 +11,6 @@ import { memberStore } from '../../store/members.js';
 import { type Actor, errors, managesCircle, muteOf } from '../../service/model.js';
 import type { CirclePages } from '../../service/pages.js';
 import type { ChatLimits } from './limits.js';
-import { chatMessageTopic, readMarkerTopic } from '../events.js';
 import { type ReactionCount, type UnreadRow, messageStore, readStore } from '../store/messages.js';
 
 export interface ChatDeps {
@@ -197,6 +196,14 @@ export class ChatMessages {
       tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: m.id, seq: Number(m.seq), change: 'deleted' }));
       return { row, body: '', mentions: [], reactions: [] };
     });
+  }
+
+  /** Messages after a seq for delivery, for no reader in particular (the gateway's read). */
+  async forDelivery(circleId: string, afterSeq: number, limit: number): Promise<{ messages: MessageView[]; lastSeq: number }> {
+    const lastSeq = await messageStore.lastSeq(this.d.db.db, circleId);
+    if (lastSeq === undefined) throw errors.circleNotFound();
+    const rows = await messageStore.range(this.d.db.db, circleId, afterSeq + 1, Math.min(lastSeq, afterSeq + limit));
+    return { messages: await this.present(this.d.db.db, rows, undefined), lastSeq };
   }
 
   /** Reads messages by seq: after a seq, before one, or the newest; ascending, no holes. */

@@ -1,7 +1,7 @@
 import type { EventPublisher, FieldCipher, Tx } from '@hearth/db';
 import { newId } from '@hearth/db';
 import type { CirclesTables } from '../../store/schema.js';
-import { chatMessageTopic } from '../events.js';
+import { chatMessageTopic } from '@hearth/authz';
 import { messageStore } from '../store/messages.js';
 
 /**
