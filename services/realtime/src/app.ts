@@ -1,8 +1,13 @@
-import { authenticateUpgrade } from '@hearth/authz';
+import { authenticateUpgrade, chatMessageTopic, membershipTopic } from '@hearth/authz';
+import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
 import { type RealtimeConfig, realtimeConfigSpec } from './config.js';
+import { ChannelHub } from './gateway/channels.js';
 import { registerGateway } from './gateway/route.js';
+
+/** How often the gateway reads on in every subscribed circle, healing events the bus lost. */
+const SWEEP_MS = 5_000;
 
 /**
  * Composition root of the realtime gateway. It owns no schema: history comes from the circle
@@ -18,10 +23,24 @@ export class RealtimeApp implements ServiceModule {
   readonly readiness = [];
   readonly #config: RealtimeConfig;
   readonly #runtime: Runtime;
+  readonly hub: ChannelHub;
+  #stops: Array<() => void> = [];
 
   private constructor(config: RealtimeConfig, runtime: Runtime) {
     this.#config = config;
     this.#runtime = runtime;
+    const chat = runtime.serviceClient(ChatService);
+    this.hub = new ChannelHub(
+      {
+        memberships: runtime.authorization.memberships,
+        blocks: runtime.authorization.blocks,
+        history: {
+          read: async (circleId, afterSeq, limit) => chat.listMessagesForDelivery({ circleId, afterSeq, pageSize: limit }),
+        },
+      },
+      { maxSubscriptions: config.service.maxSubscriptions, maxBackfill: config.service.maxBackfill },
+      runtime.logger.child({ subsystem: 'realtime-channels' }),
+    );
   }
 
   routes(): void {}
@@ -38,13 +57,27 @@ export class RealtimeApp implements ServiceModule {
         authenticate: async (accessToken) => (await authenticateUpgrade(upgrade, { accessToken, headers })).identity,
         isRevoked: (sessionId) => denyList.isRevoked(sessionId),
       }),
+      this.hub,
       log,
     );
   }
 
   async migrate(): Promise<void> {}
-  async start(): Promise<void> {}
-  async stop(): Promise<void> {}
+
+  async start(): Promise<void> {
+    const bus = this.#runtime.bus;
+    const sweep = setInterval(() => this.hub.sweep(), SWEEP_MS);
+    sweep.unref();
+    this.#stops = [
+      bus.subscribe(chatMessageTopic, (e) => this.hub.onMessage(e)),
+      bus.subscribe(membershipTopic, (e) => this.hub.onMembership(e)),
+      () => clearInterval(sweep),
+    ];
+  }
+
+  async stop(): Promise<void> {
+    for (const stop of this.#stops.splice(0)) stop();
+  }
   async close(): Promise<void> {}
 }
 

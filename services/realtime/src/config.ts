@@ -34,6 +34,12 @@ export const realtimeConfigSpec = {
     schemas.positiveInt(32, 1_024),
     'frames a socket may send ahead of the gateway (e.g. right after Hello); more close it',
   ),
+  maxSubscriptions: env('HEARTH_REALTIME_MAX_SUBSCRIPTIONS', schemas.positiveInt(100, 10_000), 'channels one socket may subscribe to at once'),
+  maxBackfill: env(
+    'HEARTH_REALTIME_MAX_BACKFILL',
+    schemas.positiveInt(1_000, 100_000),
+    'missing messages replayed per channel on resume; more are left to the app (Resync)',
+  ),
 } as const satisfies ConfigSpec;
 
 export type RealtimeConfig = ServiceConfig<typeof realtimeConfigSpec>;

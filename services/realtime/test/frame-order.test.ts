@@ -13,7 +13,11 @@ import { type Peer, type TokenIssuer, assertOpen, closedWithin, connect, send, s
 
 type Step =
   | { readonly kind: 'ping'; readonly nonce: bigint }
-  /** Channel frames: UNIMPLEMENTED until channels land, which closes. */
+  /**
+   * Channel frames. This host has no circle service: Subscribe cannot check access and closes
+   * with INTERNAL; Unsubscribe is answered and the socket goes on; Typing and Ack are
+   * UNIMPLEMENTED, which closes.
+   */
   | { readonly kind: 'subscribe' | 'unsubscribe' | 'typing' | 'ack' }
   /** A second Hello: INVALID_FRAME in its turn. */
   | { readonly kind: 'hello' }
@@ -28,11 +32,11 @@ interface Script {
   readonly steps: readonly Step[];
 }
 
-const CLOSING_KINDS = ['subscribe', 'unsubscribe', 'typing', 'ack', 'hello', 'garbage', 'text'] as const;
+const NON_PING_KINDS = ['subscribe', 'unsubscribe', 'typing', 'ack', 'hello', 'garbage', 'text'] as const;
 
 function generate(rnd: Rng, maxSteps: number): Script {
   const steps: Step[] = Array.from({ length: rnd.int(maxSteps + 1) }, (_, i) =>
-    rnd.int(4) > 0 ? { kind: 'ping', nonce: BigInt(1_000 + i) } : { kind: rnd.pick(CLOSING_KINDS) },
+    rnd.int(4) > 0 ? { kind: 'ping', nonce: BigInt(1_000 + i) } : { kind: rnd.pick(NON_PING_KINDS) },
   );
   return { prePings: rnd.int(3), helloValid: rnd.int(5) > 0, steps };
 }
@@ -45,6 +49,8 @@ function describeFrame(f: ServerFrame): string {
       return `pong reply_to=${f.frame.value.replyTo} nonce=${f.frame.value.nonce}`;
     case 'error':
       return `${ErrorCode[f.frame.value.code]} reply_to=${f.frame.value.replyTo}${f.frame.value.closing ? ' closing' : ''}`;
+    case 'unsubscribed':
+      return `unsubscribed reply_to=${f.frame.value.replyTo}`;
     default:
       return String(f.frame.case);
   }
@@ -61,8 +67,18 @@ function expected(script: Script): { answers: string[]; close: number | undefine
       answers.push(`pong reply_to=${id} nonce=${step.nonce}`);
       continue;
     }
+    if (step.kind === 'unsubscribe') {
+      answers.push(`unsubscribed reply_to=${id}`);
+      continue;
+    }
     const [code, replyTo] =
-      step.kind === 'hello' ? [ErrorCode.INVALID_FRAME, id] : step.kind === 'garbage' || step.kind === 'text' ? [ErrorCode.INVALID_FRAME, 0] : [ErrorCode.UNIMPLEMENTED, id];
+      step.kind === 'hello'
+        ? [ErrorCode.INVALID_FRAME, id]
+        : step.kind === 'garbage' || step.kind === 'text'
+          ? [ErrorCode.INVALID_FRAME, 0]
+          : step.kind === 'subscribe'
+            ? [ErrorCode.INTERNAL, id]
+            : [ErrorCode.UNIMPLEMENTED, id];
     answers.push(`${ErrorCode[code]} reply_to=${replyTo} closing`);
     return { answers, close: 4000 + code };
   }
@@ -253,9 +269,9 @@ describe('frames after Hello', () => {
           peer.ws.close();
           continue;
         }
-        // Channels are not available yet: the first Subscribe is answered, in its turn, and closes.
-        assert.equal(describeFrame(await peer.next()), 'UNIMPLEMENTED reply_to=2 closing', what);
-        assert.equal((await closedWithin(peer, 1_000)).code, 4000 + ErrorCode.UNIMPLEMENTED, what);
+        // This host has no circle service: the first Subscribe is answered, in its turn, and closes.
+        assert.equal(describeFrame(await peer.next()), 'INTERNAL reply_to=2 closing', what);
+        assert.equal((await closedWithin(peer, 1_000)).code, 4000 + ErrorCode.INTERNAL, what);
       }
     });
   });

@@ -3,6 +3,7 @@ import type { Identity } from '@hearth/authz';
 import type { Logger } from '@hearth/telemetry';
 import type { WebSocket } from 'ws';
 import type { ClientFrame, Hello, ServerFrame } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import { type ChannelHub, SocketChannels } from './channels.js';
 import { FrameInbox } from './frame-inbox.js';
 import { ErrorCode, PROTOCOL_VERSION, closeCodeFor, decodeClientFrame, encodeServerFrame, errorFrame, pongFrame, welcomeFrame } from './frames.js';
 import type { Displaceable, SocketLease } from './socket-caps.js';
@@ -16,6 +17,9 @@ export interface ConnectionLimits {
   readonly maxConnectionsPerUser: number;
   /** Frames that may wait behind one still being handled (e.g. behind Hello). */
   readonly maxQueuedFrames: number;
+  /** Reported in Welcome; enforced by SocketChannels. */
+  readonly maxSubscriptions: number;
+  readonly maxBackfill: number;
 }
 
 /** How a socket learns who is on the other end, and whether that session still holds. */
@@ -48,8 +52,9 @@ export function closeWithError(ws: WebSocket, code: ErrorCode, message: string, 
  * Hello is authenticated (token, else the upgrade's cookie) and answered with Welcome; frames
  * sent after Hello wait in the inbox until then. Once welcomed, the socket counts against its
  * user's cap and may be displaced by a newer one. It closes with UNAUTHENTICATED when its
- * session is revoked (seen at the next heartbeat). Channel frames belong to the chat issue;
- * until it lands they are answered UNIMPLEMENTED.
+ * session is revoked (seen at the next heartbeat). Subscribe and Unsubscribe (and Hello's
+ * resume cursors) go to the socket's channels (channels.ts); Typing and Ack are answered
+ * UNIMPLEMENTED until they are built.
  */
 export class Connection implements Displaceable {
   private closed = false;
@@ -57,6 +62,7 @@ export class Connection implements Displaceable {
   /** Set between Hello and its verdict, so a second Hello is refused in its turn. */
   private helloSeen = false;
   private identity: Identity | undefined;
+  private channels: SocketChannels | undefined;
   private readonly helloTimer: NodeJS.Timeout;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly inbox: FrameInbox;
@@ -68,6 +74,7 @@ export class Connection implements Displaceable {
     private readonly auth: SocketAuth,
     private readonly lease: SocketLease,
     private readonly log: Logger,
+    private readonly hub: ChannelHub,
   ) {
     // Runs until Welcome, not just until Hello: the unauthenticated caps count on sockets
     // leaving that state in bounded time, even if authentication stalls.
@@ -119,8 +126,15 @@ export class Connection implements Displaceable {
       }
       default:
         // Frames after Hello only reach here once it succeeded; before Hello they are out of order.
-        if (!this.identity) return this.fail(ErrorCode.UNAUTHENTICATED, 'send Hello first', { replyTo: frame.id });
-        return this.fail(ErrorCode.UNIMPLEMENTED, 'channels are not available yet', { replyTo: frame.id });
+        if (!this.identity || !this.channels) return this.fail(ErrorCode.UNAUTHENTICATED, 'send Hello first', { replyTo: frame.id });
+        switch (frame.frame.case) {
+          case 'subscribe':
+            return this.channels.subscribe(frame.frame.value.channels, frame.id);
+          case 'unsubscribe':
+            return this.channels.unsubscribe(frame.frame.value.channels, frame.id);
+          default:
+            return this.fail(ErrorCode.UNIMPLEMENTED, `${frame.frame.case ?? 'this'} frames are not available yet`, { replyTo: frame.id });
+        }
     }
   }
 
@@ -140,8 +154,15 @@ export class Connection implements Displaceable {
     clearTimeout(this.helloTimer);
     for (const older of this.lease.authenticate(identity.userId, this)) older.displace();
     this.identity = identity;
+    this.channels = new SocketChannels(this.hub, {
+      userId: identity.userId,
+      send: (f) => this.send(f),
+      fail: (code, message, opts) => this.fail(code, message, opts),
+      log: this.log,
+    });
     this.log.info({ userId: identity.userId, sessionId: identity.sessionId }, 'socket authenticated');
     this.send(welcomeFrame(id, this.connectionId, identity, this.limits));
+    if (hello.resume.length > 0) await this.channels.subscribe(hello.resume, id);
   }
 
   /** Closes this socket because a newer one of the same user took its place under the cap. */
@@ -208,5 +229,6 @@ export class Connection implements Displaceable {
     clearInterval(this.heartbeat);
     this.inbox.stop();
     this.lease.release();
+    this.channels?.close();
   }
 }

@@ -43,7 +43,11 @@ export function encodeServerFrame(frame: ServerFrame): Uint8Array {
   return toBinary(ServerFrameSchema, frame);
 }
 
-export function errorFrame(code: ErrorCode, message: string, opts: { replyTo?: bigint; closing?: boolean; retryAfterMs?: number } = {}): ServerFrame {
+export function errorFrame(
+  code: ErrorCode,
+  message: string,
+  opts: { replyTo?: bigint; closing?: boolean; retryAfterMs?: number; channel?: string } = {},
+): ServerFrame {
   return create(ServerFrameSchema, {
     frame: {
       case: 'error',
@@ -52,18 +56,19 @@ export function errorFrame(code: ErrorCode, message: string, opts: { replyTo?: b
         message,
         replyTo: opts.replyTo ?? 0n,
         closing: opts.closing ?? false,
+        channel: opts.channel ?? '',
         ...(opts.retryAfterMs === undefined ? {} : { retryAfter: durationFromMs(opts.retryAfterMs) }),
       },
     },
   });
 }
 
-/** The answer to an authenticated Hello. Channel limits are 0 until channels exist. */
+/** The answer to an authenticated Hello. */
 export function welcomeFrame(
   replyTo: bigint,
   connectionId: string,
   identity: { userId: string; sessionId: string },
-  limits: { heartbeatMs: number; maxBufferedBytes: number; maxFrameBytes: number; maxConnectionsPerUser: number },
+  limits: { heartbeatMs: number; maxBufferedBytes: number; maxFrameBytes: number; maxConnectionsPerUser: number; maxSubscriptions: number; maxBackfill: number },
 ): ServerFrame {
   return create(ServerFrameSchema, {
     frame: {
@@ -79,6 +84,8 @@ export function welcomeFrame(
           maxBufferedBytes: BigInt(limits.maxBufferedBytes),
           maxFrameBytes: limits.maxFrameBytes,
           maxConnectionsPerUser: limits.maxConnectionsPerUser,
+          maxSubscriptions: limits.maxSubscriptions,
+          maxBackfill: limits.maxBackfill,
         },
       },
     },

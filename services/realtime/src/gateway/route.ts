@@ -2,6 +2,7 @@ import websocket from '@fastify/websocket';
 import type { Logger } from '@hearth/telemetry';
 import type { FastifyInstance } from 'fastify';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ChannelHub } from './channels.js';
 import { Connection, type ConnectionLimits, type SocketAuth, closeWithError } from './connection.js';
 import { ErrorCode, SUBPROTOCOL } from './frames.js';
 import { SocketCaps, type SocketCapsOptions } from './socket-caps.js';
@@ -26,7 +27,7 @@ const REFUSED_RETRY_AFTER_MS = { address: 1_000, process: 5_000 } as const;
  * itself (close 1009) before they are buffered. The socket caps are this process's: one
  * registry per gateway, shared by every socket it accepts.
  */
-export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: UpgradeAuth, log: Logger): Promise<void> {
+export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: UpgradeAuth, hub: ChannelHub, log: Logger): Promise<void> {
   const caps = new SocketCaps(opts);
   await app.register(async (scope) => {
     await scope.register(websocket, {
@@ -43,7 +44,7 @@ export async function registerGateway(app: FastifyInstance, opts: GatewayOptions
         closeWithError(socket, ErrorCode.TOO_MANY_CONNECTIONS, admission.reason, { retryAfterMs: REFUSED_RETRY_AFTER_MS[admission.scope] });
         return;
       }
-      new Connection(socket, req.id, opts, auth(req.headers), admission.lease, log.child({ connection: req.id }));
+      new Connection(socket, req.id, opts, auth(req.headers), admission.lease, log.child({ connection: req.id }), hub);
     });
   });
 }

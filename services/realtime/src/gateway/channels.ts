@@ -1,0 +1,361 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampNow } from '@bufbuild/protobuf/wkt';
+import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource } from '@hearth/authz';
+import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import {
+  type ChannelCursor,
+  type ServerFrame,
+  ServerFrameSchema,
+  UnsubscribeReason,
+} from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import { newId } from '@hearth/db';
+import type { Logger } from '@hearth/telemetry';
+import { ErrorCode, errorFrame } from './frames.js';
+
+/** The circle service's read for delivery (ChatService.ListMessagesForDelivery). */
+export interface MessageHistory {
+  read(circleId: string, afterSeq: bigint, limit: number): Promise<{ messages: Message[]; lastSeq: bigint }>;
+}
+
+export interface ChannelSources {
+  readonly memberships: MembershipSource;
+  readonly blocks: BlockSource;
+  readonly history: MessageHistory;
+}
+
+export interface ChannelLimits {
+  /** Channels one socket may hold at once (ServerLimits.max_subscriptions). */
+  readonly maxSubscriptions: number;
+  /** Missing messages replayed on resume before a Resync is sent instead (ServerLimits.max_backfill). */
+  readonly maxBackfill: number;
+}
+
+/** One page of a backfill or catch-up read. */
+const READ_PAGE = 200;
+/** Recent messages kept per circle, so one live event is read once for all its sockets. */
+const RECENT_PER_CIRCLE = 256;
+
+const CIRCLE_CHANNEL = /^circle:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+/** What a socket's channels need of their connection. */
+export interface ChannelOwner {
+  readonly userId: string;
+  send(frame: ServerFrame): void;
+  /** Closes the socket with a ServerError (when the gateway cannot do its part). */
+  fail(code: ErrorCode, message: string, opts: { replyTo?: bigint }): void;
+  log: Logger;
+}
+
+/**
+ * The gateway process's side of channels: who is subscribed to which circle, live chat and
+ * membership events from the bus, and recent messages read once per circle for all sockets.
+ *
+ * Sequenced delivery keeps one rule per subscription: it has delivered every seq up to
+ * `delivered` and nothing above, and it only ever moves `delivered` forward by reading the
+ * missing range from the circle service in order. A live event, a resume and a reconnect of
+ * the bus all go through that one step, queued per subscription, so a backfill overlapping
+ * live events sends each seq once, in order, with no gap (DELIVERY CONTRACT in realtime.proto).
+ */
+export class ChannelHub {
+  private readonly byCircle = new Map<string, Set<CircleSubscription>>();
+  private readonly recent = new Map<string, RecentMessages>();
+  /** One read per circle at a time: sockets catching up together share it through the cache. */
+  private readonly reading = new Map<string, Promise<unknown>>();
+
+  constructor(
+    readonly sources: ChannelSources,
+    readonly limits: ChannelLimits,
+    private readonly log: Logger,
+  ) {}
+
+  /** A chat.message event from the bus. */
+  onMessage(e: ChatMessageEvent): void {
+    const subs = this.byCircle.get(e.circleId);
+    if (!subs || subs.size === 0) return;
+    if (e.change === 'created') {
+      for (const s of subs) s.catchUpTo(BigInt(e.seq));
+      return;
+    }
+    // A change to a message: read its state now, once, and send it to those who hold it.
+    this.recent.get(e.circleId)?.forget(BigInt(e.seq));
+    void this.messageAt(e.circleId, BigInt(e.seq)).then(
+      (m) => {
+        if (!m) return;
+        for (const s of subs) s.changed(m, e.change === 'deleted' ? 'deleted' : 'edited');
+      },
+      (err: unknown) => this.log.warn({ err: { message: (err as Error).message }, circleId: e.circleId }, 'could not read a changed message'),
+    );
+  }
+
+  /** A circle.membership event: a person who may no longer read a circle loses its channel. */
+  onMembership(e: MembershipEvent): void {
+    if (!e.userId || !(e.change === 'left' || e.change === 'removed' || e.change === 'banned')) return;
+    for (const s of [...(this.byCircle.get(e.circleId) ?? [])]) if (s.owner.userId === e.userId) s.revoke();
+  }
+
+  /**
+   * Every subscription reads what it may have missed. The bus delivers at most once (an event
+   * published while this process's bus connection was away is lost), so the gateway sweeps its
+   * circles on a timer: a lost event is healed within one sweep, without waiting for the next
+   * message, and Redis is never the source of a message.
+   */
+  sweep(): void {
+    for (const [circleId, subs] of this.byCircle) {
+      void this.sources.history.read(circleId, 0n, 1).then(
+        ({ lastSeq }) => {
+          for (const s of subs) s.catchUpTo(lastSeq);
+        },
+        () => undefined,
+      );
+    }
+  }
+
+  join(s: CircleSubscription): void {
+    let set = this.byCircle.get(s.circleId);
+    if (!set) this.byCircle.set(s.circleId, (set = new Set()));
+    set.add(s);
+  }
+
+  leave(s: CircleSubscription): void {
+    const set = this.byCircle.get(s.circleId);
+    if (!set) return;
+    set.delete(s);
+    if (set.size === 0) {
+      this.byCircle.delete(s.circleId);
+      this.recent.delete(s.circleId);
+    }
+  }
+
+  /** Messages with `after < seq <= upTo`, ascending, from the recent cache or the circle service. */
+  async range(circleId: string, after: bigint, upTo: bigint): Promise<Message[]> {
+    let cache = this.recent.get(circleId);
+    if (!cache && this.byCircle.has(circleId)) this.recent.set(circleId, (cache = new RecentMessages()));
+    const out: Message[] = [];
+    let next = after + 1n;
+    while (next <= upTo) {
+      const hit = cache?.get(next);
+      if (hit) {
+        out.push(hit);
+        next += 1n;
+        continue;
+      }
+      const pending = this.reading.get(circleId);
+      if (pending && cache) {
+        await pending.catch(() => undefined);
+        if (cache.get(next)) continue;
+      }
+      const limit = Number(upTo - next + 1n < BigInt(READ_PAGE) ? upTo - next + 1n : BigInt(READ_PAGE));
+      const read = this.sources.history.read(circleId, next - 1n, limit);
+      this.reading.set(circleId, read);
+      let messages: Message[];
+      try {
+        ({ messages } = await read);
+      } finally {
+        if (this.reading.get(circleId) === read) this.reading.delete(circleId);
+      }
+      if (messages.length === 0) break;
+      for (const m of messages) {
+        cache?.put(m);
+        out.push(m);
+      }
+      next = messages[messages.length - 1]!.seq + 1n;
+    }
+    return out;
+  }
+
+  private async messageAt(circleId: string, seq: bigint): Promise<Message | undefined> {
+    const { messages } = await this.sources.history.read(circleId, seq - 1n, 1);
+    return messages[0]?.seq === seq ? messages[0] : undefined;
+  }
+}
+
+/** The last RECENT_PER_CIRCLE messages of one circle, by seq. */
+class RecentMessages {
+  private readonly bySeq = new Map<bigint, Message>();
+
+  get(seq: bigint): Message | undefined {
+    return this.bySeq.get(seq);
+  }
+
+  put(m: Message): void {
+    this.bySeq.set(m.seq, m);
+    if (this.bySeq.size > RECENT_PER_CIRCLE) {
+      const oldest = this.bySeq.keys().next().value;
+      if (oldest !== undefined) this.bySeq.delete(oldest);
+    }
+  }
+
+  forget(seq: bigint): void {
+    this.bySeq.delete(seq);
+  }
+}
+
+/** One socket's subscription to one circle's channel. */
+export class CircleSubscription {
+  /** Every seq up to here was delivered (or handed to a Resync); nothing above it was. */
+  private delivered: bigint;
+  private queue: Promise<void> = Promise.resolve();
+  private active = true;
+
+  constructor(
+    private readonly hub: ChannelHub,
+    readonly owner: ChannelOwner,
+    readonly circleId: string,
+    start: bigint,
+    private readonly onEnd: (s: CircleSubscription) => void,
+  ) {
+    this.delivered = start;
+  }
+
+  get channel(): string {
+    return `circle:${this.circleId}`;
+  }
+
+  /** Delivers every message up to `seq` not delivered yet, in order; queued behind earlier steps. */
+  catchUpTo(seq: bigint): Promise<void> {
+    this.queue = this.queue.then(() => this.deliverUpTo(seq)).catch((err: unknown) => {
+      // The circle service is unreachable: the next event or reconnect reads the range again.
+      this.owner.log.warn({ err: { message: (err as Error).message }, circleId: this.circleId }, 'channel catch-up failed');
+    });
+    return this.queue;
+  }
+
+  /**
+   * On resume: replays from `from` up to `head`, or, past the backfill limit, says which range
+   * to fetch (Resync) and goes on live from `head`.
+   */
+  resume(head: bigint): Promise<void> {
+    if (head - this.delivered > BigInt(this.hub.limits.maxBackfill)) {
+      const from = this.delivered + 1n;
+      this.delivered = head;
+      this.owner.send(create(ServerFrameSchema, { frame: { case: 'resync', value: { channel: this.channel, fromSeq: from, toSeq: head } } }));
+      return this.queue;
+    }
+    return this.catchUpTo(head);
+  }
+
+  /** An edit or deletion of a message this socket holds (seq <= delivered): sent unsequenced. */
+  changed(m: Message, how: 'edited' | 'deleted'): void {
+    this.queue = this.queue.then(async () => {
+      if (!this.active || m.seq > this.delivered) return;
+      const shown = await this.forViewer([m]);
+      this.emit(0n, how === 'deleted' ? { case: 'messageDeleted', value: shown[0]! } : { case: 'messageEdited', value: shown[0]! });
+    });
+  }
+
+  /** Ends the subscription because the person may no longer read the circle. */
+  revoke(): void {
+    if (!this.active) return;
+    this.end();
+    this.owner.send(
+      create(ServerFrameSchema, {
+        frame: { case: 'unsubscribed', value: { replyTo: 0n, channel: this.channel, reason: UnsubscribeReason.ACCESS_REVOKED } },
+      }),
+    );
+  }
+
+  end(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.onEnd(this);
+  }
+
+  private async deliverUpTo(seq: bigint): Promise<void> {
+    if (!this.active || seq <= this.delivered) return;
+    const messages = await this.hub.range(this.circleId, this.delivered, seq);
+    const shown = await this.forViewer(messages);
+    for (const m of shown) {
+      if (!this.active) return;
+      // Only the next seq moves the cursor: a short read leaves the rest to the next step.
+      if (m.seq !== this.delivered + 1n) break;
+      this.emit(m.seq, { case: 'messageCreated', value: m });
+      this.delivered = m.seq;
+    }
+  }
+
+  /** The socket's person sees the words of anyone they have a block with as a placeholder. */
+  private async forViewer(messages: readonly Message[]): Promise<Message[]> {
+    const senders = [...new Set(messages.map((m) => m.senderId).filter((s) => s !== '' && s !== this.owner.userId))];
+    const blocked = senders.length > 0 ? await this.hub.sources.blocks.blockedAmong(this.owner.userId, senders) : new Set<string>();
+    return messages.map((m) =>
+      blocked.has(m.senderId) ? create(MessageSchema, { ...m, body: '', mentionUserIds: [], reactions: [], hiddenByBlock: true }) : m,
+    );
+  }
+
+  private emit(seq: bigint, payload: { case: 'messageCreated' | 'messageEdited' | 'messageDeleted'; value: Message }): void {
+    this.owner.send(
+      create(ServerFrameSchema, {
+        frame: { case: 'event', value: { channel: this.channel, seq, eventTime: timestampNow(), eventId: newId(), payload } },
+      }),
+    );
+  }
+}
+
+/**
+ * One socket's channels: Subscribe and Unsubscribe as realtime.proto describes them, for
+ * `circle:<id>` (members; PERMISSION_DENIED otherwise). `user:<id>` channels are refused with
+ * UNIMPLEMENTED until their events exist.
+ */
+export class SocketChannels {
+  private readonly subs = new Map<string, CircleSubscription>();
+  private closed = false;
+
+  constructor(
+    private readonly hub: ChannelHub,
+    private readonly owner: ChannelOwner,
+  ) {}
+
+  async subscribe(cursors: readonly ChannelCursor[], replyTo: bigint): Promise<void> {
+    for (const cursor of cursors) {
+      if (this.closed) return;
+      await this.subscribeOne(cursor, replyTo);
+    }
+  }
+
+  unsubscribe(channels: readonly string[], replyTo: bigint): void {
+    for (const channel of channels) {
+      this.subs.get(channel)?.end();
+      this.owner.send(
+        create(ServerFrameSchema, { frame: { case: 'unsubscribed', value: { replyTo, channel, reason: UnsubscribeReason.REQUESTED } } }),
+      );
+    }
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const s of [...this.subs.values()]) s.end();
+  }
+
+  private async subscribeOne(cursor: ChannelCursor, replyTo: bigint): Promise<void> {
+    const refuse = (code: ErrorCode, message: string) => this.owner.send(errorFrame(code, message, { replyTo, channel: cursor.channel }));
+    const circleId = CIRCLE_CHANNEL.exec(cursor.channel)?.[1];
+    if (!circleId) return refuse(ErrorCode.UNIMPLEMENTED, 'user channels are not available yet');
+    const existing = this.subs.get(cursor.channel);
+    if (!existing && this.subs.size >= this.hub.limits.maxSubscriptions) {
+      return refuse(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${this.hub.limits.maxSubscriptions} channels per socket`);
+    }
+    let head: bigint;
+    try {
+      const access = await this.hub.sources.memberships.membership(circleId, this.owner.userId);
+      if (!access || access.role === undefined || access.banned) return refuse(ErrorCode.PERMISSION_DENIED, 'only members of the circle may subscribe to it');
+      ({ lastSeq: head } = await this.hub.sources.history.read(circleId, 0n, 1));
+    } catch (err) {
+      // The circle service cannot answer: INTERNAL closes; the app reconnects with backoff and resumes.
+      this.owner.log.warn({ err: { message: (err as Error).message }, circleId }, 'channel access could not be checked');
+      return this.owner.fail(ErrorCode.INTERNAL, `could not open ${cursor.channel} now; reconnect later and resume`, { replyTo });
+    }
+    existing?.end();
+    const start = cursor.lastSeq === undefined || cursor.lastSeq > head ? head : cursor.lastSeq;
+    if (this.closed) return;
+    const sub = new CircleSubscription(this.hub, this.owner, circleId, start, (s) => {
+      this.hub.leave(s);
+      if (this.subs.get(s.channel) === s) this.subs.delete(s.channel);
+    });
+    this.subs.set(cursor.channel, sub);
+    this.hub.join(sub);
+    this.owner.send(create(ServerFrameSchema, { frame: { case: 'subscribed', value: { replyTo, channel: cursor.channel, headSeq: head } } }));
+    // Live events that arrive from now on queue behind the replay.
+    void sub.resume(head);
+  }
+}

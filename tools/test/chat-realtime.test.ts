@@ -1,0 +1,247 @@
+// Circle chat over the realtime gateway, in monolith mode through the test harness: Subscribe
+// and Hello's resume, live messages in seq order, resume with backfill (while messages keep
+// coming) and Resync past the backfill limit, edits and deletions, block placeholders, access
+// revoked on removal, and refusals that leave the socket open.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { type MessageInitShape, create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import {
+  ClientFrameSchema,
+  type ChannelEvent,
+  ErrorCode,
+  type ServerFrame,
+  ServerFrameSchema,
+  UnsubscribeReason,
+} from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import type { Person } from '@hearth/testkit/system';
+import { WebSocket } from 'ws';
+import { type WholeSystem, startWholeSystem } from './helpers.js';
+
+const MAX_BACKFILL = 40;
+let whole: WholeSystem;
+
+beforeAll(async () => {
+  whole = await startWholeSystem({ HEARTH_REALTIME_MAX_BACKFILL: String(MAX_BACKFILL), HEARTH_CIRCLE_SENDS_PER_MINUTE: '10000' });
+});
+afterAll(async () => {
+  await whole?.close();
+});
+
+interface Socket {
+  readonly ws: WebSocket;
+  readonly frames: ServerFrame[];
+  /** Waits until `pred` holds for the frames received so far (or fails after `ms`). */
+  until(pred: (frames: readonly ServerFrame[]) => boolean, what: string, ms?: number): Promise<void>;
+  send(frame: MessageInitShape<typeof ClientFrameSchema>['frame'], id?: bigint): void;
+  close(): Promise<void>;
+}
+
+async function open(p: Person, resume: Array<{ channel: string; lastSeq?: bigint }> = []): Promise<Socket> {
+  const ws = new WebSocket(`${whole.url.replace('http', 'ws')}/v1/realtime`, 'hearth.realtime.v1');
+  const frames: ServerFrame[] = [];
+  ws.on('message', (data: Buffer) => frames.push(fromBinary(ServerFrameSchema, data)));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const send: Socket['send'] = (frame, id = 1n) => ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id, frame })));
+  const socket: Socket = {
+    ws,
+    frames,
+    send,
+    async until(pred, what, ms = 5_000) {
+      const deadline = Date.now() + ms;
+      while (!pred(frames)) {
+        if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}; got ${frames.map((f) => f.frame.case).join(', ')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    close: () =>
+      new Promise((resolve) => {
+        ws.once('close', () => resolve());
+        ws.close();
+      }),
+  };
+  send({ case: 'hello', value: { protocolVersion: 1, accessToken: p.accessToken, resume } });
+  await socket.until((f) => f.some((x) => x.frame.case === 'welcome'), 'Welcome');
+  return socket;
+}
+
+const events = (frames: readonly ServerFrame[], channel: string): ChannelEvent[] =>
+  frames.flatMap((f) => (f.frame.case === 'event' && f.frame.value.channel === channel ? [f.frame.value] : []));
+const created = (frames: readonly ServerFrame[], channel: string) =>
+  events(frames, channel).flatMap((e) => (e.payload.case === 'messageCreated' ? [e.payload.value] : []));
+
+interface Circle {
+  readonly id: string;
+  readonly channel: string;
+  readonly owner: Person;
+  readonly members: Person[];
+}
+
+async function circleWith(members: number): Promise<Circle> {
+  const { seed, circle: circles } = whole.system;
+  const owner = await seed.person({ name: 'owner' });
+  const { circle } = await circles.createCircle(
+    { name: 'Night owls', visibility: CircleVisibility.PUBLIC, idempotencyKey: `c-${randomUUID()}` },
+    owner.call,
+  );
+  const list: Person[] = [];
+  for (let i = 0; i < members; i++) {
+    const p = await seed.person({ name: `m${i}` });
+    await circles.joinCircle({ target: { case: 'circleId', value: circle!.id } }, p.call);
+    list.push(p);
+  }
+  return { id: circle!.id, channel: `circle:${circle!.id}`, owner, members: list };
+}
+
+async function say(c: Circle, who: Person, body: string) {
+  const { message } = await whole.system.chat.sendMessage({ circleId: c.id, clientMessageId: randomUUID(), body }, who.call);
+  return message!;
+}
+
+async function head(c: Circle): Promise<bigint> {
+  return (await whole.system.chat.listMessages({ circleId: c.id, pageSize: 1 }, c.owner.call)).lastSeq;
+}
+
+/** The seqs of `messages` are exactly from..to, once each, in order. */
+function assertRun(messages: ReadonlyArray<{ seq: bigint }>, from: bigint, to: bigint, what: string) {
+  const want: bigint[] = [];
+  for (let s = from; s <= to; s++) want.push(s);
+  assert.deepEqual(
+    messages.map((m) => m.seq),
+    want,
+    what,
+  );
+}
+
+describe('circle channels', () => {
+  it('sends a member the circle’s new messages live, in seq order, after Subscribed', async () => {
+    const c = await circleWith(1);
+    const [b] = c.members as [Person];
+    const sock = await open(b);
+    sock.send({ case: 'subscribe', value: { channels: [{ channel: c.channel }] } }, 7n);
+    await sock.until((f) => f.some((x) => x.frame.case === 'subscribed'), 'Subscribed');
+    const sub = sock.frames.find((f) => f.frame.case === 'subscribed')!.frame.value as { replyTo: bigint; headSeq: bigint };
+    assert.equal(sub.replyTo, 7n);
+    assert.equal(sub.headSeq, await head(c));
+    const sent = [];
+    for (let i = 0; i < 5; i++) sent.push(await say(c, c.owner, `live ${i}`));
+    await sock.until((f) => created(f, c.channel).length === 5, 'five messages');
+    const got = created(sock.frames, c.channel);
+    assert.deepEqual(got.map((m) => m.body), sent.map((m) => m.body));
+    assertRun(got, sub.headSeq + 1n, sub.headSeq + 5n, 'live seqs follow the head');
+    assert.ok(events(sock.frames, c.channel).every((e) => e.payload.case === 'messageCreated' && e.seq === e.payload.value.seq && e.eventId.length === 36));
+    await sock.close();
+  });
+
+  it('resumes: a member back after 30 messages gets all of them once, in order, while more keep coming', async () => {
+    const c = await circleWith(1);
+    const [b] = c.members as [Person];
+    const first = await open(b, [{ channel: c.channel }]);
+    await say(c, c.owner, 'before');
+    await first.until((f) => created(f, c.channel).length === 1, 'the first message');
+    const held = created(first.frames, c.channel)[0]!.seq;
+    await first.close();
+
+    for (let i = 0; i < 30; i++) await say(c, c.owner, `while away ${i}`);
+    // Reconnect while the owner keeps sending: the backfill and the live events overlap.
+    const more = (async () => {
+      for (let i = 0; i < 15; i++) await say(c, c.owner, `during resume ${i}`);
+    })();
+    const back = await open(b, [{ channel: c.channel, lastSeq: held }]);
+    await more;
+    const end = await head(c);
+    await back.until((f) => created(f, c.channel).at(-1)?.seq === end, 'everything up to the head', 10_000);
+    assertRun(created(back.frames, c.channel), held + 1n, end, 'no gap, no duplicate, in order');
+    assert.equal(created(back.frames, c.channel).length, 45);
+    await back.close();
+  });
+
+  it('sends a Resync instead of replaying more than the backfill limit', async () => {
+    const c = await circleWith(1);
+    const [b] = c.members as [Person];
+    const start = await head(c);
+    for (let i = 0; i < MAX_BACKFILL + 5; i++) await say(c, c.owner, `long away ${i}`);
+    const end = await head(c);
+    const sock = await open(b, [{ channel: c.channel, lastSeq: start }]);
+    await sock.until((f) => f.some((x) => x.frame.case === 'resync'), 'Resync');
+    const resync = sock.frames.find((f) => f.frame.case === 'resync')!.frame.value as { channel: string; fromSeq: bigint; toSeq: bigint };
+    assert.deepEqual([resync.channel, resync.fromSeq, resync.toSeq], [c.channel, start + 1n, end]);
+    assert.equal(created(sock.frames, c.channel).length, 0, 'nothing replayed');
+    await say(c, c.owner, 'after the resync');
+    await sock.until((f) => created(f, c.channel).length === 1, 'live again');
+    assert.equal(created(sock.frames, c.channel)[0]!.seq, end + 1n);
+    await sock.close();
+  });
+
+  it('sends edits and deletions of messages the socket holds as unsequenced events', async () => {
+    const c = await circleWith(1);
+    const [b] = c.members as [Person];
+    const sock = await open(b, [{ channel: c.channel }]);
+    const m = await say(c, c.owner, 'typo');
+    await sock.until((f) => created(f, c.channel).length === 1, 'the message');
+    await whole.system.chat.editMessage({ circleId: c.id, messageId: m.id, version: 1n, body: 'fixed', mentionUserIds: [] }, c.owner.call);
+    await sock.until((f) => events(f, c.channel).some((e) => e.payload.case === 'messageEdited'), 'the edit');
+    await whole.system.chat.deleteMessage({ circleId: c.id, messageId: m.id, reason: '' }, c.owner.call);
+    await sock.until((f) => events(f, c.channel).some((e) => e.payload.case === 'messageDeleted'), 'the deletion');
+    const [edited, deleted] = events(sock.frames, c.channel).filter((e) => e.seq === 0n);
+    assert.equal(edited?.payload.case === 'messageEdited' && edited.payload.value.body, 'fixed');
+    assert.ok(deleted?.payload.case === 'messageDeleted' && deleted.payload.value.deleteTime && deleted.payload.value.body === '');
+    await sock.close();
+  });
+
+  it('shows the words of someone the reader has a block with as a placeholder, keeping the seq', async () => {
+    const c = await circleWith(2);
+    const [b, x] = c.members as [Person, Person];
+    await whole.system.user.blockUser({ userId: x.userId }, b.call);
+    const sock = await open(b, [{ channel: c.channel }]);
+    await say(c, x, 'you cannot read this');
+    await say(c, c.owner, 'you can read this');
+    await sock.until((f) => created(f, c.channel).length === 2, 'both messages');
+    const [hidden, shown] = created(sock.frames, c.channel);
+    assert.deepEqual([hidden?.hiddenByBlock, hidden?.body, shown?.hiddenByBlock, shown?.body], [true, '', false, 'you can read this']);
+    await sock.close();
+  });
+
+  it('ends the subscription with ACCESS_REVOKED when the member is removed, and sends nothing after it', async () => {
+    const c = await circleWith(1);
+    const [b] = c.members as [Person];
+    const sock = await open(b, [{ channel: c.channel }]);
+    await whole.system.circle.removeMember({ circleId: c.id, userId: b.userId, ban: false, reason: '' }, c.owner.call);
+    await sock.until((f) => f.some((x) => x.frame.case === 'unsubscribed'), 'Unsubscribed', 1_000);
+    const u = sock.frames.find((f) => f.frame.case === 'unsubscribed')!.frame.value as { channel: string; reason: UnsubscribeReason };
+    assert.deepEqual([u.channel, u.reason], [c.channel, UnsubscribeReason.ACCESS_REVOKED]);
+    const seen = sock.frames.length;
+    await say(c, c.owner, 'not for b');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(created(sock.frames.slice(seen), c.channel).length, 0);
+    await sock.close();
+  });
+
+  it('refuses non-members and user channels per channel, keeps the socket open, and unsubscribes on request', async () => {
+    const c = await circleWith(1);
+    const stranger = await whole.system.seed.person({ name: 'stranger' });
+    const sock = await open(stranger);
+    sock.send({ case: 'subscribe', value: { channels: [{ channel: c.channel }, { channel: `user:${stranger.userId}` }] } }, 3n);
+    await sock.until((f) => f.filter((x) => x.frame.case === 'error').length === 2, 'two refusals');
+    const errors = sock.frames.flatMap((f) => (f.frame.case === 'error' ? [f.frame.value] : []));
+    assert.deepEqual(
+      errors.map((e) => [e.code, e.channel, e.closing, e.replyTo]),
+      [
+        [ErrorCode.PERMISSION_DENIED, c.channel, false, 3n],
+        [ErrorCode.UNIMPLEMENTED, `user:${stranger.userId}`, false, 3n],
+      ],
+    );
+    const member = await open(c.members[0]!, [{ channel: c.channel }]);
+    member.send({ case: 'unsubscribe', value: { channels: [c.channel] } }, 9n);
+    await member.until((f) => f.some((x) => x.frame.case === 'unsubscribed'), 'Unsubscribed');
+    await say(c, c.owner, 'after unsubscribe');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(created(member.frames, c.channel).length, 0);
+    assert.equal(sock.ws.readyState, WebSocket.OPEN);
+    await Promise.all([sock.close(), member.close()]);
+  });
+});
