@@ -48,6 +48,11 @@ export interface HearthClient {
   readonly post: Client<typeof PostService>;
   readonly support: Client<typeof SupportService>;
   readonly moderation: Client<typeof ModerationService>;
+  /**
+   * The access token calls are sent with now (refreshed first if it is about to expire), for
+   * the realtime socket's Hello; undefined in cookie mode or when signed out.
+   */
+  accessToken(): Promise<string | undefined>;
 }
 
 /** Builds the SDK over the Connect protocol using `fetch` (browsers, Node 18+, React Native). */
@@ -62,13 +67,18 @@ export function createHearthClient(opts: HearthClientOptions): HearthClient {
       ...(opts.credentials ? { fetch: (input, init) => fetch(input, { ...init, credentials: opts.credentials }) } : {}),
     });
   let auth: Interceptor[] = [];
+  let accessToken = async (): Promise<string | undefined> => undefined;
   if (opts.tokens) {
     // Refresh goes out on a transport of its own: through sessionAuth it would wait for itself.
     const plain = createClient(AuthService, connect([]));
     const refresh = refreshWith((refreshToken) => plain.refresh({ refreshToken, tokenDelivery: TokenDelivery.BODY }));
-    auth = [sessionAuth(opts.tokens, refresh)];
+    const tokens = opts.tokens;
+    auth = [sessionAuth(tokens, refresh)];
+    accessToken = () => tokens.accessToken(refresh);
   } else if (opts.getAccessToken) {
-    auth = [bearerAuth(opts.getAccessToken)];
+    const get = opts.getAccessToken;
+    auth = [bearerAuth(get)];
+    accessToken = async () => get();
   }
   const transport = opts.transport ?? connect(auth);
   return {
@@ -80,5 +90,6 @@ export function createHearthClient(opts: HearthClientOptions): HearthClient {
     post: createClient(PostService, transport),
     support: createClient(SupportService, transport),
     moderation: createClient(ModerationService, transport),
+    accessToken,
   };
 }
