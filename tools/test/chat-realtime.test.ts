@@ -244,4 +244,21 @@ describe('circle channels', () => {
     assert.equal(sock.ws.readyState, WebSocket.OPEN);
     await Promise.all([sock.close(), member.close()]);
   });
+
+  it('exports the gateway metrics: sockets, subscriptions, frames by kind, resumes, Resyncs and fan-out latency', async () => {
+    const c = await circleWith(1);
+    const sock = await open(c.members[0]!, [{ channel: c.channel, lastSeq: 0n }]);
+    await say(c, c.owner, 'measured');
+    await sock.until((f) => created(f, c.channel).some((m) => m.body === 'measured'), 'the message');
+    const text = await (await fetch(`${whole.url}/metrics`)).text();
+    const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 'NaN');
+    assert.ok(value(/^hearth_realtime_sockets\{[^}]*state="welcomed"[^}]*\} (\d+)/m) >= 1, 'a welcomed socket');
+    assert.ok(value(/^hearth_realtime_subscriptions\{[^}]*\} (\d+)/m) >= 1, 'a subscription');
+    assert.ok(value(/^hearth_realtime_frames_out_total\{[^}]*kind="event"[^}]*\} (\d+)/m) >= 1, 'events sent');
+    assert.ok(value(/^hearth_realtime_frames_in_total\{[^}]*kind="hello"[^}]*\} (\d+)/m) >= 1, 'Hellos received');
+    assert.ok(value(/^hearth_realtime_resumes_total\{[^}]*\} (\d+)/m) >= 1, 'resumes');
+    assert.ok(value(/^hearth_realtime_resyncs_total\{[^}]*\} (\d+)/m) >= 1, 'the Resync of the test above');
+    assert.ok(value(/^hearth_realtime_fanout_seconds_count\{[^}]*\} (\d+)/m) >= 1, 'fan-out latency observed');
+    await sock.close();
+  });
 });

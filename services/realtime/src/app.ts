@@ -4,6 +4,7 @@ import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform
 import type { FastifyInstance } from 'fastify';
 import { type RealtimeConfig, realtimeConfigSpec } from './config.js';
 import { ChannelHub } from './gateway/channels.js';
+import { GatewayMetrics } from './gateway/metrics.js';
 import { registerGateway } from './gateway/route.js';
 
 /** How often the gateway reads on in every subscribed circle, healing events the bus lost. */
@@ -40,6 +41,7 @@ export class RealtimeApp implements ServiceModule {
       },
       { maxSubscriptions: config.service.maxSubscriptions, maxBackfill: config.service.maxBackfill },
       runtime.logger.child({ subsystem: 'realtime-channels' }),
+      new GatewayMetrics(runtime.metrics.registry),
     );
   }
 

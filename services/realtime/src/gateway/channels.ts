@@ -1,5 +1,5 @@
 import { create } from '@bufbuild/protobuf';
-import { timestampNow } from '@bufbuild/protobuf/wkt';
+import { timestampMs, timestampNow } from '@bufbuild/protobuf/wkt';
 import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource } from '@hearth/authz';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
@@ -12,6 +12,7 @@ import {
 import { newId } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 import { ErrorCode, errorFrame } from './frames.js';
+import type { GatewayMetrics } from './metrics.js';
 
 /** The circle service's read for delivery (ChatService.ListMessagesForDelivery). */
 export interface MessageHistory {
@@ -67,6 +68,7 @@ export class ChannelHub {
     readonly sources: ChannelSources,
     readonly limits: ChannelLimits,
     private readonly log: Logger,
+    readonly metrics: GatewayMetrics,
   ) {}
 
   /** A chat.message event from the bus. */
@@ -74,7 +76,7 @@ export class ChannelHub {
     const subs = this.byCircle.get(e.circleId);
     if (!subs || subs.size === 0) return;
     if (e.change === 'created') {
-      for (const s of subs) s.catchUpTo(BigInt(e.seq));
+      for (const s of subs) s.catchUpTo(BigInt(e.seq), true);
       return;
     }
     // A change to a message: read its state now, once, and send it to those who hold it.
@@ -115,12 +117,13 @@ export class ChannelHub {
     let set = this.byCircle.get(s.circleId);
     if (!set) this.byCircle.set(s.circleId, (set = new Set()));
     set.add(s);
+    this.metrics.subscriptions.inc();
   }
 
   leave(s: CircleSubscription): void {
     const set = this.byCircle.get(s.circleId);
-    if (!set) return;
-    set.delete(s);
+    if (!set?.delete(s)) return;
+    this.metrics.subscriptions.dec();
     if (set.size === 0) {
       this.byCircle.delete(s.circleId);
       this.recent.delete(s.circleId);
@@ -212,9 +215,12 @@ export class CircleSubscription {
     return `circle:${this.circleId}`;
   }
 
-  /** Delivers every message up to `seq` not delivered yet, in order; queued behind earlier steps. */
-  catchUpTo(seq: bigint): Promise<void> {
-    this.queue = this.queue.then(() => this.deliverUpTo(seq)).catch((err: unknown) => {
+  /**
+   * Delivers every message up to `seq` not delivered yet, in order; queued behind earlier
+   * steps. `live`: prompted by a new message (its fan-out latency is measured).
+   */
+  catchUpTo(seq: bigint, live = false): Promise<void> {
+    this.queue = this.queue.then(() => this.deliverUpTo(seq, live)).catch((err: unknown) => {
       // The circle service is unreachable: the next event or reconnect reads the range again.
       this.owner.log.warn({ err: { message: (err as Error).message }, circleId: this.circleId }, 'channel catch-up failed');
     });
@@ -229,6 +235,7 @@ export class CircleSubscription {
     if (head - this.delivered > BigInt(this.hub.limits.maxBackfill)) {
       const from = this.delivered + 1n;
       this.delivered = head;
+      this.hub.metrics.resyncs.inc();
       this.owner.send(create(ServerFrameSchema, { frame: { case: 'resync', value: { channel: this.channel, fromSeq: from, toSeq: head } } }));
       return this.queue;
     }
@@ -261,7 +268,7 @@ export class CircleSubscription {
     this.onEnd(this);
   }
 
-  private async deliverUpTo(seq: bigint): Promise<void> {
+  private async deliverUpTo(seq: bigint, live: boolean): Promise<void> {
     if (!this.active || seq <= this.delivered) return;
     const messages = await this.hub.range(this.circleId, this.delivered, seq);
     const shown = await this.forViewer(messages);
@@ -271,6 +278,7 @@ export class CircleSubscription {
       if (m.seq !== this.delivered + 1n) break;
       this.emit(m.seq, { case: 'messageCreated', value: m });
       this.delivered = m.seq;
+      if (live && m.createTime) this.hub.metrics.fanout.observe(Math.max(0, Date.now() - timestampMs(m.createTime)) / 1000);
     }
   }
 
@@ -356,6 +364,7 @@ export class SocketChannels {
     this.hub.join(sub);
     this.owner.send(create(ServerFrameSchema, { frame: { case: 'subscribed', value: { replyTo, channel: cursor.channel, headSeq: head } } }));
     // Live events that arrive from now on queue behind the replay.
+    if (cursor.lastSeq !== undefined) this.hub.metrics.resumes.inc();
     void sub.resume(head);
   }
 }

@@ -76,6 +76,7 @@ export class Connection implements Displaceable {
     private readonly log: Logger,
     private readonly hub: ChannelHub,
   ) {
+    this.hub.metrics.sockets.inc({ state: 'unwelcomed' });
     // Runs until Welcome, not just until Hello: the unauthenticated caps count on sockets
     // leaving that state in bounded time, even if authentication stalls.
     this.helloTimer = setTimeout(() => this.helloExpired(), limits.helloTimeoutMs);
@@ -107,6 +108,7 @@ export class Connection implements Displaceable {
   private receive(data: Buffer, isBinary: boolean): void | Promise<void> {
     if (this.closed) return;
     const decoded = decodeClientFrame(data, isBinary);
+    this.hub.metrics.framesIn.inc({ kind: decoded.ok ? (decoded.frame.frame.case ?? 'none') : 'invalid' });
     if (!decoded.ok) return this.fail(ErrorCode.INVALID_FRAME, decoded.reason);
     return this.handle(decoded.frame);
   }
@@ -154,6 +156,8 @@ export class Connection implements Displaceable {
     clearTimeout(this.helloTimer);
     for (const older of this.lease.authenticate(identity.userId, this)) older.displace();
     this.identity = identity;
+    this.hub.metrics.sockets.dec({ state: 'unwelcomed' });
+    this.hub.metrics.sockets.inc({ state: 'welcomed' });
     this.channels = new SocketChannels(this.hub, {
       userId: identity.userId,
       send: (f) => this.send(f),
@@ -176,6 +180,7 @@ export class Connection implements Displaceable {
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       return this.close(ErrorCode.SLOW_CONSUMER, 'too many frames buffered');
     }
+    this.hub.metrics.framesOut.inc({ kind: frame.frame.case ?? 'none' });
     this.ws.send(encodeServerFrame(frame), { binary: true });
   }
 
@@ -183,6 +188,8 @@ export class Connection implements Displaceable {
   fail(code: ErrorCode, message: string, opts: { replyTo?: bigint; retryAfterMs?: number } = {}): void {
     if (this.closed) return;
     this.log.debug({ code: ErrorCode[code], message }, 'closing socket');
+    this.hub.metrics.closes.inc({ reason: ErrorCode[code] });
+    this.hub.metrics.framesOut.inc({ kind: 'error' });
     this.dispose();
     closeWithError(this.ws, code, message, opts);
   }
@@ -190,6 +197,7 @@ export class Connection implements Displaceable {
   private close(code: ErrorCode, message: string): void {
     if (this.closed) return;
     this.log.debug({ code: ErrorCode[code], message }, 'closing socket');
+    this.hub.metrics.closes.inc({ reason: ErrorCode[code] });
     this.dispose();
     this.ws.close(closeCodeFor(code), ErrorCode[code]);
   }
@@ -224,6 +232,7 @@ export class Connection implements Displaceable {
 
   /** Ends the socket's claims at once (timers, waiting frames, its place under the caps). */
   private dispose(): void {
+    if (!this.closed) this.hub.metrics.sockets.dec({ state: this.identity ? 'welcomed' : 'unwelcomed' });
     this.closed = true;
     clearTimeout(this.helloTimer);
     clearInterval(this.heartbeat);
