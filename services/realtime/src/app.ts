@@ -5,10 +5,12 @@ import type { FastifyInstance } from 'fastify';
 import { type RealtimeConfig, realtimeConfigSpec } from './config.js';
 import { ChannelHub } from './gateway/channels.js';
 import { GatewayMetrics } from './gateway/metrics.js';
-import { registerGateway } from './gateway/route.js';
+import { type GatewaySockets, registerGateway } from './gateway/route.js';
 
 /** How often the gateway reads on in every subscribed circle, healing events the bus lost. */
 const SWEEP_MS = 5_000;
+/** Sockets told to go away reconnect within this long of each other (plus 0.5 s). */
+const GOING_AWAY_SPREAD_MS = 4_000;
 
 /**
  * Composition root of the realtime gateway. It owns no schema: history comes from the circle
@@ -26,6 +28,7 @@ export class RealtimeApp implements ServiceModule {
   readonly #runtime: Runtime;
   readonly hub: ChannelHub;
   #stops: Array<() => void> = [];
+  #sockets: GatewaySockets | undefined;
 
   private constructor(config: RealtimeConfig, runtime: Runtime) {
     this.#config = config;
@@ -52,7 +55,7 @@ export class RealtimeApp implements ServiceModule {
     const { verifier, denyList } = this.#runtime.sessions;
     // Cookie-authenticated sockets are accepted from the origins CORS allows.
     const upgrade = { verifier, denyList, allowedOrigins: this.#config.server.corsOrigins, logger: log };
-    await registerGateway(
+    this.#sockets = await registerGateway(
       app,
       this.#config.service,
       (headers) => ({
@@ -77,7 +80,13 @@ export class RealtimeApp implements ServiceModule {
     ];
   }
 
+  /**
+   * Shutdown: readiness already fails, so no new socket is routed here; every open one gets
+   * GOING_AWAY (close code 4010) with a retry_after spread over a few seconds, and resumes on
+   * another instance, losing nothing.
+   */
   async stop(): Promise<void> {
+    this.#sockets?.goingAway(GOING_AWAY_SPREAD_MS);
     for (const stop of this.#stops.splice(0)) stop();
   }
   async close(): Promise<void> {}

@@ -5,7 +5,7 @@ import { ClientFrameSchema, ErrorCode } from '@hearth/contracts/gen/hearth/realt
 import type { Host } from '@hearth/platform';
 import { type TestDatabase, createTestDatabase } from '@hearth/testkit';
 import { WebSocket } from 'ws';
-import { SUBPROTOCOL, connect, errorOf, send, startGateway as startGatewayOn } from './helpers.js';
+import { SUBPROTOCOL, connect, errorOf, send, startGateway as startGatewayOn, startTokenIssuer, welcomed } from './helpers.js';
 
 let testDb: TestDatabase;
 beforeAll(async () => {
@@ -105,5 +105,28 @@ describe('realtime heartbeats', () => {
     send(alive.ws, { case: 'ping', value: { nonce: 1n } });
     assert.equal((await alive.next()).frame.case, 'pong');
     alive.ws.close();
+  });
+});
+
+describe('realtime shutdown', () => {
+  it('tells every socket, welcomed or not, to go away with a spread retry_after when the host stops', async () => {
+    const issuer = await startTokenIssuer();
+    const host = await startGatewayOn(testDb.url, { HEARTH_DRAIN_DELAY_MS: '200' }, issuer);
+    try {
+      const peers = [await welcomed(host.url, issuer.token()), await welcomed(host.url, issuer.token()), await connect(host.url)];
+      const closing = host.close();
+      for (const peer of peers) {
+        const frame = await peer.next();
+        const err = errorOf(frame);
+        assert.equal(err.code, ErrorCode.GOING_AWAY);
+        assert.ok(err.closing);
+        const retryMs = Number(err.retryAfter?.seconds ?? 0n) * 1000 + (err.retryAfter?.nanos ?? 0) / 1e6;
+        assert.ok(retryMs >= 500 && retryMs <= 4_500, `retry_after ${retryMs} ms`);
+        assert.equal((await peer.closed).code, 4000 + ErrorCode.GOING_AWAY);
+      }
+      await closing;
+    } finally {
+      await issuer.close();
+    }
   });
 });

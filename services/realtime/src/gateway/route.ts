@@ -21,14 +21,25 @@ export type UpgradeAuth = (headers: IncomingHttpHeaders) => SocketAuth;
  */
 const REFUSED_RETRY_AFTER_MS = { address: 1_000, process: 5_000 } as const;
 
+/** The gateway's open sockets, so a shutdown can tell each one to go elsewhere. */
+export interface GatewaySockets {
+  /**
+   * Closes every socket with GOING_AWAY and a jittered retry_after within `spreadMs`, so the
+   * apps reconnect to another instance spread out instead of all at once, and resume there.
+   */
+  goingAway(spreadMs: number): void;
+}
+
 /**
  * Registers the WebSocket endpoint in its own encapsulated Fastify scope, so the websocket
  * plugin's hooks apply to this route only. Frames larger than `maxFrameBytes` are refused by ws
  * itself (close 1009) before they are buffered. The socket caps are this process's: one
  * registry per gateway, shared by every socket it accepts.
  */
-export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: UpgradeAuth, hub: ChannelHub, log: Logger): Promise<void> {
+export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: UpgradeAuth, hub: ChannelHub, log: Logger): Promise<GatewaySockets> {
   const caps = new SocketCaps(opts);
+  const open = new Set<Connection>();
+  let closing = false;
   await app.register(async (scope) => {
     await scope.register(websocket, {
       options: {
@@ -38,13 +49,26 @@ export async function registerGateway(app: FastifyInstance, opts: GatewayOptions
     });
     scope.get(REALTIME_PATH, { websocket: true }, (socket, req) => {
       // req.ip honours the server's trusted-proxy setting, so behind a proxy it is the client's.
+      if (closing) {
+        closeWithError(socket, ErrorCode.GOING_AWAY, 'the gateway is shutting down', { retryAfterMs: 1_000 });
+        return;
+      }
       const admission = caps.admit(req.ip);
       if (!admission.admitted) {
         log.debug({ connection: req.id, scope: admission.scope }, 'socket refused: too many unwelcomed sockets');
         closeWithError(socket, ErrorCode.TOO_MANY_CONNECTIONS, admission.reason, { retryAfterMs: REFUSED_RETRY_AFTER_MS[admission.scope] });
         return;
       }
-      new Connection(socket, req.id, opts, auth(req.headers), admission.lease, log.child({ connection: req.id }), hub);
+      const connection = new Connection(socket, req.id, opts, auth(req.headers), admission.lease, log.child({ connection: req.id }), hub);
+      open.add(connection);
+      socket.on('close', () => open.delete(connection));
     });
   });
+  return {
+    goingAway(spreadMs) {
+      closing = true;
+      for (const c of open) c.fail(ErrorCode.GOING_AWAY, 'the gateway is shutting down; reconnect and resume', { retryAfterMs: 500 + Math.floor(Math.random() * spreadMs) });
+      open.clear();
+    },
+  };
 }
