@@ -261,4 +261,37 @@ describe('circle channels', () => {
     assert.ok(value(/^hearth_realtime_fanout_seconds_count\{[^}]*\} (\d+)/m) >= 1, 'fan-out latency observed');
     await sock.close();
   });
+
+  it('sends typing to the circle’s other sockets (not the typist, not across a block), at most once per interval, never from a muted member', async () => {
+    const c = await circleWith(3);
+    const [a, b, x] = c.members as [Person, Person, Person];
+    await whole.system.user.blockUser({ userId: a.userId }, x.call);
+    const [sa, sb, sx] = (await Promise.all([a, b, x].map((p) => open(p, [{ channel: c.channel }])))) as [Socket, Socket, Socket];
+    await Promise.all([sa, sb, sx].map((s) => s.until((f) => f.some((y) => y.frame.case === 'subscribed'), 'Subscribed')));
+    const typingsIn = (frames: readonly ServerFrame[]) => events(frames, c.channel).flatMap((e) => (e.payload.case === 'typing' ? [e.payload.value] : []));
+    const typings = (s: Socket) => typingsIn(s.frames);
+    sa.send({ case: 'typing', value: { channel: c.channel, isTyping: true } }, 20n);
+    sa.send({ case: 'typing', value: { channel: c.channel, isTyping: true } }, 21n);
+    await sb.until((f) => typingsIn(f).length >= 1, 'the typing indicator');
+    sa.send({ case: 'typing', value: { channel: c.channel, isTyping: false } }, 22n);
+    await sb.until((f) => typingsIn(f).length >= 2, 'the stop');
+    await new Promise((r) => setTimeout(r, 200));
+    const seen = typings(sb);
+    assert.deepEqual(seen.map((t) => [t.userId, t.isTyping]), [[a.userId, true], [a.userId, false]], 'the repeat within the interval was dropped');
+    assert.ok(seen[0]!.expireTime && events(sb.frames, c.channel).filter((e) => e.payload.case === 'typing').every((e) => e.seq === 0n));
+    assert.equal(typings(sa).length, 0, 'not echoed to the typist');
+    assert.equal(typings(sx).length, 0, 'not across a block');
+
+    await whole.system.circle.muteMember({ circleId: c.id, userId: b.userId, duration: { seconds: 600n }, reason: '' }, c.owner.call);
+    await new Promise((r) => setTimeout(r, 100));
+    sb.send({ case: 'typing', value: { channel: c.channel, isTyping: true } }, 30n);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(typings(sa).length, 0, 'a muted member’s typing is dropped');
+    const other = (await circleWith(0)).channel;
+    sa.send({ case: 'typing', value: { channel: other, isTyping: true } }, 31n);
+    await sa.until((f) => f.some((y) => y.frame.case === 'error'), 'the refusal');
+    const err = sa.frames.find((y) => y.frame.case === 'error')!.frame.value as { code: ErrorCode; closing: boolean; channel: string };
+    assert.deepEqual([err.code, err.closing, err.channel], [ErrorCode.PERMISSION_DENIED, false, other]);
+    await Promise.all([sa, sb, sx].map((s) => s.close()));
+  });
 });

@@ -32,8 +32,10 @@ export {
   blocksTopic,
   membershipTopic,
   type ReadMarkerEvent,
+  type TypingEvent,
   chatMessageTopic,
   readMarkerTopic,
+  typingTopic,
   sessionRevokedTopic,
 } from './topics.js';
 export { AUTHZ_SCHEMA, authzMigrations, migrateAuthz } from './migrations.js';

@@ -124,6 +124,8 @@ export interface CircleAccess {
   readonly banned: boolean;
   readonly visibility: 'public' | 'private';
   readonly archived: boolean;
+  /** Until when the member is muted, if they are (compare with the clock: a past time is no mute). */
+  readonly mutedUntil?: Date | undefined;
 }
 
 /** Answers circle questions; the circle service answers from its store, others ask it by RPC. */

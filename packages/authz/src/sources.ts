@@ -1,3 +1,4 @@
+import { timestampDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError, type Client } from '@connectrpc/connect';
 import { CircleVisibility, MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import type { DescService } from '@bufbuild/protobuf';
@@ -32,6 +33,7 @@ export function remoteMemberships(client: () => Client<typeof CircleService>): M
           banned: m.banned,
           visibility: m.visibility === CircleVisibility.PUBLIC ? 'public' : 'private',
           archived: m.archived,
+          ...(m.muteExpireTime ? { mutedUntil: timestampDate(m.muteExpireTime) } : {}),
         };
       } catch (err) {
         if (ConnectError.from(err).code === Code.NotFound) return undefined;

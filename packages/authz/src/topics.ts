@@ -68,3 +68,14 @@ export const readMarkerTopic = defineTopic(
   z.object({ userId: uuid, circleId: uuid, lastReadSeq: z.number().int().nonnegative() }),
 );
 export type ReadMarkerEvent = z.output<typeof readMarkerTopic.payload>;
+
+/**
+ * chat.typing: someone is typing in a circle (or stopped). Ephemeral: published by the gateway
+ * that received the Typing frame, delivered by every gateway to the circle's other sockets,
+ * never stored; a lost one only shortens an indicator.
+ */
+export const typingTopic = defineTopic(
+  'chat.typing',
+  z.object({ circleId: uuid, userId: uuid, isTyping: z.boolean(), threadRootId: uuid.optional(), expireTime: z.iso.datetime({ offset: true }) }),
+);
+export type TypingEvent = z.output<typeof typingTopic.payload>;

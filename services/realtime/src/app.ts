@@ -1,4 +1,4 @@
-import { authenticateUpgrade, chatMessageTopic, membershipTopic } from '@hearth/authz';
+import { authenticateUpgrade, chatMessageTopic, membershipTopic, typingTopic } from '@hearth/authz';
 import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
@@ -42,9 +42,10 @@ export class RealtimeApp implements ServiceModule {
           read: async (circleId, afterSeq, limit) => chat.listMessagesForDelivery({ circleId, afterSeq, pageSize: limit }),
         },
       },
-      { maxSubscriptions: config.service.maxSubscriptions, maxBackfill: config.service.maxBackfill },
+      { maxSubscriptions: config.service.maxSubscriptions, maxBackfill: config.service.maxBackfill, typingIntervalMs: config.service.typingIntervalMs },
       runtime.logger.child({ subsystem: 'realtime-channels' }),
       new GatewayMetrics(runtime.metrics.registry),
+      { publish: (e) => void runtime.bus.publish(typingTopic, e) },
     );
   }
 
@@ -76,6 +77,7 @@ export class RealtimeApp implements ServiceModule {
     this.#stops = [
       bus.subscribe(chatMessageTopic, (e) => this.hub.onMessage(e)),
       bus.subscribe(membershipTopic, (e) => this.hub.onMembership(e)),
+      bus.subscribe(typingTopic, (e) => this.hub.onTyping(e)),
       () => clearInterval(sweep),
     ];
   }

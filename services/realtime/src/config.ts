@@ -34,6 +34,11 @@ export const realtimeConfigSpec = {
     schemas.positiveInt(32, 1_024),
     'frames a socket may send ahead of the gateway (e.g. right after Hello); more close it',
   ),
+  typingIntervalMs: env(
+    'HEARTH_REALTIME_TYPING_INTERVAL_MS',
+    schemas.positiveInt(3_000, 60_000),
+    'how often apps repeat Typing; more frequent frames are dropped, indicators expire after twice this',
+  ),
   maxSubscriptions: env('HEARTH_REALTIME_MAX_SUBSCRIPTIONS', schemas.positiveInt(100, 10_000), 'channels one socket may subscribe to at once'),
   maxBackfill: env(
     'HEARTH_REALTIME_MAX_BACKFILL',

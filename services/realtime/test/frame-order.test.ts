@@ -15,8 +15,8 @@ type Step =
   | { readonly kind: 'ping'; readonly nonce: bigint }
   /**
    * Channel frames. This host has no circle service: Subscribe cannot check access and closes
-   * with INTERNAL; Unsubscribe is answered and the socket goes on; Typing and Ack are
-   * UNIMPLEMENTED, which closes.
+   * with INTERNAL; Unsubscribe is answered and the socket goes on; Typing in a channel not
+   * subscribed is PERMISSION_DENIED and the socket goes on; Ack is UNIMPLEMENTED, which closes.
    */
   | { readonly kind: 'subscribe' | 'unsubscribe' | 'typing' | 'ack' }
   /** A second Hello: INVALID_FRAME in its turn. */
@@ -69,6 +69,10 @@ function expected(script: Script): { answers: string[]; close: number | undefine
     }
     if (step.kind === 'unsubscribe') {
       answers.push(`unsubscribed reply_to=${id}`);
+      continue;
+    }
+    if (step.kind === 'typing') {
+      answers.push(`PERMISSION_DENIED reply_to=${id}`);
       continue;
     }
     const [code, replyTo] =

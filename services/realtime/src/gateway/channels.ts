@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
-import { timestampMs, timestampNow } from '@bufbuild/protobuf/wkt';
-import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource } from '@hearth/authz';
+import { timestampFromDate, timestampMs, timestampNow } from '@bufbuild/protobuf/wkt';
+import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource, TypingEvent } from '@hearth/authz';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import {
@@ -25,7 +25,14 @@ export interface ChannelSources {
   readonly history: MessageHistory;
 }
 
+/** Publishes typing to every gateway (the bus). */
+export interface TypingPublisher {
+  publish(e: TypingEvent): void;
+}
+
 export interface ChannelLimits {
+  /** Typing frames closer together than this from one socket are dropped (ServerLimits.typing_interval). */
+  readonly typingIntervalMs: number;
   /** Channels one socket may hold at once (ServerLimits.max_subscriptions). */
   readonly maxSubscriptions: number;
   /** Missing messages replayed on resume before a Resync is sent instead (ServerLimits.max_backfill). */
@@ -42,7 +49,7 @@ const CIRCLE_CHANNEL = /^circle:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}
 /** What a socket's channels need of their connection. */
 export interface ChannelOwner {
   readonly userId: string;
-  send(frame: ServerFrame): void;
+  send(frame: ServerFrame, opts?: { ephemeral?: boolean }): void;
   /** Closes the socket with a ServerError (when the gateway cannot do its part). */
   fail(code: ErrorCode, message: string, opts: { replyTo?: bigint }): void;
   log: Logger;
@@ -69,7 +76,13 @@ export class ChannelHub {
     readonly limits: ChannelLimits,
     private readonly log: Logger,
     readonly metrics: GatewayMetrics,
+    readonly typingOut: TypingPublisher,
   ) {}
+
+  /** A chat.typing event from the bus: to the circle's other sockets, unless a block stands between. */
+  onTyping(e: TypingEvent): void {
+    for (const s of this.byCircle.get(e.circleId) ?? []) if (s.owner.userId !== e.userId) s.typing(e);
+  }
 
   /** A chat.message event from the bus. */
   onMessage(e: ChatMessageEvent): void {
@@ -251,6 +264,34 @@ export class CircleSubscription {
     });
   }
 
+  /** Someone else is typing in the circle: an ephemeral event, not for a person they have a block with. */
+  typing(e: TypingEvent): void {
+    void this.hub.sources.blocks.blockedAmong(this.owner.userId, [e.userId]).then(
+      (blocked) => {
+        if (!this.active || blocked.has(e.userId)) return;
+        this.owner.send(
+          create(ServerFrameSchema, {
+            frame: {
+              case: 'event',
+              value: {
+                channel: this.channel,
+                seq: 0n,
+                eventTime: timestampNow(),
+                eventId: newId(),
+                payload: {
+                  case: 'typing',
+                  value: { userId: e.userId, isTyping: e.isTyping, threadRootId: e.threadRootId ?? '', expireTime: timestampFromDate(new Date(e.expireTime)) },
+                },
+              },
+            },
+          }),
+          { ephemeral: true },
+        );
+      },
+      () => undefined,
+    );
+  }
+
   /** Ends the subscription because the person may no longer read the circle. */
   revoke(): void {
     if (!this.active) return;
@@ -308,6 +349,7 @@ export class CircleSubscription {
 export class SocketChannels {
   private readonly subs = new Map<string, CircleSubscription>();
   private closed = false;
+  private lastTyping = new Map<string, number>();
 
   constructor(
     private readonly hub: ChannelHub,
@@ -328,6 +370,32 @@ export class SocketChannels {
         create(ServerFrameSchema, { frame: { case: 'unsubscribed', value: { replyTo, channel, reason: UnsubscribeReason.REQUESTED } } }),
       );
     }
+  }
+
+  /**
+   * Typing in a subscribed circle goes to the circle's other sockets on every gateway. Frames
+   * closer together than the typing interval are dropped silently (a stop always goes out), as
+   * are those of a muted member; an unsubscribed channel is PERMISSION_DENIED.
+   */
+  async typing(t: { channel: string; isTyping: boolean; threadRootId?: string }, replyTo: bigint): Promise<void> {
+    const sub = this.subs.get(t.channel);
+    if (!sub) {
+      this.owner.send(errorFrame(ErrorCode.PERMISSION_DENIED, 'subscribe to the channel before typing in it', { replyTo, channel: t.channel }));
+      return;
+    }
+    const now = Date.now();
+    const last = this.lastTyping.get(t.channel) ?? 0;
+    if (t.isTyping && now - last < this.hub.limits.typingIntervalMs) return;
+    this.lastTyping.set(t.channel, t.isTyping ? now : 0);
+    const access = await this.hub.sources.memberships.membership(sub.circleId, this.owner.userId).catch(() => undefined);
+    if (!access || access.role === undefined || (access.mutedUntil && access.mutedUntil.getTime() > now)) return;
+    this.hub.typingOut.publish({
+      circleId: sub.circleId,
+      userId: this.owner.userId,
+      isTyping: t.isTyping,
+      ...(t.threadRootId ? { threadRootId: t.threadRootId } : {}),
+      expireTime: new Date(now + 2 * this.hub.limits.typingIntervalMs).toISOString(),
+    });
   }
 
   close(): void {

@@ -20,6 +20,7 @@ export interface ConnectionLimits {
   /** Reported in Welcome; enforced by SocketChannels. */
   readonly maxSubscriptions: number;
   readonly maxBackfill: number;
+  readonly typingIntervalMs: number;
 }
 
 /** How a socket learns who is on the other end, and whether that session still holds. */
@@ -52,9 +53,9 @@ export function closeWithError(ws: WebSocket, code: ErrorCode, message: string, 
  * Hello is authenticated (token, else the upgrade's cookie) and answered with Welcome; frames
  * sent after Hello wait in the inbox until then. Once welcomed, the socket counts against its
  * user's cap and may be displaced by a newer one. It closes with UNAUTHENTICATED when its
- * session is revoked (seen at the next heartbeat). Subscribe and Unsubscribe (and Hello's
- * resume cursors) go to the socket's channels (channels.ts); Typing and Ack are answered
- * UNIMPLEMENTED until they are built.
+ * session is revoked (seen at the next heartbeat). Subscribe, Unsubscribe and Typing (and
+ * Hello's resume cursors) go to the socket's channels (channels.ts); Ack is answered
+ * UNIMPLEMENTED until it is built.
  */
 export class Connection implements Displaceable {
   private closed = false;
@@ -134,6 +135,8 @@ export class Connection implements Displaceable {
             return this.channels.subscribe(frame.frame.value.channels, frame.id);
           case 'unsubscribe':
             return this.channels.unsubscribe(frame.frame.value.channels, frame.id);
+          case 'typing':
+            return this.channels.typing(frame.frame.value, frame.id);
           default:
             return this.fail(ErrorCode.UNIMPLEMENTED, `${frame.frame.case ?? 'this'} frames are not available yet`, { replyTo: frame.id });
         }
@@ -160,7 +163,7 @@ export class Connection implements Displaceable {
     this.hub.metrics.sockets.inc({ state: 'welcomed' });
     this.channels = new SocketChannels(this.hub, {
       userId: identity.userId,
-      send: (f) => this.send(f),
+      send: (f, o) => this.send(f, o),
       fail: (code, message, opts) => this.fail(code, message, opts),
       log: this.log,
     });
@@ -174,9 +177,17 @@ export class Connection implements Displaceable {
     this.fail(ErrorCode.TOO_MANY_CONNECTIONS, 'a newer socket of this user took its place', { retryAfterMs: DISPLACED_RETRY_AFTER_MS });
   }
 
-  /** Sends a frame unless the peer is already too far behind; then it is closed as slow. */
-  send(frame: ServerFrame): void {
+  /**
+   * Sends a frame unless the peer is already too far behind; then it is closed as slow. Past
+   * half the buffer, ephemeral frames (typing, presence) are dropped first, so what matters
+   * keeps its room.
+   */
+  send(frame: ServerFrame, opts: { ephemeral?: boolean } = {}): void {
     if (this.closed) return;
+    if (opts.ephemeral && this.ws.bufferedAmount > this.limits.maxBufferedBytes / 2) {
+      this.hub.metrics.dropped.inc();
+      return;
+    }
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       return this.close(ErrorCode.SLOW_CONSUMER, 'too many frames buffered');
     }

@@ -68,7 +68,15 @@ export function welcomeFrame(
   replyTo: bigint,
   connectionId: string,
   identity: { userId: string; sessionId: string },
-  limits: { heartbeatMs: number; maxBufferedBytes: number; maxFrameBytes: number; maxConnectionsPerUser: number; maxSubscriptions: number; maxBackfill: number },
+  limits: {
+    heartbeatMs: number;
+    maxBufferedBytes: number;
+    maxFrameBytes: number;
+    maxConnectionsPerUser: number;
+    maxSubscriptions: number;
+    maxBackfill: number;
+    typingIntervalMs: number;
+  },
 ): ServerFrame {
   return create(ServerFrameSchema, {
     frame: {
@@ -86,6 +94,7 @@ export function welcomeFrame(
           maxConnectionsPerUser: limits.maxConnectionsPerUser,
           maxSubscriptions: limits.maxSubscriptions,
           maxBackfill: limits.maxBackfill,
+          typingInterval: durationFromMs(limits.typingIntervalMs),
         },
       },
     },

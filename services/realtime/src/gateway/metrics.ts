@@ -16,6 +16,7 @@ export class GatewayMetrics {
   readonly closes: Counter<'reason'>;
   readonly resumes: Counter;
   readonly resyncs: Counter;
+  readonly dropped: Counter;
   readonly fanout: Histogram;
 
   constructor(registry: Registry) {
@@ -27,6 +28,7 @@ export class GatewayMetrics {
     this.closes = new Counter({ name: 'hearth_realtime_closes_total', help: 'Sockets closed by the gateway, by ServerError code (slow consumers, timeouts, ...)', labelNames: ['reason'], registers });
     this.resumes = new Counter({ name: 'hearth_realtime_resumes_total', help: 'Subscriptions that resumed from a cursor', registers });
     this.resyncs = new Counter({ name: 'hearth_realtime_resyncs_total', help: 'Resync frames sent (more missing at resume than the backfill limit)', registers });
+    this.dropped = new Counter({ name: 'hearth_realtime_dropped_total', help: 'Ephemeral frames (typing, presence) dropped for a socket past half its buffer', registers });
     this.fanout = new Histogram({
       name: 'hearth_realtime_fanout_seconds',
       help: "Time from a message's store (its create_time) to its live socket write",
