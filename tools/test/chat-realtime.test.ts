@@ -11,6 +11,7 @@ import {
   ClientFrameSchema,
   type ChannelEvent,
   ErrorCode,
+  MembershipChangeKind,
   type ServerFrame,
   ServerFrameSchema,
   UnsubscribeReason,
@@ -221,18 +222,18 @@ describe('circle channels', () => {
     await sock.close();
   });
 
-  it('refuses non-members and user channels per channel, keeps the socket open, and unsubscribes on request', async () => {
+  it('refuses non-members and other people’s user channels per channel, keeps the socket open, and unsubscribes on request', async () => {
     const c = await circleWith(1);
     const stranger = await whole.system.seed.person({ name: 'stranger' });
     const sock = await open(stranger);
-    sock.send({ case: 'subscribe', value: { channels: [{ channel: c.channel }, { channel: `user:${stranger.userId}` }] } }, 3n);
+    sock.send({ case: 'subscribe', value: { channels: [{ channel: c.channel }, { channel: `user:${c.owner.userId}` }] } }, 3n);
     await sock.until((f) => f.filter((x) => x.frame.case === 'error').length === 2, 'two refusals');
     const errors = sock.frames.flatMap((f) => (f.frame.case === 'error' ? [f.frame.value] : []));
     assert.deepEqual(
       errors.map((e) => [e.code, e.channel, e.closing, e.replyTo]),
       [
         [ErrorCode.PERMISSION_DENIED, c.channel, false, 3n],
-        [ErrorCode.UNIMPLEMENTED, `user:${stranger.userId}`, false, 3n],
+        [ErrorCode.PERMISSION_DENIED, `user:${c.owner.userId}`, false, 3n],
       ],
     );
     const member = await open(c.members[0]!, [{ channel: c.channel }]);
@@ -293,5 +294,39 @@ describe('circle channels', () => {
     const err = sa.frames.find((y) => y.frame.case === 'error')!.frame.value as { code: ErrorCode; closing: boolean; channel: string };
     assert.deepEqual([err.code, err.closing, err.channel], [ErrorCode.PERMISSION_DENIED, false, other]);
     await Promise.all([sa, sb, sx].map((s) => s.close()));
+  });
+
+  it("tells a person's own user channel of their memberships and of read positions moved on another device", async () => {
+    const c = await circleWith(1);
+    const [b] = c.members as [Person];
+    const me = `user:${b.userId}`;
+    const sock = await open(b, [{ channel: me }]);
+    await sock.until((f) => f.some((x) => x.frame.case === 'subscribed'), 'Subscribed');
+    const mine = () => events(sock.frames, me);
+    // Another device marks the circle read.
+    for (let i = 0; i < 3; i++) await say(c, c.owner, `to read ${i}`);
+    const last = await head(c);
+    await whole.system.chat.markRead({ circleId: c.id, seq: last - 1n }, b.call);
+    await sock.until(() => mine().some((e) => e.payload.case === 'readMarkerUpdated'), 'the read position');
+    const marker = mine().find((e) => e.payload.case === 'readMarkerUpdated')!.payload.value as { circleId: string; lastSeq: bigint; lastReadSeq: bigint; unreadCount: number };
+    assert.deepEqual([marker.circleId, marker.lastSeq, marker.lastReadSeq, marker.unreadCount], [c.id, last, last - 1n, 1]);
+    // Joined elsewhere, muted, removed.
+    const other = await circleWith(0);
+    await whole.system.circle.joinCircle({ target: { case: 'circleId', value: other.id } }, b.call);
+    await whole.system.circle.muteMember({ circleId: other.id, userId: b.userId, duration: { seconds: 600n }, reason: '' }, other.owner.call);
+    await whole.system.circle.removeMember({ circleId: other.id, userId: b.userId, ban: false, reason: '' }, other.owner.call);
+    await sock.until(() => mine().filter((e) => e.payload.case === 'membershipChanged').length === 3, 'three membership changes');
+    const changes = mine().flatMap((e) => (e.payload.case === 'membershipChanged' ? [e.payload.value] : []));
+    assert.deepEqual(
+      changes.map((m) => [m.circleId, MembershipChangeKind[m.kind], m.member?.userId ?? '', Boolean(m.member?.muteExpireTime)]),
+      [
+        [other.id, 'JOINED', b.userId, false],
+        [other.id, 'UPDATED', b.userId, true],
+        [other.id, 'REMOVED', '', false],
+      ],
+    );
+    assert.equal(changes[1]?.member?.version, 2n);
+    assert.ok(mine().every((e) => e.seq === 0n));
+    await sock.close();
   });
 });

@@ -74,11 +74,12 @@ describe('realtime sockets signed in through the auth service', () => {
     assert.equal(frame.value.userId, tokens.userId);
     assert.equal(frame.value.sessionId, tokens.sessionId);
     assert.equal(frame.value.limits?.maxFrameBytes, 64 * 1024);
-    // Channels come with the chat issue; until then asking for one is UNIMPLEMENTED, not silence.
+    assert.equal(frame.value.limits?.maxSubscriptions, 100);
+    // The socket's own user channel is open to it.
     send(peer.ws, { case: 'subscribe', value: { channels: [{ channel: `user:${tokens.userId}` }] } }, 6n);
-    const err = await peer.next();
-    assert.equal(err.frame.case, 'error');
-    assert.equal(err.frame.value.code, ErrorCode.UNIMPLEMENTED);
+    const subscribed = await peer.next();
+    assert.equal(subscribed.frame.case, 'subscribed');
+    assert.equal(subscribed.frame.value.replyTo, 6n);
   });
 
   it('accepts the access cookie only from an allowed Origin', async () => {

@@ -28,7 +28,11 @@ export const MEMBERSHIP_CHANGES = [
 ] as const;
 export type MembershipChange = (typeof MEMBERSHIP_CHANGES)[number];
 
-/** circle.membership: one person's standing in a circle changed, or everyone's (no userId). */
+/**
+ * circle.membership: one person's standing in a circle changed, or everyone's (no userId).
+ * `member` is the membership as it is now, where there is one (joined, role, muted, unmuted),
+ * for the person's own devices (the realtime user channel).
+ */
 export const membershipTopic = defineTopic(
   'circle.membership',
   z.object({
@@ -36,6 +40,9 @@ export const membershipTopic = defineTopic(
     userId: uuid.optional(),
     change: z.enum(MEMBERSHIP_CHANGES),
     role: z.enum(['owner', 'host', 'member']).optional(),
+    member: z
+      .object({ joinTime: z.iso.datetime({ offset: true }), version: z.number().int().positive(), muteExpireTime: z.iso.datetime({ offset: true }).optional() })
+      .optional(),
   }),
 );
 export type MembershipEvent = z.output<typeof membershipTopic.payload>;
@@ -62,10 +69,16 @@ export const chatMessageTopic = defineTopic(
 );
 export type ChatMessageEvent = z.output<typeof chatMessageTopic.payload>;
 
-/** chat.read-marker: a person's read position in a circle moved (for their other devices). */
+/** chat.read-marker: a person's read position in a circle moved (for their other devices), with the count after it. */
 export const readMarkerTopic = defineTopic(
   'chat.read-marker',
-  z.object({ userId: uuid, circleId: uuid, lastReadSeq: z.number().int().nonnegative() }),
+  z.object({
+    userId: uuid,
+    circleId: uuid,
+    lastSeq: z.number().int().nonnegative(),
+    lastReadSeq: z.number().int().nonnegative(),
+    unreadCount: z.number().int().nonnegative(),
+  }),
 );
 export type ReadMarkerEvent = z.output<typeof readMarkerTopic.payload>;
 

@@ -1,4 +1,4 @@
-import { authenticateUpgrade, chatMessageTopic, membershipTopic, typingTopic } from '@hearth/authz';
+import { authenticateUpgrade, chatMessageTopic, membershipTopic, readMarkerTopic, typingTopic } from '@hearth/authz';
 import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
@@ -78,6 +78,7 @@ export class RealtimeApp implements ServiceModule {
       bus.subscribe(chatMessageTopic, (e) => this.hub.onMessage(e)),
       bus.subscribe(membershipTopic, (e) => this.hub.onMembership(e)),
       bus.subscribe(typingTopic, (e) => this.hub.onTyping(e)),
+      bus.subscribe(readMarkerTopic, (e) => this.hub.onReadMarker(e)),
       () => clearInterval(sweep),
     ];
   }

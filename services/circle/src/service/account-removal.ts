@@ -4,7 +4,7 @@ import { auditStore } from '../store/audit.js';
 import { circleStore } from '../store/circles.js';
 import { memberStore } from '../store/members.js';
 import type { ServiceDeps } from './deps.js';
-import { PendingEvents } from './events.js';
+import { PendingEvents, memberSnapshot } from './events.js';
 
 /** RemoveUserFromCircles: a deleted account leaves every circle it was in. */
 export class AccountRemoval {
@@ -38,9 +38,9 @@ export class AccountRemoval {
           const host = await memberStore.longestServingHost(tx, circleId);
           if (host) {
             heir = host.user_id;
-            await memberStore.update(tx, circleId, heir, { role: 'owner' });
+            const heirs = await memberStore.update(tx, circleId, heir, { role: 'owner' });
             await circleStore.update(tx, circleId, { owner_id: heir }, now);
-            events.add({ circleId, userId: heir, change: 'role', role: 'owner' });
+            events.add({ circleId, userId: heir, change: 'role', role: 'owner', member: memberSnapshot(heirs) });
           } else if (!circle.archive_time) {
             await circleStore.update(tx, circleId, { archive_time: now }, now);
             events.add({ circleId, userId, change: 'archived' });

@@ -5,7 +5,7 @@ import { type CircleChanges, type CircleWithMember, type TimePosition, circleSto
 import { memberStore } from '../store/members.js';
 import type { Visibility } from '../store/schema.js';
 import { type DiscoverDeps, loadCircle } from './deps.js';
-import { PendingEvents } from './events.js';
+import { PendingEvents, memberSnapshot } from './events.js';
 import { type Actor, type CircleView, errors } from './model.js';
 import { searchWords } from './search.js';
 
@@ -64,7 +64,7 @@ export class Circles {
           idempotency_key: input.idempotencyKey,
         });
         const me = await memberStore.insert(tx, { circleId: circle.id, userId: actor.userId, role: 'owner', now });
-        new PendingEvents(tx, this.d.bus).add({ circleId: circle.id, userId: actor.userId, change: 'joined', role: 'owner' });
+        new PendingEvents(tx, this.d.bus).add({ circleId: circle.id, userId: actor.userId, change: 'joined', role: 'owner', member: memberSnapshot(me) });
         return { circle, me };
       });
     } catch (err) {

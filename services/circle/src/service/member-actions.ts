@@ -6,7 +6,7 @@ import { circleStore } from '../store/circles.js';
 import { type MemberPosition, ROLE_RANK, memberStore } from '../store/members.js';
 import type { BanRow, CircleRow, Db, MemberRow, Role } from '../store/schema.js';
 import { type ServiceDeps, loadCircle } from './deps.js';
-import { PendingEvents } from './events.js';
+import { PendingEvents, memberSnapshot } from './events.js';
 import { type Actor, type MemberView, errors, managesCircle, muteOf, seesMutes } from './model.js';
 
 const MEMBERS_PAGE = 50;
@@ -62,11 +62,11 @@ export class MemberActions {
       const events = new PendingEvents(tx, this.d.bus);
       const now = this.d.now();
       const updated = await memberStore.update(tx, circle.id, target.user_id, { role: change.role });
-      events.add({ circleId: circle.id, userId: target.user_id, change: 'role', role: change.role });
+      events.add({ circleId: circle.id, userId: target.user_id, change: 'role', role: change.role, member: memberSnapshot(updated) });
       if (change.role === 'owner') {
         if (await memberStore.find(tx, circle.id, circle.owner_id)) {
-          await memberStore.update(tx, circle.id, circle.owner_id, { role: 'host' });
-          events.add({ circleId: circle.id, userId: circle.owner_id, change: 'role', role: 'host' });
+          const previous = await memberStore.update(tx, circle.id, circle.owner_id, { role: 'host' });
+          events.add({ circleId: circle.id, userId: circle.owner_id, change: 'role', role: 'host', member: memberSnapshot(previous) });
         }
         await circleStore.update(tx, circle.id, { owner_id: target.user_id }, now);
       }
@@ -137,7 +137,7 @@ export class MemberActions {
       const until = new Date(now.getTime() + req.durationMs);
       const updated = await memberStore.update(tx, circle.id, target.user_id, { mute_expire_time: until });
       await this.audit(tx, actor, 'member.mute', circle.id, target.user_id, req.reason, { until: until.toISOString() });
-      new PendingEvents(tx, this.d.bus).add({ circleId: circle.id, userId: target.user_id, change: 'muted', role: target.role });
+      new PendingEvents(tx, this.d.bus).add({ circleId: circle.id, userId: target.user_id, change: 'muted', role: target.role, member: memberSnapshot(updated) });
       return updated;
     });
   }
@@ -151,7 +151,7 @@ export class MemberActions {
       if (!muteOf(target, this.d.now())) return target;
       const updated = await memberStore.update(tx, circle.id, target.user_id, { mute_expire_time: null });
       await this.audit(tx, actor, 'member.unmute', circle.id, target.user_id);
-      new PendingEvents(tx, this.d.bus).add({ circleId: circle.id, userId: target.user_id, change: 'unmuted', role: target.role });
+      new PendingEvents(tx, this.d.bus).add({ circleId: circle.id, userId: target.user_id, change: 'unmuted', role: target.role, member: memberSnapshot(updated) });
       return updated;
     });
   }

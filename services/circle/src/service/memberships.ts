@@ -7,7 +7,7 @@ import { inviteStore } from '../store/invites.js';
 import { memberStore } from '../store/members.js';
 import type { InviteRow } from '../store/schema.js';
 import type { ServiceDeps } from './deps.js';
-import { PendingEvents } from './events.js';
+import { PendingEvents, memberSnapshot } from './events.js';
 import { assertUsable, inviteErrors } from './invites.js';
 import { type Actor, type CircleView, errors, muteOf } from './model.js';
 
@@ -63,7 +63,7 @@ export class Memberships {
       await circleStore.addToMemberCount(tx, circleId, 1);
       if (invite) await inviteStore.use(tx, invite.code);
       await this.d.system.joined(tx, circleId, actor.userId, circle.guidelines, now);
-      new PendingEvents(tx, this.d.bus).add({ circleId, userId: actor.userId, change: 'joined', role: 'member' });
+      new PendingEvents(tx, this.d.bus).add({ circleId, userId: actor.userId, change: 'joined', role: 'member', member: memberSnapshot(me) });
       return { circle: { ...circle, member_count: circle.member_count + 1 }, me };
     });
   }

@@ -1,14 +1,18 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate, timestampMs, timestampNow } from '@bufbuild/protobuf/wkt';
-import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource, TypingEvent } from '@hearth/authz';
+import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource, ReadMarkerEvent, TypingEvent } from '@hearth/authz';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import {
   type ChannelCursor,
+  MembershipChangeKind,
   type ServerFrame,
   ServerFrameSchema,
   UnsubscribeReason,
 } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import type { MessageInitShape } from '@bufbuild/protobuf';
+import type { ChannelEventSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import { newId } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 import { ErrorCode, errorFrame } from './frames.js';
@@ -45,6 +49,24 @@ const READ_PAGE = 200;
 const RECENT_PER_CIRCLE = 256;
 
 const CIRCLE_CHANNEL = /^circle:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+const USER_CHANNEL = /^user:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+
+const MEMBERSHIP_KIND: Partial<Record<MembershipEvent['change'], MembershipChangeKind>> = {
+  joined: MembershipChangeKind.JOINED,
+  role: MembershipChangeKind.UPDATED,
+  muted: MembershipChangeKind.UPDATED,
+  unmuted: MembershipChangeKind.UPDATED,
+  left: MembershipChangeKind.LEFT,
+  removed: MembershipChangeKind.REMOVED,
+  banned: MembershipChangeKind.REMOVED,
+};
+
+const ROLE: Record<'owner' | 'host' | 'member', MemberRole> = { owner: MemberRole.OWNER, host: MemberRole.HOST, member: MemberRole.MEMBER };
+
+/** A ChannelEvent frame (unsequenced unless `seq` is given). */
+function eventFrame(channel: string, payload: MessageInitShape<typeof ChannelEventSchema>['payload'], seq = 0n): ServerFrame {
+  return create(ServerFrameSchema, { frame: { case: 'event', value: { channel, seq, eventTime: timestampNow(), eventId: newId(), payload } } });
+}
 
 /** What a socket's channels need of their connection. */
 export interface ChannelOwner {
@@ -67,6 +89,8 @@ export interface ChannelOwner {
  */
 export class ChannelHub {
   private readonly byCircle = new Map<string, Set<CircleSubscription>>();
+  /** Sockets subscribed to their person's user channel, by user id. */
+  private readonly byUser = new Map<string, Set<ChannelOwner>>();
   private readonly recent = new Map<string, RecentMessages>();
   /** One read per circle at a time: sockets catching up together share it through the cache. */
   private readonly reading = new Map<string, Promise<unknown>>();
@@ -103,10 +127,57 @@ export class ChannelHub {
     );
   }
 
-  /** A circle.membership event: a person who may no longer read a circle loses its channel. */
+  /**
+   * A circle.membership event: the person's own sockets hear of it on their user channel, and a
+   * person who may no longer read a circle loses its channel.
+   */
   onMembership(e: MembershipEvent): void {
-    if (!e.userId || !(e.change === 'left' || e.change === 'removed' || e.change === 'banned')) return;
+    if (!e.userId) return;
+    const kind = MEMBERSHIP_KIND[e.change];
+    const own = this.byUser.get(e.userId);
+    if (kind !== undefined && own) {
+      const gone = kind === MembershipChangeKind.LEFT || kind === MembershipChangeKind.REMOVED;
+      const member =
+        !gone && e.member && e.role
+          ? {
+              circleId: e.circleId,
+              userId: e.userId,
+              role: ROLE[e.role],
+              joinTime: timestampFromDate(new Date(e.member.joinTime)),
+              ...(e.member.muteExpireTime ? { muteExpireTime: timestampFromDate(new Date(e.member.muteExpireTime)) } : {}),
+              version: BigInt(e.member.version),
+            }
+          : undefined;
+      const frame = eventFrame(`user:${e.userId}`, { case: 'membershipChanged', value: { circleId: e.circleId, kind, ...(member ? { member } : {}) } });
+      for (const o of own) o.send(frame);
+    }
+    if (!(e.change === 'left' || e.change === 'removed' || e.change === 'banned')) return;
     for (const s of [...(this.byCircle.get(e.circleId) ?? [])]) if (s.owner.userId === e.userId) s.revoke();
+  }
+
+  /** A chat.read-marker event: the person's other devices move their read position. */
+  onReadMarker(e: ReadMarkerEvent): void {
+    const own = this.byUser.get(e.userId);
+    if (!own) return;
+    const frame = eventFrame(`user:${e.userId}`, {
+      case: 'readMarkerUpdated',
+      value: { circleId: e.circleId, lastSeq: BigInt(e.lastSeq), lastReadSeq: BigInt(e.lastReadSeq), unreadCount: e.unreadCount },
+    });
+    for (const o of own) o.send(frame);
+  }
+
+  joinUser(owner: ChannelOwner): void {
+    let set = this.byUser.get(owner.userId);
+    if (!set) this.byUser.set(owner.userId, (set = new Set()));
+    set.add(owner);
+    this.metrics.subscriptions.inc();
+  }
+
+  leaveUser(owner: ChannelOwner): void {
+    const set = this.byUser.get(owner.userId);
+    if (!set?.delete(owner)) return;
+    this.metrics.subscriptions.dec();
+    if (set.size === 0) this.byUser.delete(owner.userId);
   }
 
   /**
@@ -270,20 +341,9 @@ export class CircleSubscription {
       (blocked) => {
         if (!this.active || blocked.has(e.userId)) return;
         this.owner.send(
-          create(ServerFrameSchema, {
-            frame: {
-              case: 'event',
-              value: {
-                channel: this.channel,
-                seq: 0n,
-                eventTime: timestampNow(),
-                eventId: newId(),
-                payload: {
-                  case: 'typing',
-                  value: { userId: e.userId, isTyping: e.isTyping, threadRootId: e.threadRootId ?? '', expireTime: timestampFromDate(new Date(e.expireTime)) },
-                },
-              },
-            },
+          eventFrame(this.channel, {
+            case: 'typing',
+            value: { userId: e.userId, isTyping: e.isTyping, threadRootId: e.threadRootId ?? '', expireTime: timestampFromDate(new Date(e.expireTime)) },
           }),
           { ephemeral: true },
         );
@@ -333,21 +393,19 @@ export class CircleSubscription {
   }
 
   private emit(seq: bigint, payload: { case: 'messageCreated' | 'messageEdited' | 'messageDeleted'; value: Message }): void {
-    this.owner.send(
-      create(ServerFrameSchema, {
-        frame: { case: 'event', value: { channel: this.channel, seq, eventTime: timestampNow(), eventId: newId(), payload } },
-      }),
-    );
+    this.owner.send(eventFrame(this.channel, payload, seq));
   }
 }
 
 /**
  * One socket's channels: Subscribe and Unsubscribe as realtime.proto describes them, for
- * `circle:<id>` (members; PERMISSION_DENIED otherwise). `user:<id>` channels are refused with
- * UNIMPLEMENTED until their events exist.
+ * `circle:<id>` (members; PERMISSION_DENIED otherwise) and `user:<id>` (only the socket's own
+ * person: their memberships changing and their read positions moving on other devices).
  */
 export class SocketChannels {
   private readonly subs = new Map<string, CircleSubscription>();
+  /** This socket's user channel, if subscribed. */
+  private userChannel: string | undefined;
   private closed = false;
   private lastTyping = new Map<string, number>();
 
@@ -366,6 +424,7 @@ export class SocketChannels {
   unsubscribe(channels: readonly string[], replyTo: bigint): void {
     for (const channel of channels) {
       this.subs.get(channel)?.end();
+      if (channel === this.userChannel) this.endUserChannel();
       this.owner.send(
         create(ServerFrameSchema, { frame: { case: 'unsubscribed', value: { replyTo, channel, reason: UnsubscribeReason.REQUESTED } } }),
       );
@@ -401,14 +460,39 @@ export class SocketChannels {
   close(): void {
     this.closed = true;
     for (const s of [...this.subs.values()]) s.end();
+    this.endUserChannel();
+  }
+
+  private endUserChannel(): void {
+    if (this.userChannel === undefined) return;
+    this.userChannel = undefined;
+    this.hub.leaveUser(this.owner);
+  }
+
+  private subscribeUser(channel: string, userId: string, replyTo: bigint): void {
+    if (userId !== this.owner.userId) {
+      this.owner.send(errorFrame(ErrorCode.PERMISSION_DENIED, "a user channel is only its own user's", { replyTo, channel }));
+      return;
+    }
+    if (this.userChannel === undefined) {
+      if (this.subs.size + 1 > this.hub.limits.maxSubscriptions) {
+        this.owner.send(errorFrame(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${this.hub.limits.maxSubscriptions} channels per socket`, { replyTo, channel }));
+        return;
+      }
+      this.userChannel = channel;
+      this.hub.joinUser(this.owner);
+    }
+    this.owner.send(create(ServerFrameSchema, { frame: { case: 'subscribed', value: { replyTo, channel, headSeq: 0n } } }));
   }
 
   private async subscribeOne(cursor: ChannelCursor, replyTo: bigint): Promise<void> {
     const refuse = (code: ErrorCode, message: string) => this.owner.send(errorFrame(code, message, { replyTo, channel: cursor.channel }));
+    const userId = USER_CHANNEL.exec(cursor.channel)?.[1];
+    if (userId) return this.subscribeUser(cursor.channel, userId, replyTo);
     const circleId = CIRCLE_CHANNEL.exec(cursor.channel)?.[1];
-    if (!circleId) return refuse(ErrorCode.UNIMPLEMENTED, 'user channels are not available yet');
+    if (!circleId) return refuse(ErrorCode.PERMISSION_DENIED, 'no such channel');
     const existing = this.subs.get(cursor.channel);
-    if (!existing && this.subs.size >= this.hub.limits.maxSubscriptions) {
+    if (!existing && this.subs.size + (this.userChannel ? 1 : 0) >= this.hub.limits.maxSubscriptions) {
       return refuse(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${this.hub.limits.maxSubscriptions} channels per socket`);
     }
     let head: bigint;

@@ -278,7 +278,15 @@ export class ChatMessages {
       const position = await readStore.advance(tx, actor.userId, circleId, Math.min(seq, lastSeq), this.d.now());
       const [counted] = await readStore.counts(tx, actor.userId, { circleIds: [circleId] });
       if (!counted) throw errors.denied('only members have a read position in a circle');
-      tx.onCommit(() => this.d.bus.publish(readMarkerTopic, { userId: actor.userId, circleId, lastReadSeq: position }));
+      tx.onCommit(() =>
+        this.d.bus.publish(readMarkerTopic, {
+          userId: actor.userId,
+          circleId,
+          lastSeq: counted.last_seq,
+          lastReadSeq: position,
+          unreadCount: counted.unread,
+        }),
+      );
       return counted;
     });
     return row;
