@@ -246,11 +246,13 @@ describe('circle channels', () => {
     await Promise.all([sock.close(), member.close()]);
   });
 
-  it('exports the gateway metrics: sockets, subscriptions, frames by kind, resumes, Resyncs and fan-out latency', async () => {
+  it('exports the gateway metrics: sockets, subscriptions, frames by kind, resumes, Resyncs, fan-out latency and ack lag', async () => {
     const c = await circleWith(1);
     const sock = await open(c.members[0]!, [{ channel: c.channel, lastSeq: 0n }]);
     await say(c, c.owner, 'measured');
     await sock.until((f) => created(f, c.channel).some((m) => m.body === 'measured'), 'the message');
+    sock.send({ case: 'ack', value: { channel: c.channel, seq: 1n } }, 40n);
+    await new Promise((r) => setTimeout(r, 100));
     const text = await (await fetch(`${whole.url}/metrics`)).text();
     const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 'NaN');
     assert.ok(value(/^hearth_realtime_sockets\{[^}]*state="welcomed"[^}]*\} (\d+)/m) >= 1, 'a welcomed socket');
@@ -260,6 +262,7 @@ describe('circle channels', () => {
     assert.ok(value(/^hearth_realtime_resumes_total\{[^}]*\} (\d+)/m) >= 1, 'resumes');
     assert.ok(value(/^hearth_realtime_resyncs_total\{[^}]*\} (\d+)/m) >= 1, 'the Resync of the test above');
     assert.ok(value(/^hearth_realtime_fanout_seconds_count\{[^}]*\} (\d+)/m) >= 1, 'fan-out latency observed');
+    assert.ok(value(/^hearth_realtime_ack_lag_messages_count\{[^}]*\} (\d+)/m) >= 1, 'the Ack measured as lag');
     await sock.close();
   });
 

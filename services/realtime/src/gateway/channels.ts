@@ -352,6 +352,11 @@ export class CircleSubscription {
     );
   }
 
+  /** How many messages were sent past `seq` (the app's Ack): the delivery lag. */
+  lagBehind(seq: bigint): number {
+    return Number(this.delivered > seq ? this.delivered - seq : 0n);
+  }
+
   /** Ends the subscription because the person may no longer read the circle. */
   revoke(): void {
     if (!this.active) return;
@@ -455,6 +460,12 @@ export class SocketChannels {
       ...(t.threadRootId ? { threadRootId: t.threadRootId } : {}),
       expireTime: new Date(now + 2 * this.hub.limits.typingIntervalMs).toISOString(),
     });
+  }
+
+  /** An Ack: measured as delivery lag (realtime.proto: delivery never waits for it). */
+  ack(channel: string, seq: bigint): void {
+    const sub = this.subs.get(channel);
+    if (sub) this.hub.metrics.ackLag.observe(sub.lagBehind(seq));
   }
 
   close(): void {

@@ -53,9 +53,8 @@ export function closeWithError(ws: WebSocket, code: ErrorCode, message: string, 
  * Hello is authenticated (token, else the upgrade's cookie) and answered with Welcome; frames
  * sent after Hello wait in the inbox until then. Once welcomed, the socket counts against its
  * user's cap and may be displaced by a newer one. It closes with UNAUTHENTICATED when its
- * session is revoked (seen at the next heartbeat). Subscribe, Unsubscribe and Typing (and
- * Hello's resume cursors) go to the socket's channels (channels.ts); Ack is answered
- * UNIMPLEMENTED until it is built.
+ * session is revoked (seen at the next heartbeat). Subscribe, Unsubscribe, Typing and Ack
+ * (and Hello's resume cursors) go to the socket's channels (channels.ts).
  */
 export class Connection implements Displaceable {
   private closed = false;
@@ -137,6 +136,8 @@ export class Connection implements Displaceable {
             return this.channels.unsubscribe(frame.frame.value.channels, frame.id);
           case 'typing':
             return this.channels.typing(frame.frame.value, frame.id);
+          case 'ack':
+            return this.channels.ack(frame.frame.value.channel, frame.frame.value.seq);
           default:
             return this.fail(ErrorCode.UNIMPLEMENTED, `${frame.frame.case ?? 'this'} frames are not available yet`, { replyTo: frame.id });
         }

@@ -17,6 +17,7 @@ export class GatewayMetrics {
   readonly resumes: Counter;
   readonly resyncs: Counter;
   readonly dropped: Counter;
+  readonly ackLag: Histogram;
   readonly fanout: Histogram;
 
   constructor(registry: Registry) {
@@ -29,6 +30,12 @@ export class GatewayMetrics {
     this.resumes = new Counter({ name: 'hearth_realtime_resumes_total', help: 'Subscriptions that resumed from a cursor', registers });
     this.resyncs = new Counter({ name: 'hearth_realtime_resyncs_total', help: 'Resync frames sent (more missing at resume than the backfill limit)', registers });
     this.dropped = new Counter({ name: 'hearth_realtime_dropped_total', help: 'Ephemeral frames (typing, presence) dropped for a socket past half its buffer', registers });
+    this.ackLag = new Histogram({
+      name: 'hearth_realtime_ack_lag_messages',
+      help: 'Messages sent on a channel but not yet acknowledged by the app, at each Ack',
+      buckets: [0, 1, 2, 5, 10, 25, 50, 100, 250, 1000],
+      registers,
+    });
     this.fanout = new Histogram({
       name: 'hearth_realtime_fanout_seconds',
       help: "Time from a message's store (its create_time) to its live socket write",
