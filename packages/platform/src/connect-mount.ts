@@ -30,7 +30,7 @@ export interface ConnectMountOptions extends ConnectRouterOptions {
 
 /** A unary request body the lean path will serve (read by the content-type parser). */
 class UnaryBody {
-  constructor(readonly bytes: Uint8Array) {}
+  constructor(readonly bytes: Uint8Array | 'tooLarge') {}
 }
 
 function answerAsUniversal(a: UnaryAnswer): UniversalServerResponse {
@@ -86,12 +86,27 @@ export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): v
       }
       const chunks: Buffer[] = [];
       let length = 0;
-      payload.on('data', (chunk: Buffer) => {
-        chunks.push(chunk);
+      let settled = false;
+      const onData = (chunk: Buffer) => {
         length += chunk.length;
+        // A body of undeclared length stops being read past the limit, as connect-es stops;
+        // Node discards the rest once the answer is sent.
+        if (length > unary.readMaxBytes) {
+          settled = true;
+          payload.off('data', onData);
+          payload.pause();
+          done(null, new UnaryBody('tooLarge'));
+          return;
+        }
+        chunks.push(chunk);
+      };
+      payload.on('data', onData);
+      payload.on('end', () => {
+        if (!settled) done(null, new UnaryBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length)));
       });
-      payload.on('end', () => done(null, new UnaryBody(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, length))));
-      payload.on('error', (err: Error) => done(err, undefined));
+      payload.on('error', (err: Error) => {
+        if (!settled) done(err, undefined);
+      });
     });
     scope.addContentTypeParser(
       [

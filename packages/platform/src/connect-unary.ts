@@ -57,11 +57,17 @@ export interface UnaryPath {
   spec(requestPath: string): UnarySpec | undefined;
   /**
    * Whether a request to a served method may take this path: a unary Connect content type and
-   * a declared length within the read limit. Decided before the body is read.
+   * a declared length within the read limit, or no declared length (a chunked body, as
+   * connect-node's clients send, read up to the limit). Decided before the body is read.
    */
   accepts(headers: IncomingHttpHeaders): boolean;
-  /** Serves the call; `body` is the request body, read in full. */
-  serve(spec: UnarySpec, raw: { req: IncomingMessage; res: ServerResponse }, body: Uint8Array, values: ContextValues): Promise<UnaryAnswer>;
+  /** The read limit a body of undeclared length is held to (readMaxBytes). */
+  readonly readMaxBytes: number;
+  /**
+   * Serves the call; `body` is the request body, read in full, or `tooLarge` when a body of
+   * undeclared length passed the read limit (answered as connect-es answers it).
+   */
+  serve(spec: UnarySpec, raw: { req: IncomingMessage; res: ServerResponse }, body: Uint8Array | 'tooLarge', values: ContextValues): Promise<UnaryAnswer>;
 }
 
 export interface UnaryAnswer {
@@ -115,11 +121,12 @@ export function createUnaryPath(options: Partial<UniversalHandlerOptions>, regis
     spec(requestPath) {
       return usable ? specs.get(requestPath)?.spec : undefined;
     },
+    readMaxBytes: opt.readMaxBytes,
     accepts(headers) {
       const type = parseContentType(headers['content-type'] ?? null);
       if (type === undefined || type.stream) return false;
       const length = headers['content-length'];
-      if (length === undefined) return false;
+      if (length === undefined) return headers['transfer-encoding'] !== undefined;
       const n = Number(length);
       return Number.isSafeInteger(n) && n >= 0 && n <= opt.readMaxBytes;
     },
@@ -171,6 +178,8 @@ export function createUnaryPath(options: Partial<UniversalHandlerOptions>, regis
       try {
         if (compression.error) throw compression.error;
         if (timeout.error) throw timeout.error;
+        // As connect-es's readAllBytes, for a body whose size was not declared.
+        if (body === 'tooLarge') throw new ConnectError(`message size is larger than configured readMaxBytes ${opt.readMaxBytes}`, Code.ResourceExhausted);
         let bytes = body;
         if (compression.request) bytes = await compression.request.decompress(bytes, opt.readMaxBytes);
         const input = serialization.getI(type.binary).parse(bytes);

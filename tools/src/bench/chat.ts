@@ -1,0 +1,278 @@
+/**
+ * Chat throughput and delivery latency: `npm run -w tools bench:chat [-- --write]`.
+ *
+ * One child process serves the whole of Hearth in monolith mode (chat-server.ts, the dev
+ * loader, Redis configured), seeded with `--circles` circles of `--members` members. This
+ * process is the load generator: one WebSocket per member, subscribed to its circle, and one
+ * sender per circle calling ChatService.SendMessage over keep-alive HTTP/1.1 at a fixed rate
+ * (open loop), stepping the total rate up through `--rates`. Each message carries its send
+ * time; a receiver's delivery latency is its arrival time minus that (one clock, one process).
+ * Every step checks that each acknowledged message reached every member of its circle exactly
+ * once. CPU is read per process: the server (its own cpuUsage), this generator, and every
+ * postgres and redis-server process (from /proc). Not a test: nothing asserts a speed.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readFile, readdir } from 'node:fs/promises';
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
+import { createClient } from '@connectrpc/connect';
+import { createConnectTransport } from '@connectrpc/connect-node';
+import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { ClientFrameSchema, ServerFrameSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
+import { createTestDatabase, createTestRedis, repoRoot } from '@hearth/testkit';
+import { WebSocket } from 'ws';
+import type { ChatBenchCircle, ChatServerMessage } from './chat-server.js';
+import { percentile } from './measure.js';
+import { wrap, writeSection } from './report.js';
+
+const { values: args } = parseArgs({
+  options: {
+    write: { type: 'boolean', default: false },
+    circles: { type: 'string', default: '50' },
+    members: { type: 'string', default: '10' },
+    rates: { type: 'string', default: '100,200,400,800,1200' },
+    seconds: { type: 'string', default: '8' },
+    // Saves a CPU profile of the server during the step at this rate.
+    'profile-rate': { type: 'string' },
+  },
+});
+const circlesN = Number(args.circles);
+const membersN = Number(args.members);
+const rates = (args.rates ?? '').split(',').map(Number);
+const seconds = Number(args.seconds);
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+interface Step {
+  readonly rate: number;
+  readonly sent: number;
+  readonly acked: number;
+  readonly failed: number;
+  readonly msgPerSec: number;
+  readonly deliveriesPerSec: number;
+  readonly sendP50: number;
+  readonly sendP99: number;
+  readonly deliverP50: number;
+  readonly deliverP99: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  readonly cores: { readonly server: number; readonly generator: number; readonly postgres: number; readonly redis: number };
+}
+
+/** CPU seconds used so far by every process whose command name is `comm`. */
+async function cpuOf(comm: string): Promise<number> {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if ((await readFile(`/proc/${pid}/comm`, 'utf8')).trim() !== comm) continue;
+      const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      total += (Number(stat[11]) + Number(stat[12])) / ticks;
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return total;
+}
+
+const testDb = await createTestDatabase({ prefix: 'bench_chat' });
+const testRedis = await createTestRedis();
+const random32 = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
+const child: ChildProcess = fork(fileURLToPath(new URL('chat-server.ts', import.meta.url)), [], {
+  env: {
+    ...process.env,
+    DATABASE_URL: testDb.url,
+    REDIS_URL: testRedis.url,
+    HEARTH_PORT: '0',
+    HEARTH_LOG_LEVEL: 'warn',
+    HEARTH_AUTH_ACCESS_TTL_SEC: '3600',
+    HEARTH_AUTH_KEY_ENCRYPTION_KEY: random32(),
+    HEARTH_INTERNAL_SECRET: random32(),
+    HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${random32()}`,
+    // The generator is one address sending for every sender: lift the per-person abuse limits
+    // and the per-address socket caps that would otherwise (rightly) stop it.
+    HEARTH_CIRCLE_SENDS_PER_MINUTE: '10000',
+    HEARTH_REALTIME_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
+    HEARTH_REALTIME_MAX_UNAUTHENTICATED: '100000',
+    BENCH_CIRCLES: String(circlesN),
+    BENCH_MEMBERS: String(membersN),
+  },
+  execArgv: ['--conditions=@hearth/source', '--import', 'tsx'],
+  stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+});
+const waiting = new Map<string, (m: ChatServerMessage) => void>();
+child.on('message', (m: ChatServerMessage) => waiting.get(m.kind)?.(m));
+const ask = <K extends ChatServerMessage['kind']>(kind: K, send?: object): Promise<Extract<ChatServerMessage, { kind: K }>> =>
+  new Promise((resolve) => {
+    waiting.set(kind, resolve as (m: ChatServerMessage) => void);
+    if (send) child.send(send);
+  });
+
+try {
+  const loadBefore = loadavg()[0] ?? 0;
+  const ready = await ask('ready');
+  log(`serving on ${ready.url}; ${ready.circles.length} circles of ${membersN}`);
+
+  // Receivers: every member's socket, counting each message it gets.
+  const got = new Map<string, number>(); // message id -> deliveries
+  const deliverMs: number[] = [];
+  let measuring = false;
+  const sockets: WebSocket[] = [];
+  const open = (circle: ChatBenchCircle, token: string) =>
+    new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(`${ready.url.replace('http', 'ws')}/v1/realtime`, 'hearth.realtime.v1');
+      ws.on('open', () =>
+        ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id: 1n, frame: { case: 'hello', value: { protocolVersion: 1, accessToken: token, resume: [{ channel: `circle:${circle.id}` }] } } }))),
+      );
+      ws.on('message', (data: Buffer) => {
+        const f = fromBinary(ServerFrameSchema, data);
+        if (f.frame.case === 'subscribed') resolve();
+        if (f.frame.case === 'error') reject(new Error(f.frame.value.message));
+        if (f.frame.case === 'event' && f.frame.value.payload.case === 'messageCreated') {
+          const m = f.frame.value.payload.value;
+          got.set(m.id, (got.get(m.id) ?? 0) + 1);
+          const sentAt = Number(/^t=(\d+(?:\.\d+)?)/.exec(m.body)?.[1]);
+          if (measuring && Number.isFinite(sentAt)) deliverMs.push(performance.timeOrigin + performance.now() - sentAt);
+        }
+      });
+      ws.on('error', reject);
+      sockets.push(ws);
+    });
+  for (const c of ready.circles) await Promise.all(c.members.map((m) => open(c, m.token)));
+  log(`${sockets.length} sockets subscribed`);
+
+  const transport = createConnectTransport({ baseUrl: ready.url, httpVersion: '1.1', useBinaryFormat: true });
+  const chat = createClient(ChatService, transport);
+  const steps: Step[] = [];
+  for (const rate of rates) {
+    got.clear();
+    deliverMs.length = 0;
+    const acked = new Set<string>();
+    const sendMs: number[] = [];
+    let sent = 0;
+    let failed = 0;
+    const perCircleMs = (1000 * ready.circles.length) / rate;
+    const run = async (ms: number, measure: boolean) => {
+      measuring = measure;
+      const end = performance.now() + ms;
+      const inflight: Array<Promise<void>> = [];
+      await Promise.all(
+        ready.circles.map(async (c, i) => {
+          const sender = c.members[0]!;
+          let next = performance.now() + (perCircleMs * i) / ready.circles.length;
+          while (next < end) {
+            const wait = next - performance.now();
+            if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+            next += perCircleMs;
+            const t0 = performance.now();
+            const body = `t=${performance.timeOrigin + t0} ${randomUUID()}`;
+            if (measure) sent++;
+            inflight.push(
+              chat.sendMessage({ circleId: c.id, clientMessageId: randomUUID(), body }, { headers: { authorization: `Bearer ${sender.token}` } }).then(
+                (r) => {
+                  if (!measure) return;
+                  sendMs.push(performance.now() - t0);
+                  acked.add(r.message!.id);
+                },
+                () => {
+                  if (measure) failed++;
+                },
+              ),
+            );
+          }
+        }),
+      );
+      await Promise.all(inflight);
+    };
+    await run(1_500, false);
+    const profiling = args['profile-rate'] !== undefined && Number(args['profile-rate']) === rate;
+    if (profiling) await ask('profiling', { kind: 'profile-start' });
+    const cpu0 = { server: (await ask('cpu', { kind: 'cpu' })).micros, gen: process.cpuUsage(), pg: await cpuOf('postgres'), redis: await cpuOf('redis-server'), at: performance.now() };
+    await run(seconds * 1000, true);
+    const wall = (performance.now() - cpu0.at) / 1000;
+    const cpu1 = { server: (await ask('cpu', { kind: 'cpu' })).micros, gen: process.cpuUsage(cpu0.gen), pg: await cpuOf('postgres'), redis: await cpuOf('redis-server') };
+    if (profiling) {
+      const file = join(repoRoot(), '.hearth', 'bench', `chat-${rate}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`);
+      await ask('profiled', { kind: 'profile-stop', file });
+      log(`server profile at ${rate} msg/s: ${file}`);
+    }
+    // Let deliveries drain, then count them.
+    await new Promise((r) => setTimeout(r, 2_000));
+    let lost = 0;
+    let duplicates = 0;
+    for (const id of acked) {
+      const n = got.get(id) ?? 0;
+      if (n < membersN) lost += membersN - n;
+      if (n > membersN) duplicates += n - membersN;
+    }
+    sendMs.sort((a, b) => a - b);
+    deliverMs.sort((a, b) => a - b);
+    const step: Step = {
+      rate,
+      sent,
+      acked: acked.size,
+      failed,
+      msgPerSec: acked.size / wall,
+      deliveriesPerSec: (acked.size * membersN - lost) / wall,
+      sendP50: percentile(sendMs, 50),
+      sendP99: percentile(sendMs, 99),
+      deliverP50: percentile(deliverMs, 50),
+      deliverP99: percentile(deliverMs, 99),
+      lost,
+      duplicates,
+      cores: {
+        server: (cpu1.server - cpu0.server) / 1e6 / wall,
+        generator: (cpu1.gen.user + cpu1.gen.system) / 1e6 / wall,
+        postgres: (cpu1.pg - cpu0.pg) / wall,
+        redis: (cpu1.redis - cpu0.redis) / wall,
+      },
+    };
+    steps.push(step);
+    log(
+      `rate ${rate}: ${step.msgPerSec.toFixed(0)} msg/s, send p50/p99 ${step.sendP50.toFixed(1)}/${step.sendP99.toFixed(1)} ms, deliver p50/p99 ${step.deliverP50.toFixed(1)}/${step.deliverP99.toFixed(1)} ms, lost ${lost}, dup ${duplicates}, failed ${failed}`,
+    );
+    if (step.msgPerSec < 0.9 * rate || step.deliverP99 > 1_000) {
+      log('past the knee: stopping');
+      break;
+    }
+  }
+  for (const ws of sockets) ws.close();
+
+  const lines = [
+    '## Chat: messages through SendMessage and the realtime gateway',
+    '',
+    wrap(
+      `Measured on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; ` +
+        `Node ${ready.node}; PostgreSQL and Redis on loopback; 1-minute load average ${loadBefore.toFixed(2)} before the run. One child process serves the whole of Hearth ` +
+        `in monolith mode through the dev loader (Redis configured); the benchmark process is the load generator on the same machine: ${circlesN} circles of ${membersN} members, ` +
+        `one WebSocket per member (${circlesN * membersN} sockets) subscribed to its circle, and one sender per circle calling SendMessage over keep-alive HTTP/1.1 (binary protobuf) ` +
+        `at a fixed total rate (open loop), ${seconds} s per step after a 1.5 s warm-up. Every message goes to every member of its circle, its sender included. ` +
+        'Delivery latency is from the start of the SendMessage call to the message’s arrival on a socket; lost counts deliveries missing 2 s after the step, duplicates the extra ones. ' +
+        'CPU is cores used over the step: the server process, the generator, all postgres processes and redis-server. One run (a step is thousands of messages); compare with care.',
+    ),
+    '',
+    '| target msg/s | msg/s | deliveries/s | send p50 / p99 ms | delivery p50 / p99 ms | lost | duplicates | failed | cores: server / generator / postgres / redis |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...steps.map(
+      (s) =>
+        `| ${s.rate} | ${s.msgPerSec.toFixed(0)} | ${s.deliveriesPerSec.toFixed(0)} | ${s.sendP50.toFixed(1)} / ${s.sendP99.toFixed(1)} | ${s.deliverP50.toFixed(1)} / ${s.deliverP99.toFixed(1)} | ${s.lost} | ${s.duplicates} | ${s.failed} | ${s.cores.server.toFixed(2)} / ${s.cores.generator.toFixed(2)} / ${s.cores.postgres.toFixed(2)} / ${s.cores.redis.toFixed(2)} |`,
+    ),
+  ];
+  const section = lines.join('\n');
+  process.stdout.write(`${section}\n`);
+  if (args.write) {
+    const file = join(repoRoot(), 'docs', 'benchmarks.md');
+    await writeSection(file, 'chat', section);
+    log(`updated ${file}`);
+  }
+} finally {
+  child.send({ kind: 'stop' });
+  await new Promise((r) => child.once('exit', r));
+  await testRedis.flush().catch(() => undefined);
+  await testRedis.close();
+  await testDb.drop();
+}
