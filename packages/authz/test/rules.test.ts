@@ -128,10 +128,22 @@ describe('ServiceTokens', () => {
     let now = Date.parse('2026-11-23T10:00:00Z');
     const tokens = new ServiceTokens(secret, 'circle', () => now);
     const first = await tokens.token();
+    // Verified once (and remembered), still refused once it has expired.
+    assert.deepEqual(await tokens.verify(first), { service: 'circle' });
+    assert.deepEqual(await tokens.verify(first), { service: 'circle' });
     now += 4 * 60_000 + 30_000;
     const renewed = await tokens.token();
     assert.notEqual(renewed, first, 'renewed a minute before expiry');
     now += 10 * 60_000;
     assert.equal(await tokens.verify(first), undefined);
+    // Right at the edge: the five minutes plus the 30 s clock tolerance.
+    let edge = Date.parse('2026-11-23T12:00:00Z');
+    const edgeTokens = new ServiceTokens(secret, 'user', () => edge);
+    const t = await edgeTokens.token();
+    assert.ok(await edgeTokens.verify(t));
+    edge += 5 * 60_000 + 29_000;
+    assert.ok(await edgeTokens.verify(t), 'within the tolerance');
+    edge += 2_000;
+    assert.equal(await edgeTokens.verify(t), undefined, 'past it, though remembered');
   });
 });
