@@ -1,4 +1,4 @@
-import { authenticateUpgrade, chatMessageTopic, membershipTopic, readMarkerTopic, typingTopic } from '@hearth/authz';
+import { authenticateUpgrade, chatMessageTopic, membershipTopic, readMarkerTopic, sessionRevokedTopic, typingTopic } from '@hearth/authz';
 import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
@@ -79,6 +79,9 @@ export class RealtimeApp implements ServiceModule {
       bus.subscribe(membershipTopic, (e) => this.hub.onMembership(e)),
       bus.subscribe(typingTopic, (e) => this.hub.onTyping(e)),
       bus.subscribe(readMarkerTopic, (e) => this.hub.onReadMarker(e)),
+      // A session ended (logout, suspension, ban, deletion): its sockets close now, not at the
+      // next heartbeat (which still catches what the bus drops).
+      bus.subscribe(sessionRevokedTopic, (e) => this.#sockets?.endSession(e.sessionId)),
       () => clearInterval(sweep),
     ];
   }

@@ -173,6 +173,16 @@ export class Connection implements Displaceable {
     if (hello.resume.length > 0) await this.channels.subscribe(hello.resume, id);
   }
 
+  /** The session this socket was welcomed for, if it was. */
+  get sessionId(): string | undefined {
+    return this.identity?.sessionId;
+  }
+
+  /** Closes this socket because its session ended (logout, revocation, suspension, deletion). */
+  sessionEnded(): void {
+    this.fail(ErrorCode.UNAUTHENTICATED, 'the session ended');
+  }
+
   /** Closes this socket because a newer one of the same user took its place under the cap. */
   displace(): void {
     this.fail(ErrorCode.TOO_MANY_CONNECTIONS, 'a newer socket of this user took its place', { retryAfterMs: DISPLACED_RETRY_AFTER_MS });

@@ -28,6 +28,8 @@ export interface GatewaySockets {
    * apps reconnect to another instance spread out instead of all at once, and resume there.
    */
   goingAway(spreadMs: number): void;
+  /** Closes at once every socket of a session that just ended (the deny-list's event). */
+  endSession(sessionId: string): void;
 }
 
 /**
@@ -65,6 +67,9 @@ export async function registerGateway(app: FastifyInstance, opts: GatewayOptions
     });
   });
   return {
+    endSession(sessionId) {
+      for (const c of [...open]) if (c.sessionId === sessionId) c.sessionEnded();
+    },
     goingAway(spreadMs) {
       closing = true;
       for (const c of open) c.fail(ErrorCode.GOING_AWAY, 'the gateway is shutting down; reconnect and resume', { retryAfterMs: 500 + Math.floor(Math.random() * spreadMs) });
