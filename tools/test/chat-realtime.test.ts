@@ -194,6 +194,36 @@ describe('circle channels', () => {
     await sock.close();
   });
 
+  it('sends reactions and pins of messages the socket holds, with counts and versions', async () => {
+    const c = await circleWith(2);
+    const [b, x] = c.members as [Person, Person];
+    const sock = await open(b, [{ channel: c.channel }]);
+    const m = await say(c, c.owner, 'pin me');
+    await sock.until((f) => created(f, c.channel).length === 1, 'the message');
+    await whole.system.chat.addReaction({ circleId: c.id, messageId: m.id, emoji: '🫶' }, x.call);
+    await whole.system.chat.addReaction({ circleId: c.id, messageId: m.id, emoji: '🫶' }, b.call);
+    await whole.system.chat.removeReaction({ circleId: c.id, messageId: m.id, emoji: '🫶' }, x.call);
+    await whole.system.chat.pinMessage({ circleId: c.id, messageId: m.id }, c.owner.call);
+    await whole.system.chat.unpinMessage({ circleId: c.id, messageId: m.id }, c.owner.call);
+    await sock.until((f) => events(f, c.channel).some((e) => e.payload.case === 'messageUnpinned'), 'the unpin');
+    const changes = events(sock.frames, c.channel).filter((e) => e.seq === 0n);
+    assert.deepEqual(
+      changes.map((e) =>
+        e.payload.case === 'reactionChanged'
+          ? ['reaction', e.payload.value.emoji, e.payload.value.count, e.payload.value.added, e.payload.value.userId, e.payload.value.messageVersion]
+          : [e.payload.case, e.payload.case === 'messagePinned' || e.payload.case === 'messageUnpinned' ? e.payload.value.pinned : null],
+      ),
+      [
+        ['reaction', '🫶', 1, true, x.userId, 2n],
+        ['reaction', '🫶', 2, true, b.userId, 3n],
+        ['reaction', '🫶', 1, false, x.userId, 4n],
+        ['messagePinned', true],
+        ['messageUnpinned', false],
+      ],
+    );
+    await sock.close();
+  });
+
   it('shows the words of someone the reader has a block with as a placeholder, keeping the seq', async () => {
     const c = await circleWith(2);
     const [b, x] = c.members as [Person, Person];

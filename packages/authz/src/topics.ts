@@ -59,13 +59,23 @@ export const sessionRevokedTopic = defineTopic(
 
 /**
  * chat.message: a message of a circle was stored or changed (published after commit):
- * created, edited, deleted, or marked (its reactions or pin changed). It names the message and
- * its seq only: whoever delivers it reads the message from the circle service by seq, so the
- * bus never carries a body, and a lost event is healed by reading on from the last seq.
+ * created, edited, deleted, reacted (with the reaction, its count now and the message's
+ * version), pinned or unpinned. It names the message, its seq and sender, never its body:
+ * whoever delivers it reads the message from the circle service by seq, so the bus never
+ * carries words, and a lost event is healed by reading on from the last seq.
  */
 export const chatMessageTopic = defineTopic(
   'chat.message',
-  z.object({ circleId: uuid, messageId: uuid, seq: z.number().int().positive(), change: z.enum(['created', 'edited', 'deleted', 'marked']) }),
+  z.object({
+    circleId: uuid,
+    messageId: uuid,
+    seq: z.number().int().positive(),
+    change: z.enum(['created', 'edited', 'deleted', 'reacted', 'pinned', 'unpinned']),
+    senderId: uuid.optional(),
+    reaction: z
+      .object({ emoji: z.string().min(1).max(64), userId: uuid, added: z.boolean(), count: z.number().int().nonnegative(), version: z.number().int().positive() })
+      .optional(),
+  }),
 );
 export type ChatMessageEvent = z.output<typeof chatMessageTopic.payload>;
 

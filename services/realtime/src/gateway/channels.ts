@@ -116,12 +116,18 @@ export class ChannelHub {
       for (const s of subs) s.catchUpTo(BigInt(e.seq), true);
       return;
     }
-    // A change to a message: read its state now, once, and send it to those who hold it.
+    // The cached copy is stale now: a later backfill reads the message again.
     this.recent.get(e.circleId)?.forget(BigInt(e.seq));
+    if (e.change === 'reacted') {
+      if (e.reaction) for (const s of subs) s.reacted(e);
+      return;
+    }
+    // A change to a message: read its state now, once, and send it to those who hold it.
+    const how = e.change;
     void this.messageAt(e.circleId, BigInt(e.seq)).then(
       (m) => {
         if (!m) return;
-        for (const s of subs) s.changed(m, e.change === 'deleted' ? 'deleted' : 'edited');
+        for (const s of subs) s.changed(m, how);
       },
       (err: unknown) => this.log.warn({ err: { message: (err as Error).message }, circleId: e.circleId }, 'could not read a changed message'),
     );
@@ -326,12 +332,31 @@ export class CircleSubscription {
     return this.catchUpTo(head);
   }
 
-  /** An edit or deletion of a message this socket holds (seq <= delivered): sent unsequenced. */
-  changed(m: Message, how: 'edited' | 'deleted'): void {
+  /** An edit, deletion, pin or unpin of a message this socket holds (seq <= delivered): sent unsequenced. */
+  changed(m: Message, how: 'edited' | 'deleted' | 'pinned' | 'unpinned'): void {
+    const payloadCase = ({ edited: 'messageEdited', deleted: 'messageDeleted', pinned: 'messagePinned', unpinned: 'messageUnpinned' } as const)[how];
     this.queue = this.queue.then(async () => {
       if (!this.active || m.seq > this.delivered) return;
       const shown = await this.forViewer([m]);
-      this.emit(0n, how === 'deleted' ? { case: 'messageDeleted', value: shown[0]! } : { case: 'messageEdited', value: shown[0]! });
+      this.emit(0n, { case: payloadCase, value: shown[0]! });
+    });
+  }
+
+  /** A reaction added or removed on a message this socket holds, unless its words are hidden from it. */
+  reacted(e: ChatMessageEvent): void {
+    const r = e.reaction;
+    if (!r) return;
+    this.queue = this.queue.then(async () => {
+      if (!this.active || BigInt(e.seq) > this.delivered) return;
+      if (e.senderId && e.senderId !== this.owner.userId) {
+        if ((await this.hub.sources.blocks.blockedAmong(this.owner.userId, [e.senderId])).has(e.senderId)) return;
+      }
+      this.owner.send(
+        eventFrame(this.channel, {
+          case: 'reactionChanged',
+          value: { circleId: e.circleId, messageId: e.messageId, emoji: r.emoji, count: r.count, userId: r.userId, added: r.added, messageVersion: BigInt(r.version) },
+        }),
+      );
     });
   }
 
@@ -397,7 +422,7 @@ export class CircleSubscription {
     );
   }
 
-  private emit(seq: bigint, payload: { case: 'messageCreated' | 'messageEdited' | 'messageDeleted'; value: Message }): void {
+  private emit(seq: bigint, payload: { case: 'messageCreated' | 'messageEdited' | 'messageDeleted' | 'messagePinned' | 'messageUnpinned'; value: Message }): void {
     this.owner.send(eventFrame(this.channel, payload, seq));
   }
 }

@@ -36,7 +36,7 @@ export class MessageMarks {
   /** One reaction per emoji per person; adding one already made returns the message. */
   async react(actor: Actor, input: { circleId: string; messageId: string; emoji: string }): Promise<MessageView> {
     const emoji = checkedEmoji(input.emoji);
-    return this.change(actor, input.circleId, input.messageId, { muteMatters: true }, async (tx, m, now) => {
+    return this.change(actor, input.circleId, input.messageId, { muteMatters: true, change: 'reacted', reaction: { emoji, added: true } }, async (tx, m, now) => {
       const known = await messageStore.hasEmoji(tx, m.id, emoji);
       if (!known && (await messageStore.distinctEmoji(tx, m.id)) >= MAX_EMOJI_PER_MESSAGE) {
         throw new ConnectError(`a message takes at most ${MAX_EMOJI_PER_MESSAGE} different emoji`, Code.FailedPrecondition);
@@ -48,14 +48,14 @@ export class MessageMarks {
   /** Removing a reaction the person did not make succeeds. */
   async unreact(actor: Actor, input: { circleId: string; messageId: string; emoji: string }): Promise<MessageView> {
     const emoji = checkedEmoji(input.emoji);
-    return this.change(actor, input.circleId, input.messageId, { muteMatters: false, deletedOk: true }, async (tx, m) =>
+    return this.change(actor, input.circleId, input.messageId, { muteMatters: false, deletedOk: true, change: 'reacted', reaction: { emoji, added: false } }, async (tx, m) =>
       (await messageStore.removeReaction(tx, m.id, actor.userId, emoji)) ? {} : undefined,
     );
   }
 
   /** Owner, hosts and moderators (the rule table); at most MAX_PINS per circle; idempotent. */
   async pin(actor: Actor, input: { circleId: string; messageId: string }): Promise<MessageView> {
-    return this.change(actor, input.circleId, input.messageId, { muteMatters: false, member: false }, async (tx, m, now) => {
+    return this.change(actor, input.circleId, input.messageId, { muteMatters: false, member: false, change: 'pinned' }, async (tx, m, now) => {
       if (m.pin_time) return undefined;
       if ((await messageStore.pinCount(tx, input.circleId)) >= MAX_PINS) {
         throw new ConnectError(`a circle has at most ${MAX_PINS} pins; unpin one first`, Code.FailedPrecondition);
@@ -65,7 +65,7 @@ export class MessageMarks {
   }
 
   async unpin(actor: Actor, input: { circleId: string; messageId: string }): Promise<MessageView> {
-    return this.change(actor, input.circleId, input.messageId, { muteMatters: false, member: false, deletedOk: true }, async (_tx, m) =>
+    return this.change(actor, input.circleId, input.messageId, { muteMatters: false, member: false, deletedOk: true, change: 'unpinned' }, async (_tx, m) =>
       m.pin_time ? { pin_time: null, pinned_by: null } : undefined,
     );
   }
@@ -89,7 +89,14 @@ export class MessageMarks {
     actor: Actor,
     circleId: string,
     messageId: string,
-    opts: { muteMatters: boolean; member?: boolean; deletedOk?: boolean },
+    opts: {
+      muteMatters: boolean;
+      member?: boolean;
+      deletedOk?: boolean;
+      /** What the live event says happened. */
+      change: 'reacted' | 'pinned' | 'unpinned';
+      reaction?: { emoji: string; added: boolean };
+    },
     apply: (tx: Tx<CirclesTables>, m: MessageRow, now: Date) => Promise<Partial<Pick<MessageRow, 'pin_time' | 'pinned_by'>> | undefined>,
   ): Promise<MessageView> {
     return this.d.db.transaction(async (tx) => {
@@ -107,12 +114,27 @@ export class MessageMarks {
       if (!m) throw messageNotFound();
       if (m.delete_time && !opts.deletedOk) throw new ConnectError('the message was deleted', Code.FailedPrecondition);
       const changes = m.delete_time ? undefined : await apply(tx, m, now);
-      if (changes) {
-        m = await messageStore.update(tx, m.id, changes);
-        const seq = Number(m.seq);
-        tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId, messageId: m!.id, seq, change: 'marked' }));
-      }
+      if (changes) m = await messageStore.update(tx, m.id, changes);
       const [view] = await this.messages.present(tx, [m], actor.userId);
+      if (changes) {
+        const row = m;
+        const reaction = opts.reaction && {
+          ...opts.reaction,
+          userId: actor.userId,
+          count: view!.reactions.find((r) => r.emoji === opts.reaction!.emoji)?.count ?? 0,
+          version: Number(row.version),
+        };
+        tx.onCommit(() =>
+          this.d.bus.publish(chatMessageTopic, {
+            circleId,
+            messageId: row.id,
+            seq: Number(row.seq),
+            change: opts.change,
+            ...(row.sender_id ? { senderId: row.sender_id } : {}),
+            ...(reaction ? { reaction } : {}),
+          }),
+        );
+      }
       return view!;
     });
   }
