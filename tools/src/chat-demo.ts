@@ -1,12 +1,12 @@
 // `npm run demo:chat [-- --url <origin>]`: two people chat through the SDK against a running
 // Hearth (default http://127.0.0.1:8080, or HEARTH_URL). Birch follows the circle over the
 // realtime socket, drops the connection, ash sends 50 messages meanwhile, and when birch comes
-// back every one of them shows once, in order. Sends that hit the per-person rate limit wait
-// for its retry-after and are retried with the same client_message_id, as an app's outbox does
-// (so, with the default 30 a minute, the 50 take about a minute). tools/test/chat-demo.test.ts
+// back every one of them shows once, in order. Ash sends through the SDK's ChatOutbox: a send
+// that hits the per-person rate limit waits for its retry-after and is retried under the same
+// client_message_id (so, with the default 30 a minute, the 50 take about a minute). tools/test/chat-demo.test.ts
 // runs it against a fresh system.
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type HearthClient, RealtimeClient, TokenStore, createHearthClient } from '@hearth/client';
+import { ChatOutbox, RealtimeClient, TokenStore, createHearthClient } from '@hearth/client';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { CircleVisibility, type Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { randomBytes, randomUUID } from 'node:crypto';
@@ -81,7 +81,21 @@ export async function runChatDemo(opts: ChatDemoOptions): Promise<ChatDemoResult
   await up;
   step(`birch's app is connected and follows the circle from seq ${start}`);
 
-  await send(ash.client, circleId, 'hello birch, are you around?');
+  // Ash's app sends through the SDK's outbox: pending at once, retried under the same
+  // client_message_id past the send limit (after its retry-after) or a lost answer.
+  let waited = 0;
+  const outbox = new ChatOutbox(ash.client.chat, {
+    sleep: (ms) => {
+      waited += ms;
+      return new Promise((r) => setTimeout(r, ms));
+    },
+  });
+  const send = async (body: string) => {
+    const o = await outbox.settled(outbox.send(circleId, body));
+    if (o.state !== 'sent' || !o.message) throw o.error ?? new Error(`"${body}" was not sent`);
+    return o.message;
+  };
+  await send('hello birch, are you around?');
   await until(() => shown.length === 1, 'the first message', 10_000);
   step(`birch saw "${shown[0]!.body}" live (seq ${shown[0]!.seq})`);
 
@@ -89,11 +103,8 @@ export async function runChatDemo(opts: ChatDemoOptions): Promise<ChatDemoResult
   step("birch's connection dropped");
 
   const acked: string[] = [];
-  let waited = 0;
-  for (let i = 1; i <= count; i++) {
-    const sent = await send(ash.client, circleId, `message ${i} of ${count}`, (ms) => (waited += ms));
-    acked.push(sent.id);
-  }
+  waited = 0;
+  for (let i = 1; i <= count; i++) acked.push((await send(`message ${i} of ${count}`)).id);
   step(`ash sent ${count} messages while birch was away${waited > 0 ? ` (waited ${Math.round(waited / 1000)} s for the rate limit, then retried with the same ids)` : ''}`);
 
   up = connected();
@@ -108,26 +119,6 @@ export async function runChatDemo(opts: ChatDemoOptions): Promise<ChatDemoResult
   step(`birch reconnected (connection ${opened}) and shows all ${count}, once each, in order (seq ${got[0]!.seq} to ${got.at(-1)!.seq})`);
   print('done: every message arrived once, in order, after the dropped connection');
   return { circleId, shown, acked };
-}
-
-/**
- * Sends one message like an app's outbox: a new client_message_id, kept across retries, so a
- * retry after a rate limit (or a lost answer) never stores the message twice.
- */
-async function send(client: HearthClient, circleId: string, body: string, onWait?: (ms: number) => void): Promise<Message> {
-  const clientMessageId = randomUUID();
-  for (;;) {
-    try {
-      const { message } = await client.chat.sendMessage({ circleId, clientMessageId, body });
-      return message!;
-    } catch (err) {
-      const e = ConnectError.from(err);
-      if (e.code !== Code.ResourceExhausted) throw err;
-      const ms = Number(e.metadata.get('retry-after') ?? '1') * 1000;
-      onWait?.(ms);
-      await new Promise((r) => setTimeout(r, ms));
-    }
-  }
 }
 
 async function until(pred: () => boolean, what: string, ms: number): Promise<void> {

@@ -12,3 +12,4 @@ export {
   type SocketFactory,
   type SocketLike,
 } from './realtime.js';
+export { ChatOutbox, type OutboxOptions, type Outgoing, type OutgoingState } from './outbox.js';
