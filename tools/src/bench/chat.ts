@@ -38,6 +38,8 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     // Saves a CPU profile of the server during the step at this rate.
     'profile-rate': { type: 'string' },
+    // After the rates: this many more sockets, idle and subscribed, and the server's memory growth.
+    'idle-sockets': { type: 'string', default: '0' },
   },
 });
 const circlesN = Number(args.circles);
@@ -98,10 +100,11 @@ const child: ChildProcess = fork(fileURLToPath(new URL('chat-server.ts', import.
     HEARTH_CIRCLE_SENDS_PER_MINUTE: '10000',
     HEARTH_REALTIME_MAX_UNAUTHENTICATED_PER_ADDRESS: '100000',
     HEARTH_REALTIME_MAX_UNAUTHENTICATED: '100000',
+    HEARTH_REALTIME_MAX_CONNECTIONS_PER_USER: '1000',
     BENCH_CIRCLES: String(circlesN),
     BENCH_MEMBERS: String(membersN),
   },
-  execArgv: ['--conditions=@hearth/source', '--import', 'tsx'],
+  execArgv: ['--conditions=@hearth/source', '--import', 'tsx', '--expose-gc'],
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 const waiting = new Map<string, (m: ChatServerMessage) => void>();
@@ -242,6 +245,44 @@ try {
   }
   for (const ws of sockets) ws.close();
 
+  // Idle sockets: each member opens more sockets, subscribed to its circle, and stays quiet.
+  const idleN = Number(args['idle-sockets']);
+  let idle: { sockets: number; before: number; after: number; heapBefore: number; heapAfter: number } | undefined;
+  if (idleN > 0) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    const before = await ask('mem', { kind: 'mem' });
+    const members = ready.circles.flatMap((c) => c.members.map((m) => ({ c, token: m.token })));
+    const idleSockets: WebSocket[] = [];
+    for (let i = 0; i < idleN; i += 200) {
+      const batch = Array.from({ length: Math.min(200, idleN - i) }, (_, k) => members[(i + k) % members.length]!);
+      await Promise.all(
+        batch.map(
+          ({ c, token }) =>
+            new Promise<void>((resolve, reject) => {
+              // Spread over loopback source addresses, as many clients would be.
+              const n = idleSockets.length;
+              const ws = new WebSocket(`${ready.url.replace('http', 'ws')}/v1/realtime`, 'hearth.realtime.v1', { localAddress: `127.0.${1 + ((n >> 8) & 0xff)}.${1 + (n & 0xfe)}` });
+              idleSockets.push(ws);
+              ws.on('open', () =>
+                ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id: 1n, frame: { case: 'hello', value: { protocolVersion: 1, accessToken: token, resume: [{ channel: `circle:${c.id}` }] } } }))),
+              );
+              ws.on('message', (data: Buffer) => {
+                const f = fromBinary(ServerFrameSchema, data);
+                if (f.frame.case === 'subscribed') resolve();
+                if (f.frame.case === 'error') reject(new Error(f.frame.value.message));
+              });
+              ws.on('error', reject);
+            }),
+        ),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 5_000));
+    const after = await ask('mem', { kind: 'mem' });
+    idle = { sockets: idleSockets.length, before: before.rss, after: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed };
+    log(`idle: ${idle.sockets} sockets, server RSS ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB (${((after.rss - before.rss) / idle.sockets / 1024).toFixed(1)} KiB per socket), heap ${(before.heapUsed / 2 ** 20).toFixed(0)} -> ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    for (const ws of idleSockets) ws.terminate();
+  }
+
   const lines = [
     '## Chat: messages through SendMessage and the realtime gateway',
     '',
@@ -261,6 +302,17 @@ try {
       (s) =>
         `| ${s.rate} | ${s.msgPerSec.toFixed(0)} | ${s.deliveriesPerSec.toFixed(0)} | ${s.sendP50.toFixed(1)} / ${s.sendP99.toFixed(1)} | ${s.deliverP50.toFixed(1)} / ${s.deliverP99.toFixed(1)} | ${s.lost} | ${s.duplicates} | ${s.failed} | ${s.cores.server.toFixed(2)} / ${s.cores.generator.toFixed(2)} / ${s.cores.postgres.toFixed(2)} / ${s.cores.redis.toFixed(2)} |`,
     ),
+    ...(idle
+      ? [
+          '',
+          wrap(
+            `Idle sockets: ${idle.sockets} more sockets (${membersN * circlesN} people, each with several), each welcomed and subscribed to its circle, then quiet for 5 s. ` +
+              `The server's RSS went from ${(idle.before / 2 ** 20).toFixed(0)} to ${(idle.after / 2 ** 20).toFixed(0)} MiB after a full GC: ` +
+              `**${((idle.after - idle.before) / 2 ** 20).toFixed(0)} MiB, ${((idle.after - idle.before) / idle.sockets / 1024).toFixed(1)} KiB per socket** ` +
+              `(heap ${(idle.heapBefore / 2 ** 20).toFixed(0)} to ${(idle.heapAfter / 2 ** 20).toFixed(0)} MiB).`,
+          ),
+        ]
+      : []),
   ];
   const section = lines.join('\n');
   process.stdout.write(`${section}\n`);
