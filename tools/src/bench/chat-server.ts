@@ -67,6 +67,20 @@ process.on('message', (raw) => {
       await writeFile(file, JSON.stringify(profile));
       send({ kind: 'profiled', file });
     })();
+  } else if (req.kind === 'heap-start') {
+    void (async () => {
+      await session.post('HeapProfiler.enable');
+      await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+      send({ kind: 'profiling' });
+    })();
+  } else if (req.kind === 'heap-stop' && req.file) {
+    const file = req.file;
+    void (async () => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const { profile } = await session.post('HeapProfiler.stopSampling');
+      await writeFile(file, JSON.stringify(profile));
+      send({ kind: 'profiled', file });
+    })();
   } else if (req.kind === 'mem') {
     // After a full collection when the process allows it (--expose-gc), so the figure is what stays.
     (globalThis as { gc?: () => void }).gc?.();

@@ -251,6 +251,7 @@ try {
   if (idleN > 0) {
     await new Promise((r) => setTimeout(r, 2_000));
     const before = await ask('mem', { kind: 'mem' });
+    if (process.env.BENCH_HEAP) await ask('profiling', { kind: 'heap-start' });
     const members = ready.circles.flatMap((c) => c.members.map((m) => ({ c, token: m.token })));
     const idleSockets: WebSocket[] = [];
     for (let i = 0; i < idleN; i += 200) {
@@ -277,6 +278,11 @@ try {
       );
     }
     await new Promise((r) => setTimeout(r, 5_000));
+    if (process.env.BENCH_HEAP) {
+      const file = join(repoRoot(), '.hearth', 'bench', `chat-idle-${Date.now()}.heapprofile`);
+      await ask('profiled', { kind: 'heap-stop', file });
+      log(`server heap sampling profile (live at the end): ${file}`);
+    }
     const after = await ask('mem', { kind: 'mem' });
     idle = { sockets: idleSockets.length, before: before.rss, after: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed };
     log(`idle: ${idle.sockets} sockets, server RSS ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB (${((after.rss - before.rss) / idle.sockets / 1024).toFixed(1)} KiB per socket), heap ${(before.heapUsed / 2 ** 20).toFixed(0)} -> ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB`);
