@@ -99,6 +99,7 @@ function memoryBus(): EventBus & { dropping: boolean } {
       set.add(handler as (p: unknown) => void);
       return () => void set.delete(handler as (p: unknown) => void);
     },
+    onReconnect: () => () => undefined,
     async close() {},
   };
   return bus;

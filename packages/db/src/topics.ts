@@ -33,5 +33,11 @@ export interface EventPublisher {
 export interface EventBus extends EventPublisher {
   /** Calls `handler` for every event on `topic` until the returned function is called. */
   subscribe<T>(topic: Topic<T>, handler: (payload: T) => void): () => void;
+  /**
+   * Calls `handler` each time the bus's listening connection comes back after being lost:
+   * whatever was published meanwhile did not arrive, so listeners that must not miss anything
+   * (the realtime gateway) read on from their store then.
+   */
+  onReconnect(handler: () => void): () => void;
   close(): Promise<void>;
 }

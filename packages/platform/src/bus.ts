@@ -83,6 +83,13 @@ export function redisBus(redis: RedisAccess, logger: Logger, prefix = PREFIX): E
   // subscribe issued while Redis is away wait for it.
   const sub = redis.client.duplicate({ enableOfflineQueue: true });
   sub.on('error', () => undefined); // the main connection already logs Redis trouble
+  const reconnected = new Set<() => void>();
+  let wasReady = false;
+  // 'ready' comes after the first connect and after every reconnect (subscriptions re-sent).
+  sub.on('ready', () => {
+    if (wasReady) for (const h of reconnected) h();
+    wasReady = true;
+  });
   sub.on('message', (channel: string, message: string) => deliverRemote(subs, self, channel.slice(prefix.length), message, logger));
   return {
     async publish(topic, payload) {
@@ -97,6 +104,10 @@ export function redisBus(redis: RedisAccess, logger: Logger, prefix = PREFIX): E
       return addHandler(subs, topic, handler, () => {
         sub.subscribe(prefix + topic.name).catch((err: Error) => logger.warn({ err: { message: err.message }, topic: topic.name }, 'bus subscribe failed'));
       });
+    },
+    onReconnect(handler) {
+      reconnected.add(handler);
+      return () => void reconnected.delete(handler);
     },
     async close() {
       await sub.quit().catch(() => sub.disconnect());
@@ -120,6 +131,8 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
   let connecting = false;
   let closed = false;
   let retry: NodeJS.Timeout | undefined;
+  const reconnected = new Set<() => void>();
+  let listenedBefore = false;
 
   const listen = async (attempt = 0): Promise<void> => {
     if (closed || listener || (connecting && attempt === 0)) return;
@@ -143,6 +156,8 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
       return;
     }
     listener = client;
+    if (listenedBefore) for (const h of reconnected) h();
+    listenedBefore = true;
     client.on('notification', (n) => {
       if (!n.payload) return;
       const sep = n.payload.indexOf('\n');
@@ -166,6 +181,10 @@ export function postgresBus(databaseUrl: string, logger: Logger): EventBus {
     },
     subscribe(topic, handler) {
       return addHandler(subs, topic, handler, () => void listen());
+    },
+    onReconnect(handler) {
+      reconnected.add(handler);
+      return () => void reconnected.delete(handler);
     },
     async close() {
       closed = true;

@@ -6,6 +6,7 @@ import { createLogger } from '@hearth/telemetry';
 import { Redis } from 'ioredis';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { PermanentJobError, createJobQueue, guardRedis, handle, postgresBus, redisBus } from '../src/index.js';
 
@@ -82,6 +83,51 @@ describe('event bus', () => {
         await b.close();
         await redisA?.close();
         await redisB?.close();
+      }
+    });
+  }
+
+  for (const kind of ['redis', 'postgres'] as const) {
+    it(`says when its listening connection over ${kind} came back, and delivers again after it`, async () => {
+      // Named, so only this test's listening connection is cut (other files share the servers).
+      const name = `bus-reconnect-${randomUUID().slice(0, 8)}`;
+      const redis = kind === 'redis' ? guardRedis(new Redis(redisHelper.url, { connectionName: name }), logger) : undefined;
+      const admin = new Redis(redisHelper.url);
+      const bus = redis ? redisBus(redis, logger, redisHelper.keyPrefix) : postgresBus(db.url, logger);
+      const other = redis ? redisBus(guardRedis(new Redis(redisHelper.url), logger), logger, redisHelper.keyPrefix) : postgresBus(db.url, logger);
+      let reconnects = 0;
+      const off = bus.onReconnect(() => reconnects++);
+      try {
+        const got: unknown[] = [];
+        bus.subscribe(membership, (p) => got.push(p));
+        await settle();
+        assert.equal(reconnects, 0, 'the first connection is not a reconnection');
+        // Cut the listening connection from the server's side, as a failover or restart would.
+        if (kind === 'redis') {
+          const list = String(await admin.call('CLIENT', 'LIST', 'TYPE', 'pubsub'));
+          const id = list.split('\n').find((line) => line.includes(`name=${name}`))?.match(/\bid=(\d+)/)?.[1];
+          assert.ok(id, 'the bus listens on a connection of its own');
+          await admin.call('CLIENT', 'KILL', 'ID', id);
+        } else {
+          const c = new pg.Client({ connectionString: db.url });
+          await c.connect();
+          await c.query("select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'hearth-bus-listen' and datname = current_database()");
+          await c.end();
+        }
+        const deadline = Date.now() + 10_000;
+        while (reconnects === 0 && Date.now() < deadline) await settle(50);
+        assert.equal(reconnects, 1, 'told once it was back');
+        await settle();
+        await other.publish(membership, { circleId: 'c9', userId: 'u9' });
+        const until = Date.now() + 5_000;
+        while (got.length === 0 && Date.now() < until) await settle(20);
+        assert.deepEqual(got, [{ circleId: 'c9', userId: 'u9' }], 'listening again');
+      } finally {
+        off();
+        await bus.close();
+        await other.close();
+        await redis?.close();
+        admin.disconnect();
       }
     });
   }

@@ -7,8 +7,11 @@ import { ChannelHub } from './gateway/channels.js';
 import { GatewayMetrics } from './gateway/metrics.js';
 import { type GatewaySockets, registerGateway } from './gateway/route.js';
 
-/** How often the gateway reads on in every subscribed circle, healing events the bus lost. */
-const SWEEP_MS = 5_000;
+/**
+ * How often the gateway reads on in every subscribed circle anyway: a safety net under the
+ * catch-up that follows every reconnection of the bus.
+ */
+const SWEEP_MS = 30_000;
 /** Sockets told to go away reconnect within this long of each other (plus 0.5 s). */
 const GOING_AWAY_SPREAD_MS = 4_000;
 
@@ -82,6 +85,8 @@ export class RealtimeApp implements ServiceModule {
       // A session ended (logout, suspension, ban, deletion): its sockets close now, not at the
       // next heartbeat (which still catches what the bus drops).
       bus.subscribe(sessionRevokedTopic, (e) => this.#sockets?.endSession(e.sessionId)),
+      // Events published while the bus connection was away never arrive: read on at once.
+      bus.onReconnect(() => this.hub.sweep()),
       () => clearInterval(sweep),
     ];
   }

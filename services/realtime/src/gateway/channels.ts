@@ -189,8 +189,8 @@ export class ChannelHub {
   /**
    * Every subscription reads what it may have missed. The bus delivers at most once (an event
    * published while this process's bus connection was away is lost), so the gateway sweeps its
-   * circles on a timer: a lost event is healed within one sweep, without waiting for the next
-   * message, and Redis is never the source of a message.
+   * circles each time the bus connection comes back, and on a slow timer as a safety net: a lost
+   * message arrives without waiting for the next one, and Redis is never the source of a message.
    */
   sweep(): void {
     for (const [circleId, subs] of this.byCircle) {
