@@ -14,7 +14,7 @@ const repoRoot = (): string => fileURLToPath(new URL('../../', import.meta.url))
  * run in production, so they may use devDependencies. The rest of tools/src (migrate,
  * grant-role, the system) ships in the image.
  */
-const DEV_ONLY = /^(packages\/testkit\/|tools\/src\/(dev|demo|dev-secrets|env-docs|check-|vendor-|bench\/|fuzz\/|proto-print\/))/;
+const DEV_ONLY = /^(packages\/testkit\/|tools\/src\/(dev|demo|dev-secrets|env-docs|check-|vendor-|chat-faults|bench\/|fuzz\/|proto-print\/))/;
 
 /** Declared for what they run, not what they export (binaries, peers, type packages). */
 const USED_WITHOUT_IMPORT = new Set(['@types/node', '@types/pg', '@types/opossum', '@types/oidc-provider', 'node', 'tsx', 'typescript', 'eslint', '@bufbuild/buf', '@bufbuild/protoc-gen-es', 'turbo']);

@@ -85,8 +85,15 @@ describe.skipIf(!existsSync(CHROMIUM))('the SDK in headless Chromium', () => {
     // The page sends one itself (fetch, CORS), then the owner sends 30 while the page's socket drops twice.
     const own = await tab.evaluate((id) => (globalThis as unknown as { hearth: { send(c: string, b: string): Promise<string> } }).hearth.send(id, 'from the browser'), circle!.id);
     assert.ok(own.length > 0, 'sent through the outbox');
+    const opened = () => tab.evaluate(() => (globalThis as unknown as { hearth: { state: { statuses: string[] } } }).hearth.state.statuses.filter((s) => s === 'open').length);
+    let drops = 0;
     for (let i = 0; i < 30; i++) {
-      if (i === 8 || i === 19) await tab.evaluate(() => (globalThis as unknown as { hearth: { drop(): void } }).hearth.drop());
+      if (i === 8 || i === 19) {
+        // Each drop cuts an open socket (not one still reconnecting from the last drop).
+        while ((await opened()) < drops + 1) await new Promise((r) => setTimeout(r, 20));
+        await tab.evaluate(() => (globalThis as unknown as { hearth: { drop(): void } }).hearth.drop());
+        drops++;
+      }
       await chat.sendMessage({ circleId: circle!.id, clientMessageId: randomUUID(), body: `owner ${i}` }, owner.call);
     }
     const { lastSeq: end } = await chat.listMessages({ circleId: circle!.id, pageSize: 1 }, me.call);

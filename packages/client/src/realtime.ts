@@ -63,6 +63,8 @@ export interface CircleHandlers {
 }
 
 const GAP_PAGE = 100;
+/** How soon a gap fill that failed is tried again. */
+const RETRY_FILL_MS = 1_000;
 const CLOSE_GIVE_UP = new Set([ErrorCode.UNAUTHENTICATED, ErrorCode.PROTOCOL_VERSION_UNSUPPORTED, ErrorCode.TOO_MANY_CONNECTIONS].map((c) => 4000 + c));
 
 /**
@@ -152,6 +154,7 @@ export class RealtimeClient {
       case 'welcome':
         this.attempts = 0;
         this.opts.onStatus?.({ state: 'open' });
+        for (const f of this.circles.values()) f.refill();
         return;
       case 'event': {
         const e = frame.frame.value;
@@ -204,6 +207,8 @@ export class CircleFeed {
   private readonly ahead = new Map<bigint, Message>();
   private filling: Promise<void> | undefined;
   private ended = false;
+  /** What the feed absorbed: messages it already had, and messages it fetched to fill gaps. */
+  readonly stats = { duplicatesDropped: 0, filled: 0 };
 
   constructor(
     readonly circleId: string,
@@ -224,7 +229,11 @@ export class CircleFeed {
   }
 
   live(m: Message): void {
-    if (this.ended || m.seq <= this.held) return;
+    if (this.ended) return;
+    if (m.seq <= this.held || this.ahead.has(m.seq)) {
+      this.stats.duplicatesDropped++;
+      return;
+    }
     this.ahead.set(m.seq, m);
     this.drain();
     if (this.ahead.size > 0) void this.fill(this.maxAhead());
@@ -232,6 +241,11 @@ export class CircleFeed {
 
   changed(m: Message): void {
     if (!this.ended && m.seq <= this.held) this.handlers.onChanged?.(m);
+  }
+
+  /** Fetches what a gap still waits for (after a reconnect). */
+  refill(): void {
+    if (this.ahead.size > 0) void this.fill(this.maxAhead());
   }
 
   /** The gateway will not send up to `toSeq`: fetch it. */
@@ -265,14 +279,20 @@ export class CircleFeed {
       while (!this.ended && this.held < upTo) {
         const page = await this.chat.listMessages({ circleId: this.circleId, position: { case: 'afterSeq', value: this.held }, pageSize: GAP_PAGE });
         if (page.messages.length === 0) return;
-        for (const m of page.messages) if (m.seq > this.held) this.ahead.set(m.seq, m);
+        for (const m of page.messages) {
+          if (m.seq <= this.held || this.ahead.has(m.seq)) continue;
+          this.ahead.set(m.seq, m);
+          this.stats.filled++;
+        }
         const before = this.held;
         this.drain();
         if (this.held === before) return;
       }
     };
     this.filling = (this.filling ?? Promise.resolve()).then(run).catch(() => {
-      // Offline: the next live message or the resume after reconnecting fills it again.
+      // Offline, or the server busy: try again shortly (and the resume after reconnecting, or
+      // the next live message, fills it too), so a gap never waits for a message that may not come.
+      if (!this.ended && this.held < upTo) setTimeout(() => void this.fill(upTo), RETRY_FILL_MS);
     });
     return this.filling;
   }

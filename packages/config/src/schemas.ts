@@ -2,13 +2,16 @@ import { z } from 'zod';
 
 /** Reusable leaf schemas. Each accepts the raw string from the environment (or undefined). */
 
+/** A number from the environment; only a value that is no number at all is "must be a number". */
+const number = () => z.coerce.number({ error: (issue) => (issue.code === 'invalid_type' ? 'must be a number' : undefined) });
+
 export const port = (fallback: number) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(0).max(65535).default(fallback);
+  number().int('must be a whole number').min(0, 'must be at least 0').max(65535, 'must be at most 65535').default(fallback);
 
 export const positiveInt = (fallback: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.coerce.number({ error: 'must be a number' }).int('must be a whole number').min(1).max(max).default(fallback);
+  number().int('must be a whole number').min(1, 'must be at least 1').max(max, `must be at most ${max}`).default(fallback);
 
-export const ratio = (fallback: number) => z.coerce.number({ error: 'must be a number' }).min(0).max(1).default(fallback);
+export const ratio = (fallback: number) => number().min(0, 'must be at least 0').max(1, 'must be at most 1').default(fallback);
 
 export const bool = (fallback: boolean) =>
   z

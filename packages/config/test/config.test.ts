@@ -30,6 +30,21 @@ describe('loadConfig', () => {
     assert.match(err.message, /HEARTH_PORT: .*"eighty"/);
   });
 
+  it('says what is wrong with a number: not a number, not whole, or out of range', () => {
+    const numbers = { n: env('HEARTH_N', schemas.positiveInt(5, 100), 'n'), p: env('HEARTH_P', schemas.port(80), 'p'), r: env('HEARTH_R', schemas.ratio(0.5), 'r') };
+    for (const [value, want] of [
+      ['abc', /must be a number/],
+      ['1.5', /must be a whole number/],
+      ['0', /must be at least 1/],
+      ['101', /must be at most 100/],
+    ] as const) {
+      const err = catchConfigError(() => loadConfig(numbers, { HEARTH_N: value }));
+      assert.match(err.message, want, value);
+    }
+    assert.match(catchConfigError(() => loadConfig(numbers, { HEARTH_P: '70000' })).message, /HEARTH_P: must be at most 65535/);
+    assert.match(catchConfigError(() => loadConfig(numbers, { HEARTH_R: '2' })).message, /HEARTH_R: must be at most 1/);
+  });
+
   it('never echoes a secret value', () => {
     const err = catchConfigError(() =>
       loadConfig(spec, { DATABASE_URL: 'postgres://h/d', HEARTH_AUTH_SIGNING_KEY: 'short' }),

@@ -287,18 +287,29 @@ class RecentMessages {
 /** One socket's subscription to one circle's channel. */
 export class CircleSubscription {
   /** Every seq up to here was delivered (or handed to a Resync); nothing above it was. */
-  private delivered: bigint;
-  private queue: Promise<void> = Promise.resolve();
+  private delivered = 0n;
+  private queue: Promise<void>;
   private active = true;
+  private open: () => void = () => undefined;
 
+  /**
+   * Joins the circle's live events at once, holding every step until `begin` says where the
+   * subscription starts: an event published while the head is being read is then queued, not
+   * missed.
+   */
   constructor(
     private readonly hub: ChannelHub,
     readonly owner: ChannelOwner,
     readonly circleId: string,
-    start: bigint,
     private readonly onEnd: (s: CircleSubscription) => void,
   ) {
+    this.queue = new Promise<void>((resolve) => (this.open = resolve));
+  }
+
+  /** Starts the subscription after `start` (held back steps run from here). */
+  begin(start: bigint): void {
     this.delivered = start;
+    this.open();
   }
 
   get channel(): string {
@@ -531,28 +542,39 @@ export class SocketChannels {
     if (!existing && this.subs.size + (this.userChannel ? 1 : 0) >= this.hub.limits.maxSubscriptions) {
       return refuse(ErrorCode.TOO_MANY_SUBSCRIPTIONS, `at most ${this.hub.limits.maxSubscriptions} channels per socket`);
     }
-    let head: bigint;
+    const cannotOpen = (err: unknown) => {
+      // The circle service cannot answer: INTERNAL closes; the app reconnects with backoff and resumes.
+      this.owner.log.warn({ err: { message: (err as Error).message }, circleId }, 'channel access could not be checked');
+      this.owner.fail(ErrorCode.INTERNAL, `could not open ${cursor.channel} now; reconnect later and resume`, { replyTo });
+    };
     try {
       const access = await this.hub.sources.memberships.membership(circleId, this.owner.userId);
       if (!access || access.role === undefined || access.banned) return refuse(ErrorCode.PERMISSION_DENIED, 'only members of the circle may subscribe to it');
-      ({ lastSeq: head } = await this.hub.sources.history.read(circleId, 0n, 1));
     } catch (err) {
-      // The circle service cannot answer: INTERNAL closes; the app reconnects with backoff and resumes.
-      this.owner.log.warn({ err: { message: (err as Error).message }, circleId }, 'channel access could not be checked');
-      return this.owner.fail(ErrorCode.INTERNAL, `could not open ${cursor.channel} now; reconnect later and resume`, { replyTo });
+      return cannotOpen(err);
     }
-    existing?.end();
-    const start = cursor.lastSeq === undefined || cursor.lastSeq > head ? head : cursor.lastSeq;
     if (this.closed) return;
-    const sub = new CircleSubscription(this.hub, this.owner, circleId, start, (s) => {
+    existing?.end();
+    // Live events from here on are queued in the subscription before the head is read, so a
+    // message stored in between is delivered by its event or by the replay, never by neither.
+    const sub = new CircleSubscription(this.hub, this.owner, circleId, (s) => {
       this.hub.leave(s);
       if (this.subs.get(s.channel) === s) this.subs.delete(s.channel);
     });
     this.subs.set(cursor.channel, sub);
     this.hub.join(sub);
+    let head: bigint;
+    try {
+      ({ lastSeq: head } = await this.hub.sources.history.read(circleId, 0n, 1));
+    } catch (err) {
+      sub.end();
+      return cannotOpen(err);
+    }
+    if (this.closed) return sub.end();
+    const start = cursor.lastSeq === undefined || cursor.lastSeq > head ? head : cursor.lastSeq;
     this.owner.send(create(ServerFrameSchema, { frame: { case: 'subscribed', value: { replyTo, channel: cursor.channel, headSeq: head } } }));
-    // Live events that arrive from now on queue behind the replay.
     if (cursor.lastSeq !== undefined) this.hub.metrics.resumes.inc();
+    sub.begin(start);
     void sub.resume(head);
   }
 }
