@@ -58,13 +58,22 @@ export async function seedIdentity(opts: SeedOptions): Promise<Identity> {
   const clients = () => clientsFor(opts.url, address, () => person.access);
   const probe = await findProbe(opts, () => person.access, address);
 
-  return {
+  const identity: Identity = {
     headers: () => ({ authorization: `Bearer ${person.access}` }),
     ids: () => ({ userId: person.id, circleId: person.circleId, email: person.email, password: person.password }),
     async freshCircle() {
-      const { circle } = await clients().circle.createCircle({ name: 'Fuzz circle', visibility: CircleVisibility.PUBLIC, idempotencyKey: `fuzz-${opts.rng.hex(16)}` });
-      if (!circle) throw new Error('CreateCircle returned no circle');
-      return circle.id;
+      const create = () => clients().circle.createCircle({ name: 'Fuzz circle', visibility: CircleVisibility.PUBLIC, idempotencyKey: `fuzz-${opts.rng.hex(16)}` });
+      let answer: Awaited<ReturnType<typeof create>>;
+      try {
+        answer = await create();
+      } catch (err) {
+        // The last case of the RPC before may have ended the session (Logout, LogoutAll).
+        if (ConnectError.from(err).code !== Code.Unauthenticated) throw err;
+        await identity.renew();
+        answer = await create();
+      }
+      if (!answer.circle) throw new Error('CreateCircle returned no circle');
+      return answer.circle.id;
     },
     async alive() {
       const o = await opts.sender.post(probe.path, Buffer.from(probe.body), { 'content-type': 'application/json', authorization: `Bearer ${person.access}` }, address);
@@ -87,6 +96,7 @@ export async function seedIdentity(opts: SeedOptions): Promise<Identity> {
     },
     counts,
   };
+  return identity;
 }
 
 function clientsFor(url: string, localAddress: string | undefined, token: () => string) {
