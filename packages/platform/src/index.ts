@@ -35,5 +35,6 @@ export {
   redisBackend,
   resilient,
   waitAtMost,
+  whileAvailable,
 } from './limits/stores.js';
 export { BUCKETS_PER_WINDOW, SlidingWindow, WindowCount } from './limits/sliding-window.js';

@@ -41,10 +41,26 @@ export const STORE_TIMEOUT_MS = 1_000;
  * stalling sign-in. Only this wrapper falls back (the store counter has no insurance of its
  * own), so a call that times out and then fails is counted once, not twice.
  */
-export function resilient(backend: CounterBackend, spec: CounterSpec, timeoutMs = STORE_TIMEOUT_MS): RateLimiterAbstract {
-  const store = backend.store(spec);
-  if (store instanceof RateLimiterMemory) return store;
-  return new RLWrapperTimeouts({ limiter: store, timeoutMs, insuranceLimiter: backend.local(spec) });
+export function resilient(
+  backend: CounterBackend,
+  spec: CounterSpec,
+  timeoutMs = STORE_TIMEOUT_MS,
+  local: RateLimiterAbstract = backend.local(spec),
+): RateLimiterAbstract {
+  // A memory-only backend has nothing to fall back from.
+  if (backend.store === backend.local) return local;
+  return new RLWrapperTimeouts({ limiter: backend.store(spec), timeoutMs, insuranceLimiter: local });
+}
+
+/**
+ * `resilient`, and while the store is known to be down (`available()` false: the Redis breaker
+ * is open) the same memory counter it falls back to, at once, without trying the store: for
+ * limits on a hot path, where even the fallback's timeout is too long to wait.
+ */
+export function whileAvailable(backend: CounterBackend, spec: CounterSpec, available: () => boolean, timeoutMs = STORE_TIMEOUT_MS): () => RateLimiterAbstract {
+  const local = backend.local(spec);
+  const store = resilient(backend, spec, timeoutMs, local);
+  return () => (available() ? store : local);
 }
 
 export function memoryBackend(keyPrefix: string): CounterBackend {

@@ -13,7 +13,7 @@ import {
 } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ChannelEventSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
-import { newId } from '@hearth/db';
+import { isCanonicalUuid, newId } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 import { ErrorCode, errorFrame } from './frames.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -48,8 +48,11 @@ const READ_PAGE = 200;
 /** Recent messages kept per circle, so one live event is read once for all its sockets. */
 const RECENT_PER_CIRCLE = 256;
 
-const CIRCLE_CHANNEL = /^circle:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
-const USER_CHANNEL = /^user:([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$/;
+/** The id of a `<kind>:<uuid>` channel name (realtime.proto CHANNELS), if it is one of that kind. */
+function channelId(channel: string, kind: 'circle' | 'user'): string | undefined {
+  const id = channel.startsWith(`${kind}:`) ? channel.slice(kind.length + 1) : undefined;
+  return isCanonicalUuid(id) ? id : undefined;
+}
 
 const MEMBERSHIP_KIND: Partial<Record<MembershipEvent['change'], MembershipChangeKind>> = {
   joined: MembershipChangeKind.JOINED,
@@ -534,9 +537,9 @@ export class SocketChannels {
 
   private async subscribeOne(cursor: ChannelCursor, replyTo: bigint): Promise<void> {
     const refuse = (code: ErrorCode, message: string) => this.owner.send(errorFrame(code, message, { replyTo, channel: cursor.channel }));
-    const userId = USER_CHANNEL.exec(cursor.channel)?.[1];
+    const userId = channelId(cursor.channel, 'user');
     if (userId) return this.subscribeUser(cursor.channel, userId, replyTo);
-    const circleId = CIRCLE_CHANNEL.exec(cursor.channel)?.[1];
+    const circleId = channelId(cursor.channel, 'circle');
     if (!circleId) return refuse(ErrorCode.PERMISSION_DENIED, 'no such channel');
     const existing = this.subs.get(cursor.channel);
     if (!existing && this.subs.size + (this.userChannel ? 1 : 0) >= this.hub.limits.maxSubscriptions) {

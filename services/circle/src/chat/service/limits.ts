@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type CounterBackend, type CounterSpec, STORE_TIMEOUT_MS } from '@hearth/platform';
-import { RLWrapperTimeouts, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { type CounterBackend, whileAvailable } from '@hearth/platform';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
 export interface ChatLimitsConfig {
   /** Messages one person may send per minute, over all circles. */
@@ -19,8 +19,8 @@ export interface ChatLimitsConfig {
  * limit against floods, not an exact quota.
  */
 export class ChatLimits {
-  readonly #sends: Counter;
-  readonly #duplicates: Counter;
+  readonly #sends: () => RateLimiterAbstract;
+  readonly #duplicates: () => RateLimiterAbstract;
 
   /** `available`: false while the store is known to be down (the Redis breaker is open). */
   constructor(
@@ -28,8 +28,8 @@ export class ChatLimits {
     private readonly config: ChatLimitsConfig,
     available: () => boolean = () => true,
   ) {
-    this.#sends = counter(backend, { name: 'chat_send', points: config.sendsPerMinute, durationSec: 60 }, available);
-    this.#duplicates = counter(backend, { name: 'chat_duplicate', points: config.duplicates, durationSec: config.duplicateWindowSec }, available);
+    this.#sends = whileAvailable(backend, { name: 'chat_send', points: config.sendsPerMinute, durationSec: 60 }, available);
+    this.#duplicates = whileAvailable(backend, { name: 'chat_duplicate', points: config.duplicates, durationSec: config.duplicateWindowSec }, available);
   }
 
   /**
@@ -50,18 +50,6 @@ export class ChatLimits {
   async count(userId: string, bodyKey: string): Promise<void> {
     await Promise.all([this.#sends().penalty(userId), this.#duplicates().penalty(`${userId}:${bodyKey}`)]).catch(() => undefined);
   }
-}
-
-/** The counter to use now: the store's (in memory when it fails or stalls), or memory at once while it is down. */
-type Counter = () => RateLimiterAbstract;
-
-function counter(backend: CounterBackend, spec: CounterSpec, available: () => boolean): Counter {
-  const local = backend.local(spec);
-  // A memory-only backend (no Redis configured) has nothing to guard.
-  if (backend.store === backend.local) return () => local;
-  const store = backend.store(spec);
-  const guarded = new RLWrapperTimeouts({ limiter: store, timeoutMs: STORE_TIMEOUT_MS, insuranceLimiter: local });
-  return () => (available() ? guarded : local);
 }
 
 function refused(message: string, msBeforeNext: number): ConnectError {

@@ -987,10 +987,10 @@ export const ChatService: GenService<{
   },
   /**
    * Deletes a message: the sender, the circle's owner and hosts, or platform moderators. It
-   * becomes a tombstone (same id and seq, empty body, no reactions, unpinned) and is purged
-   * after the retention period. Replies in its thread stay. Deleting a deleted message
-   * returns it (idempotent). Unlike other changes it is allowed in an archived circle: content
-   * can always be taken down. When someone other than the sender deletes, `reason` is kept in
+   * becomes a tombstone at once (same id and seq, so the sequence keeps no holes; its body,
+   * mentions and reactions are erased from storage, and it is unpinned). Replies in its thread
+   * stay. Deleting a deleted message returns it (idempotent). Unlike other changes it is
+   * allowed in an archived circle: content can always be taken down. When someone other than the sender deletes, `reason` is kept in
    * the circle's audit log. Errors: PermissionDenied for other members.
    *
    * @generated from rpc hearth.circle.v1.ChatService.DeleteMessage
