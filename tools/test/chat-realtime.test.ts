@@ -12,6 +12,7 @@ import {
   type ChannelEvent,
   ErrorCode,
   MembershipChangeKind,
+  PresenceStatus,
   type ServerFrame,
   ServerFrameSchema,
   UnsubscribeReason,
@@ -327,6 +328,66 @@ describe('circle channels', () => {
     const err = sa.frames.find((y) => y.frame.case === 'error')!.frame.value as { code: ErrorCode; closing: boolean; channel: string };
     assert.deepEqual([err.code, err.closing, err.channel], [ErrorCode.PERMISSION_DENIED, false, other]);
     await Promise.all([sa, sb, sx].map((s) => s.close()));
+  });
+
+  it('shows who is online in a circle to its other subscribers: only people who share presence, not across a block, current from Subscribed on', async () => {
+    const c = await circleWith(3);
+    const [a, b, x] = c.members as [Person, Person, Person];
+    const share = async (p: Person, on: boolean) => {
+      const { settings } = await whole.system.user.getMe({}, p.call);
+      await whole.system.user.updateSettings({ version: settings!.version, showPresence: on }, p.call);
+    };
+    await share(a, true);
+    await share(x, true);
+    await whole.system.user.blockUser({ userId: a.userId }, x.call);
+    const presenceIn = (frames: readonly ServerFrame[]) =>
+      events(frames, c.channel).flatMap((e) => (e.payload.case === 'presenceChanged' ? [[e.payload.value.userId, PresenceStatus[e.payload.value.status]]] : []));
+    const subscribed = (s: Socket) => s.until((f) => f.some((y) => y.frame.case === 'subscribed'), 'Subscribed');
+    const sb = await open(b, [{ channel: c.channel }]);
+    await subscribed(sb);
+    // a comes online (twice: one person, two sockets), the owner (not sharing) too.
+    const sa1 = await open(a, [{ channel: c.channel }]);
+    const sa2 = await open(a, [{ channel: c.channel }]);
+    const so = await open(c.owner, [{ channel: c.channel }]);
+    await Promise.all([sa1, sa2, so].map(subscribed));
+    await sb.until((f) => presenceIn(f).length >= 1, 'a online');
+    // x comes online: b and the owner see it, a does not (a block), nor is x told of a.
+    const sx = await open(x, [{ channel: c.channel }]);
+    await subscribed(sx);
+    await sb.until((f) => presenceIn(f).length >= 2, 'x online');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(presenceIn(sb.frames), [
+      [a.userId, 'ONLINE'],
+      [x.userId, 'ONLINE'],
+    ]);
+    assert.deepEqual(presenceIn(sa1.frames), [], 'not across a block, and not oneself');
+    assert.deepEqual(presenceIn(sx.frames), [], 'the snapshot leaves out the blocked');
+    assert.deepEqual(presenceIn(so.frames), [
+      [a.userId, 'ONLINE'],
+      [x.userId, 'ONLINE'],
+    ], 'the snapshot at Subscribed, then live');
+    assert.ok(events(sb.frames, c.channel).filter((e) => e.payload.case === 'presenceChanged').every((e) => e.seq === 0n));
+    // One of a's sockets closes: still online. The other: offline.
+    await sa1.close();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(presenceIn(sb.frames).length, 2, 'still online through the other socket');
+    await sa2.close();
+    await sb.until((f) => presenceIn(f).length >= 3, 'a offline');
+    assert.deepEqual(presenceIn(sb.frames)[2], [a.userId, 'OFFLINE']);
+    // x turns sharing off while connected: offline at once; on again: online.
+    await share(x, false);
+    await sb.until((f) => presenceIn(f).length >= 4, 'x offline');
+    await share(x, true);
+    await sb.until((f) => presenceIn(f).length >= 5, 'x online again');
+    assert.deepEqual(presenceIn(sb.frames).slice(3), [
+      [x.userId, 'OFFLINE'],
+      [x.userId, 'ONLINE'],
+    ]);
+    // x unsubscribes: offline.
+    sx.send({ case: 'unsubscribe', value: { channels: [c.channel] } }, 9n);
+    await sb.until((f) => presenceIn(f).length >= 6, 'x gone');
+    assert.deepEqual(presenceIn(sb.frames)[5], [x.userId, 'OFFLINE']);
+    await Promise.all([sb, so, sx].map((s) => s.close()));
   });
 
   it("tells a person's own user channel of their memberships and of read positions moved on another device", async () => {

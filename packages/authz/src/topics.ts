@@ -51,6 +51,13 @@ export type MembershipEvent = z.output<typeof membershipTopic.payload>;
 export const blocksTopic = defineTopic('user.blocks', z.object({ userId: uuid, otherUserId: uuid, blocked: z.boolean() }));
 export type BlockEvent = z.output<typeof blocksTopic.payload>;
 
+/**
+ * user.presence-sharing: someone turned PrivacySettings.show_presence on or off; the realtime
+ * gateways announce them, or stop and say they went offline, at once.
+ */
+export const presenceSharingTopic = defineTopic('user.presence-sharing', z.object({ userId: uuid, sharing: z.boolean() }));
+export type PresenceSharingEvent = z.output<typeof presenceSharingTopic.payload>;
+
 /** authz.session-revoked: every token of the session is refused until `until` (ISO time). */
 export const sessionRevokedTopic = defineTopic(
   'authz.session-revoked',

@@ -4,6 +4,7 @@ import type { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_se
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import {
   type ChannelCursorSchema,
+  type ChannelEvent,
   type ClientFrame,
   ClientFrameSchema,
   ErrorCode,
@@ -60,6 +61,12 @@ export interface CircleHandlers {
   onChanged?(m: Message): void;
   /** The channel was closed by the server (ACCESS_REVOKED, or a refused subscription). */
   onEnded?(reason: string): void;
+  /**
+   * Every other event of the channel, typed by `payload.case`: reactions, pins, typing,
+   * presence, member and circle changes (unsequenced: keep the copy with the highest version;
+   * not replayed after a reconnect, so refresh what is on screen then).
+   */
+  onEvent?(e: ChannelEvent): void;
 }
 
 const GAP_PAGE = 100;
@@ -162,6 +169,7 @@ export class RealtimeClient {
         if (!feed) return;
         if (e.payload.case === 'messageCreated') feed.live(e.payload.value);
         else if (e.payload.case === 'messageEdited' || e.payload.case === 'messageDeleted') feed.changed(e.payload.value);
+        else feed.event(e);
         return;
       }
       case 'resync': {
@@ -241,6 +249,10 @@ export class CircleFeed {
 
   changed(m: Message): void {
     if (!this.ended && m.seq <= this.held) this.handlers.onChanged?.(m);
+  }
+
+  event(e: ChannelEvent): void {
+    if (!this.ended) this.handlers.onEvent?.(e);
   }
 
   /** Fetches what a gap still waits for (after a reconnect). */

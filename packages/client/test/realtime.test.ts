@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { CircleVisibility, type Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { type ChannelEvent, PresenceStatus } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import { type Person, type TestSystem, startTestSystem } from '@hearth/testkit/system';
 import { type HearthClient, RealtimeClient, type RealtimeStatus, createHearthClient } from '../src/index.js';
 
@@ -102,6 +103,36 @@ describe('RealtimeClient', () => {
     assert.deepEqual(shown.slice(1).map((m) => m.body), Array.from({ length: 50 }, (_, i) => `message ${i}`));
     assert.ok(statuses.filter((s) => s.state === 'open').length >= 2, 'it reconnected');
     rt.close();
+  });
+
+  it("hands the app the circle's other events, typed: presence of people who share it, reactions", async () => {
+    const [ash, birch] = [await member('ash'), await member('birch')];
+    const circleId = await circleOf(ash, birch);
+    const { settings } = await ash.sdk.user.getMe({});
+    await ash.sdk.user.updateSettings({ version: settings!.version, showPresence: true });
+    const seen: ChannelEvent[] = [];
+    const birchShown: Message[] = [];
+    const rb = realtime(birch);
+    rb.follow(circleId, await headOf(birch, circleId), { onMessage: (m) => birchShown.push(m), onEvent: (e) => seen.push(e) });
+    rb.start();
+    const ra = realtime(ash);
+    ra.follow(circleId, await headOf(ash, circleId), { onMessage: () => undefined });
+    ra.start();
+    await waitFor(() => seen.some((e) => e.payload.case === 'presenceChanged'), 'ash online');
+    const m = await say(ash, circleId, 'hi');
+    await waitFor(() => birchShown.length === 1, 'the message');
+    await ash.sdk.chat.addReaction({ circleId, messageId: m.id, emoji: '🌱' });
+    await waitFor(() => seen.some((e) => e.payload.case === 'reactionChanged'), 'the reaction');
+    ra.close();
+    await waitFor(() => seen.filter((e) => e.payload.case === 'presenceChanged').length === 2, 'ash offline');
+    const presence = seen.flatMap((e) => (e.payload.case === 'presenceChanged' ? [[e.payload.value.userId, e.payload.value.status]] : []));
+    assert.deepEqual(presence, [
+      [ash.person.userId, PresenceStatus.ONLINE],
+      [ash.person.userId, PresenceStatus.OFFLINE],
+    ]);
+    const reaction = seen.find((e) => e.payload.case === 'reactionChanged')!.payload.value as { emoji: string; count: number };
+    assert.deepEqual([reaction.emoji, reaction.count], ['🌱', 1]);
+    rb.close();
   });
 
   it('fetches what a Resync leaves out, and what it missed while away, with ListMessages', async () => {

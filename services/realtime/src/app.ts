@@ -1,10 +1,12 @@
-import { authenticateUpgrade, chatMessageTopic, membershipTopic, readMarkerTopic, sessionRevokedTopic, typingTopic } from '@hearth/authz';
+import { authenticateUpgrade, chatMessageTopic, membershipTopic, presenceSharingTopic, readMarkerTopic, sessionRevokedTopic, typingTopic } from '@hearth/authz';
 import { ChatService } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import type { Runtime, ServiceDefinition, ServiceModule } from '@hearth/platform';
 import type { FastifyInstance } from 'fastify';
 import { type RealtimeConfig, realtimeConfigSpec } from './config.js';
 import { ChannelHub } from './gateway/channels.js';
 import { GatewayMetrics } from './gateway/metrics.js';
+import { DEFAULT_PRESENCE_TIMING, presenceTopic } from './gateway/presence.js';
 import { type GatewaySockets, registerGateway } from './gateway/route.js';
 
 /**
@@ -14,6 +16,8 @@ import { type GatewaySockets, registerGateway } from './gateway/route.js';
 const SWEEP_MS = 30_000;
 /** Sockets told to go away reconnect within this long of each other (plus 0.5 s). */
 const GOING_AWAY_SPREAD_MS = 4_000;
+/** A Welcome waits at most this long to learn whether its person shares presence. */
+const PRESENCE_SHARING_TIMEOUT_MS = 2_000;
 
 /**
  * Composition root of the realtime gateway. It owns no schema: history comes from the circle
@@ -37,6 +41,7 @@ export class RealtimeApp implements ServiceModule {
     this.#config = config;
     this.#runtime = runtime;
     const chat = runtime.serviceClient(ChatService);
+    const users = runtime.serviceClient(UserService);
     this.hub = new ChannelHub(
       {
         memberships: runtime.authorization.memberships,
@@ -44,11 +49,18 @@ export class RealtimeApp implements ServiceModule {
         history: {
           read: async (circleId, afterSeq, limit) => chat.listMessagesForDelivery({ circleId, afterSeq, pageSize: limit }),
         },
+        presenceSharing: {
+          sharing: async (userId) =>
+            (await users.checkPresenceSharing({ userIds: [userId] }, { timeoutMs: PRESENCE_SHARING_TIMEOUT_MS })).sharingUserIds.includes(userId),
+        },
       },
       { maxSubscriptions: config.service.maxSubscriptions, maxBackfill: config.service.maxBackfill, typingIntervalMs: config.service.typingIntervalMs },
       runtime.logger.child({ subsystem: 'realtime-channels' }),
       new GatewayMetrics(runtime.metrics.registry),
-      { publish: (e) => void runtime.bus.publish(typingTopic, e) },
+      {
+        typing: (e) => void runtime.bus.publish(typingTopic, e).catch(() => undefined),
+        presence: (e) => void runtime.bus.publish(presenceTopic, e).catch(() => undefined),
+      },
     );
   }
 
@@ -77,18 +89,33 @@ export class RealtimeApp implements ServiceModule {
     const bus = this.#runtime.bus;
     const sweep = setInterval(() => this.hub.sweep(), SWEEP_MS);
     sweep.unref();
+    const presence = this.hub.presence;
+    const refresh = setInterval(() => {
+      presence.expire();
+      presence.refresh();
+    }, DEFAULT_PRESENCE_TIMING.refreshMs);
+    refresh.unref();
     this.#stops = [
       bus.subscribe(chatMessageTopic, (e) => this.hub.onMessage(e)),
       bus.subscribe(membershipTopic, (e) => this.hub.onMembership(e)),
       bus.subscribe(typingTopic, (e) => this.hub.onTyping(e)),
       bus.subscribe(readMarkerTopic, (e) => this.hub.onReadMarker(e)),
+      bus.subscribe(presenceTopic, (e) => this.hub.onPresence(e)),
+      bus.subscribe(presenceSharingTopic, (e) => this.hub.onPresenceSharing(e.userId, e.sharing)),
       // A session ended (logout, suspension, ban, deletion): its sockets close now, not at the
       // next heartbeat (which still catches what the bus drops).
       bus.subscribe(sessionRevokedTopic, (e) => this.#sockets?.endSession(e.sessionId)),
-      // Events published while the bus connection was away never arrive: read on at once.
-      bus.onReconnect(() => this.hub.sweep()),
+      // Events published while the bus connection was away never arrive: read on at once, and
+      // trade presence with the other gateways again.
+      bus.onReconnect(() => {
+        this.hub.sweep();
+        presence.refresh();
+        presence.ask();
+      }),
       () => clearInterval(sweep),
+      () => clearInterval(refresh),
     ];
+    presence.ask();
   }
 
   /**

@@ -67,7 +67,7 @@ export class UserApp extends ServiceApp<UsersTables> {
     super({ db, migrations, jobs, logger: runtime.logger });
     this.#deps = deps;
     const pages = userPages(runtime.pageTokens);
-    this.profiles = new Profiles({ db, now, mediaHosts: config.service.mediaHosts });
+    this.profiles = new Profiles({ db, bus: runtime.bus, now, mediaHosts: config.service.mediaHosts });
     this.blocks = new Blocks({ db, bus: runtime.bus, now, cap: deps.blockCap, pages });
     this.accounts = new Accounts({ db, sync, bus: runtime.bus, now, retentionMs: config.service.deletedRetentionDays * 86_400_000, pages });
     this.#rpc = { profiles: this.profiles, blocks: this.blocks, accounts: this.accounts };

@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { AccountState, DirectMessagePolicy, Role } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
+import { type PresenceSharingEvent, presenceSharingTopic } from '@hearth/authz';
 import { newId } from '@hearth/db';
-import { type Person, type TestUsers, refusal, startUsers } from './helpers.js';
+import { type Person, type TestUsers, refusal, startUsers, waitFor } from './helpers.js';
 
 describe('profiles and settings through a real server', () => {
   let t: TestUsers;
@@ -186,6 +187,38 @@ describe('profiles and settings through a real server', () => {
     assert.ok(r.settings?.updateTime);
     assert.equal((await refusal(a.users.updateSettings({ version: 1n, showPresence: true }))).code, Code.Aborted);
     assert.equal((await a.users.getMe({})).settings?.privacy?.showPresence, false);
+  });
+
+  it('CheckPresenceSharing names who shares presence, for services only; a change of show_presence is published after commit', async () => {
+    const [a, b, c] = [await t.person(), await t.person(), await t.person()];
+    const seen: PresenceSharingEvent[] = [];
+    const stop = t.host.runtime.bus.subscribe(presenceSharingTopic, (e) => {
+      if (e.userId === a.userId) seen.push(e);
+    });
+    try {
+      // Subscribing is asynchronous on Redis; wait until a probe comes back.
+      await waitFor(async () => {
+        await t.host.runtime.bus.publish(presenceSharingTopic, { userId: a.userId, sharing: false });
+        return seen.length > 0;
+      }, 'the probe event');
+      seen.length = 0;
+      await a.users.updateSettings({ version: 1n, showPresence: true });
+      await a.users.updateSettings({ version: 2n, notifyMessages: true });
+      await b.users.updateSettings({ version: 1n, showPresence: false });
+      const check = (ids: string[]) => t.service.checkPresenceSharing({ userIds: ids }).then((r) => r.sharingUserIds);
+      assert.deepEqual(await check([a.userId, b.userId, c.userId, newId()]), [a.userId]);
+      await a.users.updateSettings({ version: 3n, showPresence: false });
+      assert.deepEqual(await check([a.userId]), []);
+      await waitFor(async () => seen.length >= 2, 'presence-sharing events');
+      assert.deepEqual(seen, [
+        { userId: a.userId, sharing: true },
+        { userId: a.userId, sharing: false },
+      ], 'one event per change of show_presence, none for other settings');
+      assert.equal((await refusal(a.users.checkPresenceSharing({ userIds: [b.userId] }))).code, Code.PermissionDenied);
+      assert.equal((await refusal(t.service.checkPresenceSharing({ userIds: [] }))).code, Code.InvalidArgument);
+    } finally {
+      stop();
+    }
   });
 
   it('discoverable_by_handle off: hidden by handle from others, still found by id, by its owner and by staff', async () => {

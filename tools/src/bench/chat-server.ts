@@ -5,7 +5,8 @@
  * requests for its CPU time.
  */
 import { Seed, connectClients } from '@hearth/testkit/system';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Session } from 'node:inspector/promises';
 import { randomUUID } from 'node:crypto';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
@@ -64,6 +65,7 @@ process.on('message', (raw) => {
     const file = req.file;
     void (async () => {
       const { profile } = await session.post('Profiler.stop');
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, JSON.stringify(profile));
       send({ kind: 'profiled', file });
     })();
@@ -78,6 +80,7 @@ process.on('message', (raw) => {
     void (async () => {
       (globalThis as { gc?: () => void }).gc?.();
       const { profile } = await session.post('HeapProfiler.stopSampling');
+      await mkdir(dirname(file), { recursive: true });
       await writeFile(file, JSON.stringify(profile));
       send({ kind: 'profiled', file });
     })();

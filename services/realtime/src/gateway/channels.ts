@@ -7,6 +7,7 @@ import { MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.
 import {
   type ChannelCursor,
   MembershipChangeKind,
+  PresenceStatus,
   type ServerFrame,
   ServerFrameSchema,
   UnsubscribeReason,
@@ -17,21 +18,29 @@ import { isCanonicalUuid, newId } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
 import { ErrorCode, errorFrame } from './frames.js';
 import type { GatewayMetrics } from './metrics.js';
+import { DEFAULT_PRESENCE_TIMING, PRESENCE_BATCH, PresenceBoard, type PresenceEvent, type PresenceTiming } from './presence.js';
 
 /** The circle service's read for delivery (ChatService.ListMessagesForDelivery). */
 export interface MessageHistory {
   read(circleId: string, afterSeq: bigint, limit: number): Promise<{ messages: Message[]; lastSeq: bigint }>;
 }
 
+/** Whether people share their presence (UserService.CheckPresenceSharing). */
+export interface PresenceSharingSource {
+  sharing(userId: string): Promise<boolean>;
+}
+
 export interface ChannelSources {
   readonly memberships: MembershipSource;
   readonly blocks: BlockSource;
   readonly history: MessageHistory;
+  readonly presenceSharing: PresenceSharingSource;
 }
 
-/** Publishes typing to every gateway (the bus). */
-export interface TypingPublisher {
-  publish(e: TypingEvent): void;
+/** What the hub tells the other gateways (the bus). */
+export interface GatewayPublisher {
+  typing(e: TypingEvent): void;
+  presence(e: PresenceEvent): void;
 }
 
 export interface ChannelLimits {
@@ -97,14 +106,71 @@ export class ChannelHub {
   private readonly recent = new Map<string, RecentMessages>();
   /** One read per circle at a time: sockets catching up together share it through the cache. */
   private readonly reading = new Map<string, Promise<unknown>>();
+  /** People with a welcomed socket here: whether they share presence, and how many sockets. */
+  private readonly people = new Map<string, { sharing: boolean; sockets: number }>();
+  readonly presence: PresenceBoard;
 
   constructor(
     readonly sources: ChannelSources,
     readonly limits: ChannelLimits,
     private readonly log: Logger,
     readonly metrics: GatewayMetrics,
-    readonly typingOut: TypingPublisher,
-  ) {}
+    readonly out: GatewayPublisher,
+    gatewayId: string = newId(),
+    presenceTiming: PresenceTiming = DEFAULT_PRESENCE_TIMING,
+  ) {
+    this.presence = new PresenceBoard(gatewayId, (e) => out.presence(e), (c, u, online) => this.announce(c, u, online), presenceTiming);
+  }
+
+  /**
+   * A socket of `userId` was welcomed: whether they share presence is asked once for all their
+   * sockets here (not sharing, if the user service cannot say now).
+   */
+  async socketOpened(userId: string): Promise<void> {
+    const known = this.people.get(userId);
+    if (known) {
+      known.sockets++;
+      return;
+    }
+    const person = { sharing: false, sockets: 1 };
+    this.people.set(userId, person);
+    try {
+      person.sharing = await this.sources.presenceSharing.sharing(userId);
+    } catch (err) {
+      this.log.warn({ err: { message: (err as Error).message } }, 'presence sharing could not be checked; shown offline');
+    }
+  }
+
+  /** A welcomed socket closed (after its channels ended). */
+  socketClosed(userId: string): void {
+    const person = this.people.get(userId);
+    if (person && --person.sockets <= 0) this.people.delete(userId);
+  }
+
+  /** Whether this person is shown online where their sockets subscribe. */
+  sharesPresence(userId: string): boolean {
+    return this.people.get(userId)?.sharing ?? false;
+  }
+
+  /** Someone turned show_presence on or off: their subscriptions here start or stop counting. */
+  onPresenceSharing(userId: string, sharing: boolean): void {
+    const person = this.people.get(userId);
+    if (!person || person.sharing === sharing) return;
+    person.sharing = sharing;
+    for (const subs of this.byCircle.values()) {
+      for (const s of subs) if (s.owner.userId === userId) s.countPresence(sharing);
+    }
+  }
+
+  /** A member came online or went offline in a circle: its other subscribers hear of it. */
+  private announce(circleId: string, userId: string, online: boolean): void {
+    for (const s of this.byCircle.get(circleId) ?? []) if (s.owner.userId !== userId) s.presenceOf([userId], online);
+  }
+
+  /** A realtime.presence event from another gateway. */
+  onPresence(e: PresenceEvent): void {
+    this.presence.onEvent(e);
+  }
 
   /** A chat.typing event from the bus: to the circle's other sockets, unless a block stands between. */
   onTyping(e: TypingEvent): void {
@@ -293,6 +359,9 @@ export class CircleSubscription {
   private delivered = 0n;
   private queue: Promise<void>;
   private active = true;
+  private started = false;
+  /** Counted as its person's presence in the circle. */
+  private present = false;
   private open: () => void = () => undefined;
 
   /**
@@ -312,7 +381,38 @@ export class CircleSubscription {
   /** Starts the subscription after `start` (held back steps run from here). */
   begin(start: bigint): void {
     this.delivered = start;
+    this.started = true;
     this.open();
+    // Who is here already, then this person (if they share presence) for everyone else.
+    const others = this.hub.presence.onlineIn(this.circleId).filter((u) => u !== this.owner.userId);
+    if (others.length > 0) this.presenceOf(others, true);
+    this.countPresence(this.hub.sharesPresence(this.owner.userId));
+  }
+
+  /** Counts this subscription as its person's presence in the circle, or stops counting it. */
+  countPresence(sharing: boolean): void {
+    if (!this.active || !this.started || sharing === this.present) return;
+    this.present = sharing;
+    if (sharing) this.hub.presence.add(this.circleId, this.owner.userId);
+    else this.hub.presence.remove(this.circleId, this.owner.userId);
+  }
+
+  /**
+   * Tells this socket that people came online or went offline here, leaving out those it has a
+   * block with. Ephemeral; a status that changed again meanwhile is not sent stale.
+   */
+  presenceOf(userIds: readonly string[], online: boolean): void {
+    const status = online ? PresenceStatus.ONLINE : PresenceStatus.OFFLINE;
+    void (async () => {
+      for (let i = 0; i < userIds.length; i += PRESENCE_BATCH) {
+        const batch = userIds.slice(i, i + PRESENCE_BATCH);
+        const blocked = await this.hub.sources.blocks.blockedAmong(this.owner.userId, batch);
+        for (const userId of batch) {
+          if (!this.active || blocked.has(userId) || this.hub.presence.isOnline(this.circleId, userId) !== online) continue;
+          this.owner.send(eventFrame(this.channel, { case: 'presenceChanged', value: { userId, status } }), { ephemeral: true });
+        }
+      }
+    })().catch(() => undefined);
   }
 
   get channel(): string {
@@ -409,6 +509,8 @@ export class CircleSubscription {
 
   end(): void {
     if (!this.active) return;
+    if (this.present) this.hub.presence.remove(this.circleId, this.owner.userId);
+    this.present = false;
     this.active = false;
     this.onEnd(this);
   }
@@ -492,7 +594,7 @@ export class SocketChannels {
     this.lastTyping.set(t.channel, t.isTyping ? now : 0);
     const access = await this.hub.sources.memberships.membership(sub.circleId, this.owner.userId).catch(() => undefined);
     if (!access || access.role === undefined || (access.mutedUntil && access.mutedUntil.getTime() > now)) return;
-    this.hub.typingOut.publish({
+    this.hub.out.typing({
       circleId: sub.circleId,
       userId: this.owner.userId,
       isTyping: t.isTyping,

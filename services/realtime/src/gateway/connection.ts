@@ -168,6 +168,8 @@ export class Connection implements Displaceable {
       fail: (code, message, opts) => this.fail(code, message, opts),
       log: this.log,
     });
+    await this.hub.socketOpened(identity.userId);
+    if (this.closed) return;
     this.log.info({ userId: identity.userId, sessionId: identity.sessionId }, 'socket authenticated');
     this.send(welcomeFrame(id, this.connectionId, identity, this.limits));
     if (hello.resume.length > 0) await this.channels.subscribe(hello.resume, id);
@@ -254,12 +256,14 @@ export class Connection implements Displaceable {
 
   /** Ends the socket's claims at once (timers, waiting frames, its place under the caps). */
   private dispose(): void {
-    if (!this.closed) this.hub.metrics.sockets.dec({ state: this.identity ? 'welcomed' : 'unwelcomed' });
+    const first = !this.closed;
+    if (first) this.hub.metrics.sockets.dec({ state: this.identity ? 'welcomed' : 'unwelcomed' });
     this.closed = true;
     clearTimeout(this.helloTimer);
     clearInterval(this.heartbeat);
     this.inbox.stop();
     this.lease.release();
     this.channels?.close();
+    if (first && this.identity) this.hub.socketClosed(this.identity.userId);
   }
 }

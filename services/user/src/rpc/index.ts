@@ -2,6 +2,7 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { UserService } from '@hearth/contracts/gen/hearth/user/v1/user_service_pb.js';
 import { blockUser } from './block-user.js';
 import { checkBlocks } from './check-blocks.js';
+import { checkPresenceSharing } from './check-presence-sharing.js';
 import type { RpcDeps } from './context.js';
 import { createUser } from './create-user.js';
 import { deleteAccount } from './delete-account.js';
@@ -33,6 +34,7 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     unblockUser: unblockUser(deps),
     listBlocks: listBlocks(deps),
     checkBlocks: checkBlocks(deps),
+    checkPresenceSharing: checkPresenceSharing(deps),
     deleteAccount: deleteAccount(deps),
     listUsers: listUsers(deps),
     setUserRoles: setUserRoles(deps),

@@ -15,6 +15,7 @@ export const userRules = defineRules(UserService, {
   unblockUser: rule.signedIn(),
   listBlocks: rule.signedIn({ note: "the caller's own blocks" }),
   checkBlocks: rule.internal({ roles: ['moderator'] }),
+  checkPresenceSharing: rule.internal({ note: 'the realtime gateway, before it announces someone' }),
   deleteAccount: rule.signedIn({ note: "the caller's own account, confirmed by handle" }),
   listUsers: rule.roles(['moderator'], { services: true, note: 'service identity: operator tools (grant-role)' }),
   setUserRoles: rule.roles(['admin'], { services: true, note: 'service identity: the operator tool that makes the first admin' }),

@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { Caller, Identity } from '@hearth/authz';
-import { type Database, assertVersion, isUniqueViolation } from '@hearth/db';
+import { type Caller, type Identity, presenceSharingTopic } from '@hearth/authz';
+import { type Database, type EventPublisher, assertVersion, isUniqueViolation } from '@hearth/db';
 import { blockStore } from '../store/blocks.js';
 import { type ProfilePatch, profileStore } from '../store/profiles.js';
 import type { ProfileRow, SettingsRow, UsersTables } from '../store/schema.js';
@@ -17,6 +17,7 @@ import {
 
 export interface ProfilesDeps {
   readonly db: Database<UsersTables>;
+  readonly bus: EventPublisher;
   readonly now: () => Date;
   /** Host names avatars may be served from (HEARTH_USER_MEDIA_HOSTS). */
   readonly mediaHosts: readonly string[];
@@ -127,8 +128,17 @@ export class Profiles {
       const current = await settingsStore.find(tx, identity.userId, { forUpdate: true });
       if (!current) throw new ConnectError('profile not found', Code.NotFound);
       assertVersion('settings', current.version, BigInt(version));
-      return settingsStore.update(tx, identity.userId, { ...fields, update_time: this.d.now() });
+      const updated = await settingsStore.update(tx, identity.userId, { ...fields, update_time: this.d.now() });
+      if (updated.show_presence !== current.show_presence) {
+        tx.onCommit(() => this.d.bus.publish(presenceSharingTopic, { userId: identity.userId, sharing: updated.show_presence }));
+      }
+      return updated;
     });
+  }
+
+  /** Which of `userIds` share their presence with their circles (CheckPresenceSharing). */
+  async presenceSharing(userIds: readonly string[]): Promise<Set<string>> {
+    return settingsStore.sharingPresence(this.d.db.db, userIds);
   }
 
   /**

@@ -12,6 +12,20 @@ export const settingsStore = {
     return q.executeTakeFirst();
   },
 
+  /** Which of `userIds` share their presence (and still have an active or suspended account). */
+  async sharingPresence(db: Db, userIds: readonly string[]): Promise<Set<string>> {
+    if (userIds.length === 0) return new Set();
+    const rows = await db
+      .selectFrom('settings')
+      .innerJoin('profiles', 'profiles.id', 'settings.user_id')
+      .select('settings.user_id')
+      .where('settings.user_id', 'in', userIds)
+      .where('settings.show_presence', '=', true)
+      .where('profiles.state', '!=', 'deleted')
+      .execute();
+    return new Set(rows.map((r) => r.user_id));
+  },
+
   async insertDefaults(db: Db, userId: string): Promise<void> {
     await db.insertInto('settings').values({ user_id: userId }).onConflict((oc) => oc.column('user_id').doNothing()).execute();
   },

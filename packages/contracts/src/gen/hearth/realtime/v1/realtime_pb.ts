@@ -968,6 +968,11 @@ export const TypingIndicatorSchema: GenMessage<TypingIndicator> = /*@__PURE__*/
 /**
  * A member's presence changed. Only sent for people whose privacy settings share presence
  * (hearth.user.v1.PrivacySettings.show_presence), and not between people with a block.
+ * Presence is per circle: a member is ONLINE in a circle while at least one of their sockets,
+ * on any gateway, is subscribed to its channel, and OFFLINE when the last one closes or
+ * unsubscribes (or its gateway stops answering for about a minute). Right after Subscribed,
+ * the gateway sends ONLINE for each member already online there, so an app starts from the
+ * current state; turning show_presence off sends OFFLINE at once.
  *
  * @generated from message hearth.realtime.v1.PresenceChanged
  */
