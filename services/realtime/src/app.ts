@@ -16,7 +16,7 @@ import { type GatewaySockets, registerGateway } from './gateway/route.js';
 const SWEEP_MS = 30_000;
 /** Sockets told to go away reconnect within this long of each other (plus 0.5 s). */
 const GOING_AWAY_SPREAD_MS = 4_000;
-/** A Welcome waits at most this long to learn whether its person shares presence. */
+/** How long the gateway waits to learn whether someone shares presence (they show offline meanwhile). */
 const PRESENCE_SHARING_TIMEOUT_MS = 2_000;
 
 /**

@@ -107,7 +107,7 @@ export class ChannelHub {
   /** One read per circle at a time: sockets catching up together share it through the cache. */
   private readonly reading = new Map<string, Promise<unknown>>();
   /** People with a welcomed socket here: whether they share presence, and how many sockets. */
-  private readonly people = new Map<string, { sharing: boolean; sockets: number }>();
+  private readonly people = new Map<string, { sharing: boolean; sockets: number; told: boolean }>();
   readonly presence: PresenceBoard;
 
   constructor(
@@ -123,22 +123,25 @@ export class ChannelHub {
   }
 
   /**
-   * A socket of `userId` was welcomed: whether they share presence is asked once for all their
-   * sockets here (not sharing, if the user service cannot say now).
+   * A socket of `userId` was welcomed. Whether they share presence is asked once for all their
+   * sockets here, without holding up Welcome: until the answer (or if the user service cannot
+   * give one) they count as not sharing, and their subscriptions start counting when it says so.
    */
-  async socketOpened(userId: string): Promise<void> {
+  socketOpened(userId: string): void {
     const known = this.people.get(userId);
     if (known) {
       known.sockets++;
       return;
     }
-    const person = { sharing: false, sockets: 1 };
+    const person = { sharing: false, sockets: 1, told: false };
     this.people.set(userId, person);
-    try {
-      person.sharing = await this.sources.presenceSharing.sharing(userId);
-    } catch (err) {
-      this.log.warn({ err: { message: (err as Error).message } }, 'presence sharing could not be checked; shown offline');
-    }
+    this.sources.presenceSharing.sharing(userId).then(
+      (sharing) => {
+        // A change published meanwhile is newer than this answer.
+        if (this.people.get(userId) === person && !person.told) this.applySharing(userId, sharing);
+      },
+      (err: unknown) => this.log.warn({ err: { message: (err as Error).message } }, 'presence sharing could not be checked; shown offline'),
+    );
   }
 
   /** A welcomed socket closed (after its channels ended). */
@@ -154,6 +157,13 @@ export class ChannelHub {
 
   /** Someone turned show_presence on or off: their subscriptions here start or stop counting. */
   onPresenceSharing(userId: string, sharing: boolean): void {
+    const person = this.people.get(userId);
+    if (!person) return;
+    person.told = true;
+    this.applySharing(userId, sharing);
+  }
+
+  private applySharing(userId: string, sharing: boolean): void {
     const person = this.people.get(userId);
     if (!person || person.sharing === sharing) return;
     person.sharing = sharing;

@@ -168,8 +168,7 @@ export class Connection implements Displaceable {
       fail: (code, message, opts) => this.fail(code, message, opts),
       log: this.log,
     });
-    await this.hub.socketOpened(identity.userId);
-    if (this.closed) return;
+    this.hub.socketOpened(identity.userId);
     this.log.info({ userId: identity.userId, sessionId: identity.sessionId }, 'socket authenticated');
     this.send(welcomeFrame(id, this.connectionId, identity, this.limits));
     if (hello.resume.length > 0) await this.channels.subscribe(hello.resume, id);
