@@ -589,4 +589,49 @@ describe('ListMessagesForDelivery', () => {
     const asUser = await refusal(sys.chat.listMessagesForDelivery({ circleId: c.circleId, afterSeq: 0n, pageSize: 10 }, c.owner.call));
     assert.equal(asUser.code, Code.PermissionDenied);
   });
+
+  it('reads in one round trip exactly what ListMessages shows a member, over generated histories and ranges', async () => {
+    const gateway = sys.host.runtime.serviceClient(ChatService);
+    const emoji = ['👍', '🌱', '💛', '🙏'];
+    for (let seed = 1; seed <= 4; seed++) {
+      const rnd = createRng(seed);
+      const c = await cast(sys, 1, 3);
+      const people = [c.owner, ...c.hosts, ...c.members];
+      const sent: Message[] = [];
+      const deleted = new Set<string>();
+      for (let i = 0; i < 30; i++) {
+        const who = rnd.pick(people);
+        const roots = sent.filter((m) => m.threadRootId === '' && !deleted.has(m.id));
+        const root = roots.length > 0 && rnd.chance(0.2) ? rnd.pick(roots) : undefined;
+        const mentions = rnd.chance(0.3) ? rnd.shuffle(people).slice(0, 1 + rnd.int(3)).map((p) => p.userId) : [];
+        sent.push(await send(c, who, `m${i}`, { ...(root ? { threadRootId: root.id } : {}), mentionUserIds: mentions }));
+        if (rnd.chance(0.4)) {
+          const target = rnd.pick(sent);
+          for (const p of rnd.shuffle(people).slice(0, 1 + rnd.int(3))) {
+            await sys.chat.addReaction({ circleId: c.circleId, messageId: target.id, emoji: rnd.pick(emoji) }, p.call).catch(() => undefined);
+          }
+        }
+        if (rnd.chance(0.1)) {
+          const mine = sent.filter((m) => m.senderId === who.userId);
+          const gone = mine.length > 0 ? rnd.pick(mine) : undefined;
+          if (gone) {
+            await sys.chat.deleteMessage({ circleId: c.circleId, messageId: gone.id, reason: 'test' }, who.call);
+            deleted.add(gone.id);
+          }
+        }
+      }
+      const last = Number(await head(c));
+      for (let probe = 0; probe < 8; probe++) {
+        const after = rnd.int(last + 3);
+        const size = 1 + rnd.int(40);
+        const got = await gateway.listMessagesForDelivery({ circleId: c.circleId, afterSeq: BigInt(after), pageSize: size });
+        const want = await sys.chat.listMessages({ circleId: c.circleId, position: { case: 'afterSeq', value: BigInt(after) }, pageSize: size }, c.hosts[0]!.call);
+        assert.equal(got.lastSeq, BigInt(last));
+        const plain = (ms: readonly Message[]) => ms.map((m) => ({ ...m, reactions: m.reactions.map((r) => ({ ...r, reactedByMe: false })) }));
+        assert.deepEqual(plain(got.messages), plain(want.messages), `seed ${seed}: after ${after}, ${size}`);
+      }
+    }
+    const unknown = await refusal(gateway.listMessagesForDelivery({ circleId: randomUUID(), afterSeq: 0n, pageSize: 10 }));
+    assert.equal(unknown.code, Code.NotFound);
+  });
 });

@@ -8,6 +8,13 @@ export interface ReactionCount {
   readonly mine: boolean;
 }
 
+/** A message as the gateway reads it: the row with its mentions and reaction counts. */
+export interface DeliveredRow {
+  readonly row: MessageRow;
+  readonly mentions: string[];
+  readonly reactions: ReactionCount[];
+}
+
 /** circles.messages, circles.message_mentions and circles.message_reactions. */
 export const messageStore = {
   /**
@@ -28,6 +35,35 @@ export const messageStore = {
   async lastSeq(db: Db, circleId: string): Promise<number | undefined> {
     const row = await db.selectFrom('circles').select('last_seq').where('id', '=', circleId).executeTakeFirst();
     return row && Number(row.last_seq);
+  },
+
+  /**
+   * The gateway's read in one round trip: the circle's last seq, and the messages after
+   * `after` (at most `limit`, never past that seq) with their mentions and reaction counts
+   * (in the order each emoji was first used). Undefined when the circle does not exist.
+   */
+  async deliveryRange(db: Db, circleId: string, after: number, limit: number): Promise<{ lastSeq: number; messages: DeliveredRow[] } | undefined> {
+    type Joined = MessageRow & { circle_last_seq: string; mention_ids: string[] | null; reaction_counts: Array<{ emoji: string; n: number }> | null };
+    const { rows } = await sql<Joined>`
+      select c.last_seq as circle_last_seq, m.*,
+        (select json_agg(mm.user_id order by mm.user_id) from message_mentions mm where mm.message_id = m.id) as mention_ids,
+        (select json_agg(json_build_object('emoji', r.emoji, 'n', r.n) order by r.first, r.emoji)
+           from (select emoji, count(*) as n, min(create_time) as first from message_reactions
+                 where message_id = m.id group by emoji) r) as reaction_counts
+      from circles c
+      left join messages m on m.circle_id = c.id and m.seq > ${after} and m.seq <= least(c.last_seq, ${after + limit})
+      where c.id = ${circleId}
+      order by m.seq`.execute(db);
+    const first = rows[0];
+    if (!first) return undefined;
+    const messages = rows
+      .filter((r) => r.id !== null)
+      .map(({ circle_last_seq: _, mention_ids, reaction_counts, ...row }) => ({
+        row: row as MessageRow,
+        mentions: mention_ids ?? [],
+        reactions: (reaction_counts ?? []).map((r) => ({ emoji: r.emoji, count: Number(r.n), mine: false })),
+      }));
+    return { lastSeq: Number(first.circle_last_seq), messages };
   },
 
   async insert(db: Db, row: Insertable<MessagesTable>): Promise<MessageRow> {
