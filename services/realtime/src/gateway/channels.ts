@@ -16,7 +16,7 @@ import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { ChannelEventSchema } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
 import { isCanonicalUuid, newId } from '@hearth/db';
 import type { Logger } from '@hearth/telemetry';
-import { ErrorCode, errorFrame } from './frames.js';
+import { ErrorCode, encodeServerFrame, errorFrame } from './frames.js';
 import type { GatewayMetrics } from './metrics.js';
 import { DEFAULT_PRESENCE_TIMING, PRESENCE_BATCH, PresenceBoard, type PresenceEvent, type PresenceTiming } from './presence.js';
 
@@ -84,6 +84,8 @@ function eventFrame(channel: string, payload: MessageInitShape<typeof ChannelEve
 export interface ChannelOwner {
   readonly userId: string;
   send(frame: ServerFrame, opts?: { ephemeral?: boolean }): void;
+  /** Sends a frame encoded once for many sockets; `kind` is its frame case (for metrics). */
+  sendEncoded(kind: string, bytes: Uint8Array): void;
   /** Closes the socket with a ServerError (when the gateway cannot do its part). */
   fail(code: ErrorCode, message: string, opts: { replyTo?: bigint }): void;
   log: Logger;
@@ -336,18 +338,40 @@ export class ChannelHub {
     return out;
   }
 
+  /**
+   * The message_created frame of `m` on its circle's channel, encoded once for every socket
+   * that gets it as it is (one event, so one event_id however many sockets or replays).
+   */
+  createdFrame(circleId: string, m: Message): Uint8Array {
+    const cached = this.recent.get(circleId)?.frame(m);
+    if (cached) return cached;
+    const bytes = encodeServerFrame(eventFrame(`circle:${circleId}`, { case: 'messageCreated', value: m }, m.seq));
+    this.recent.get(circleId)?.keepFrame(m, bytes);
+    return bytes;
+  }
+
   private async messageAt(circleId: string, seq: bigint): Promise<Message | undefined> {
     const { messages } = await this.sources.history.read(circleId, seq - 1n, 1);
     return messages[0]?.seq === seq ? messages[0] : undefined;
   }
 }
 
-/** The last RECENT_PER_CIRCLE messages of one circle, by seq. */
+/** The last RECENT_PER_CIRCLE messages of one circle, by seq, with their encoded frames. */
 class RecentMessages {
   private readonly bySeq = new Map<bigint, Message>();
+  private readonly frames = new WeakMap<Message, Uint8Array>();
 
   get(seq: bigint): Message | undefined {
     return this.bySeq.get(seq);
+  }
+
+  /** The encoded message_created frame of `m`, if it is the copy held here. */
+  frame(m: Message): Uint8Array | undefined {
+    return this.bySeq.get(m.seq) === m ? this.frames.get(m) : undefined;
+  }
+
+  keepFrame(m: Message, bytes: Uint8Array): void {
+    if (this.bySeq.get(m.seq) === m) this.frames.set(m, bytes);
   }
 
   put(m: Message): void {
@@ -533,7 +557,8 @@ export class CircleSubscription {
       if (!this.active) return;
       // Only the next seq moves the cursor: a short read leaves the rest to the next step.
       if (m.seq !== this.delivered + 1n) break;
-      this.emit(m.seq, { case: 'messageCreated', value: m });
+      if (m.hiddenByBlock) this.emit(m.seq, { case: 'messageCreated', value: m });
+      else this.owner.sendEncoded('event', this.hub.createdFrame(this.circleId, m));
       this.delivered = m.seq;
       if (live && m.createTime) this.hub.metrics.fanout.observe(Math.max(0, Date.now() - timestampMs(m.createTime)) / 1000);
     }

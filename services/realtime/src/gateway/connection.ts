@@ -165,6 +165,7 @@ export class Connection implements Displaceable {
     this.channels = new SocketChannels(this.hub, {
       userId: identity.userId,
       send: (f, o) => this.send(f, o),
+      sendEncoded: (kind, bytes) => this.sendEncoded(kind, bytes),
       fail: (code, message, opts) => this.fail(code, message, opts),
       log: this.log,
     });
@@ -195,6 +196,11 @@ export class Connection implements Displaceable {
    * keeps its room.
    */
   send(frame: ServerFrame, opts: { ephemeral?: boolean } = {}): void {
+    this.sendEncoded(frame.frame.case ?? 'none', () => encodeServerFrame(frame), opts);
+  }
+
+  /** Sends a frame already encoded (one message event encoded once for all its sockets). */
+  sendEncoded(kind: string, bytes: Uint8Array | (() => Uint8Array), opts: { ephemeral?: boolean } = {}): void {
     if (this.closed) return;
     if (opts.ephemeral && this.ws.bufferedAmount > this.limits.maxBufferedBytes / 2) {
       this.hub.metrics.dropped.inc();
@@ -203,8 +209,8 @@ export class Connection implements Displaceable {
     if (this.ws.bufferedAmount > this.limits.maxBufferedBytes) {
       return this.close(ErrorCode.SLOW_CONSUMER, 'too many frames buffered');
     }
-    this.hub.metrics.framesOut.inc({ kind: frame.frame.case ?? 'none' });
-    this.ws.send(encodeServerFrame(frame), { binary: true });
+    this.hub.metrics.framesOut.inc({ kind });
+    this.ws.send(typeof bytes === 'function' ? bytes() : bytes, { binary: true });
   }
 
   /** Reports a problem with a closing ServerError, then closes with 4000 + code. */
