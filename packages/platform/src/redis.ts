@@ -31,6 +31,9 @@ export interface RedisOptions {
 export function connectRedis(url: string, logger: Logger, opts: RedisOptions = {}): GuardedRedis {
   const client = new Redis(url, {
     connectTimeout: 2_000,
+    // Commands issued in the same tick share one write (limits, publishes and deny-list checks
+    // of concurrent requests): fewer syscalls under load, no added wait when idle.
+    enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2_000),

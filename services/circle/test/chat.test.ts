@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { durationFromMs, timestampDate } from '@bufbuild/protobuf/wkt';
-import { Code } from '@connectrpc/connect';
+import { Code, ConnectError } from '@connectrpc/connect';
 import { ChatService, MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { CircleVisibility, MessageKind } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
@@ -83,6 +83,55 @@ describe('SendMessage', () => {
     assert.equal((await refusal(send(elsewhere, me, 'just once', { clientMessageId: key }))).code, Code.AlreadyExists, 'same id, another circle');
     // Another person's ids are theirs alone.
     assert.notEqual((await send(c, c.owner, 'just once', { clientMessageId: key })).id, results[0]!.id);
+  });
+
+  it('answers a retry with the original whatever changed since (muted, circle archived), and stores nothing new', async () => {
+    const c = await cast(sys, 1, 2);
+    const [m1, m2] = c.members as [Person, Person];
+    const [a, b, root] = [await send(c, m1, 'before the mute'), await send(c, m2, 'before the removal'), await send(c, c.owner, 'root')];
+    const reply = await send(c, m1, 'a reply', { threadRootId: root.id });
+    await sys.circle.muteMember({ circleId: c.circleId, userId: m1.userId, duration: durationFromMs(600_000), reason: '' }, c.hosts[0]!.call);
+    await sys.circle.removeMember({ circleId: c.circleId, userId: m2.userId, ban: false, reason: '' }, c.owner.call);
+    const retry = (m: Message, who: Person, extra: { threadRootId?: string } = {}) => send(c, who, m.body, { clientMessageId: m.clientMessageId, ...extra });
+    assert.equal((await retry(a, m1)).id, a.id, 'muted since');
+    assert.equal((await retry(reply, m1, { threadRootId: root.id })).id, reply.id, 'a reply, muted since');
+    // Removed since: the gate refuses before the service looks (they may no longer read the circle).
+    assert.equal((await refusal(retry(b, m2))).code, Code.PermissionDenied, 'removed since');
+    assert.equal((await refusal(send(c, m1, 'new while muted'))).code, Code.PermissionDenied);
+    assert.equal((await refusal(send(c, m1, 'new reply while muted', { threadRootId: root.id }))).code, Code.PermissionDenied);
+    const { circle } = await sys.circle.getCircle({ circleId: c.circleId }, c.owner.call);
+    await sys.circle.archiveCircle({ circleId: c.circleId, version: circle!.version }, c.owner.call);
+    const before = await head(c);
+    assert.equal((await retry(root, c.owner)).id, root.id, 'archived since');
+    assert.equal((await refusal(retry({ ...root, body: 'changed' }, c.owner))).code, Code.AlreadyExists, 'the key, for another body');
+    assert.equal((await refusal(send(c, m2, 'new after removal'))).code, Code.PermissionDenied, 'removed: not a member, before archived');
+    assert.equal(await head(c), before, 'no seq taken');
+  });
+
+  it('never stores a message after the removal or mute that raced it (generated races)', async () => {
+    for (let seed = 1; seed <= 6; seed++) {
+      const rnd = createRng(seed);
+      const c = await cast(sys, 1, 1);
+      const m = c.members[0]!;
+      const mute = seed % 2 === 0;
+      const delay = rnd.int(15);
+      const sends = Array.from({ length: 12 }, (_, i) => send(c, m, `race ${i}`).then((x) => x, (e: unknown) => e));
+      await new Promise((r) => setTimeout(r, delay));
+      if (mute) await sys.circle.muteMember({ circleId: c.circleId, userId: m.userId, duration: durationFromMs(600_000), reason: '' }, c.hosts[0]!.call);
+      else await sys.circle.removeMember({ circleId: c.circleId, userId: m.userId, ban: false, reason: '' }, c.owner.call);
+      const cut = await head(c);
+      const results = await Promise.all(sends);
+      const stored = results.filter((r): r is Message => !(r instanceof Error));
+      for (const r of results) if (r instanceof Error) assert.equal(ConnectError.from(r).code, Code.PermissionDenied, `seed ${seed}`);
+      const { messages } = await sys.chat.listMessages({ circleId: c.circleId, pageSize: 100 }, c.owner.call);
+      const after = messages.filter((x) => x.seq > cut && x.senderId === m.userId);
+      assert.deepEqual(after, [], `seed ${seed}: nothing from them after the ${mute ? 'mute' : 'removal'}`);
+      assert.ok(stored.every((x) => x.seq <= cut), `seed ${seed}`);
+      if (!mute) {
+        const left = messages.find((x) => x.kind === MessageKind.MEMBER_LEFT && x.subjectUserId === m.userId);
+        assert.ok(left && stored.every((x) => x.seq < left.seq), `seed ${seed}: every stored message comes before "left"`);
+      }
+    }
   });
 
   it('keeps only mentions of members without a block with the sender, without saying which were dropped', async () => {

@@ -77,6 +77,8 @@ export interface MessagePage {
 
 const DEFAULT_PAGE = 50;
 const SENDER_CLIENT_ID = 'messages_sender_client_id';
+/** Thrown inside SendMessage's transaction to roll it back when the message was not stored. */
+const NOT_STORED = Symbol('not stored');
 
 /** Sending and reading a circle's messages. */
 export class ChatMessages {
@@ -87,32 +89,29 @@ export class ChatMessages {
    * same client_message_id stored (AlreadyExists if that one asked for something else).
    */
   async send(actor: Actor, input: NewMessage): Promise<MessageView> {
-    const earlier = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
-    if (earlier) return this.replay(earlier, input);
     const bodyKey = Buffer.from(this.d.cipher.digest(input.body)).toString('base64url');
-    await this.d.limits.check(actor.userId, bodyKey);
-    const { candidates, blocked } = await this.mentionCandidates(actor, input.mentionUserIds);
     try {
+      await this.d.limits.check(actor.userId, bodyKey);
+      const { candidates, blocked } = await this.mentionCandidates(actor, input.mentionUserIds);
       return await this.d.db.transaction(async (tx) => {
         // The circle's row lock first: a removal or mute committed before it is seen below.
         const next = await messageStore.nextSeq(tx, input.circleId);
         if (!next) throw errors.circleNotFound();
-        const me = await memberStore.find(tx, input.circleId, actor.userId);
-        if (!me) throw errors.denied('only members may send messages to this circle');
+        if (next.archived) throw NOT_STORED;
         const now = this.d.now();
-        const mutedUntil = muteOf(me, now);
-        if (mutedUntil) throw muted(mutedUntil);
-        if (next.archived) throw errors.archived();
-        if (input.threadRootId !== undefined) await this.checkThreadRoot(tx, input.circleId, input.threadRootId);
-
+        if (input.threadRootId !== undefined) {
+          // A reply: who may send is checked first, then its root (locked, so it stays).
+          const refusal = await this.sendRefusal(tx, actor, input.circleId, now);
+          if (refusal) throw refusal;
+          await this.checkThreadRoot(tx, input.circleId, input.threadRootId);
+        }
         const id = newId();
         const sealed = this.d.cipher.seal(input.body, id);
-        const mentions = await this.keptMentions(tx, input.circleId, candidates, blocked);
-        const row = await messageStore.insert(tx, {
+        const mentions = candidates.length > 0 ? await this.keptMentions(tx, input.circleId, candidates, blocked) : [];
+        const row = await messageStore.insertFromMember(tx, {
           id,
           circle_id: input.circleId,
           seq: next.seq,
-          kind: 'text',
           sender_id: actor.userId,
           client_message_id: input.clientMessageId,
           request_digest: this.d.cipher.digest(requestText(input), sealed.keyId),
@@ -122,6 +121,8 @@ export class ChatMessages {
           body: sealed.data,
           create_time: now,
         });
+        // Not a member, muted, or the key is taken: rolled back, seq and all; see below.
+        if (!row) throw NOT_STORED;
         if (input.threadRootId !== undefined) await messageStore.addReply(tx, input.threadRootId, now);
         await messageStore.insertMentions(tx, mentions.map((user_id) => ({ message_id: id, user_id, circle_id: input.circleId, create_time: now })));
         tx.onCommit(() => this.d.bus.publish(chatMessageTopic, { circleId: input.circleId, messageId: id, seq: next.seq, change: 'created' }));
@@ -129,12 +130,36 @@ export class ChatMessages {
         return { row, body: input.body, mentions, reactions: [] };
       });
     } catch (err) {
-      // A concurrent retry with the same key stored it first.
-      if (!isUniqueViolation(err, SENDER_CLIENT_ID)) throw err;
-      const winner = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
-      if (!winner) throw err;
-      return this.replay(winner, input);
+      return this.afterNotStored(actor, input, err);
     }
+  }
+
+  /**
+   * A send that was refused or not stored. A message stored earlier with the same
+   * client_message_id wins over any refusal: a retry gets its original (or AlreadyExists)
+   * whatever changed since, limits and mutes included. Otherwise the reason, in the order
+   * chat_service.proto gives them.
+   */
+  private async afterNotStored(actor: Actor, input: NewMessage, err: unknown): Promise<MessageView> {
+    if (!(err === NOT_STORED || err instanceof ConnectError || isUniqueViolation(err, SENDER_CLIENT_ID))) throw err;
+    const earlier = await messageStore.findByClientId(this.d.db.db, actor.userId, input.clientMessageId);
+    if (earlier) return this.replay(earlier, input);
+    if (err !== NOT_STORED) throw err;
+    const refusal = await this.sendRefusal(this.d.db.db, actor, input.circleId, this.d.now());
+    // Neither stored now nor before: the sender's standing changed in between; the app retries.
+    throw refusal ?? new ConnectError('the message could not be stored just now; send it again', Code.Aborted);
+  }
+
+  /** Why `actor` may not send to the circle at `now`, if they may not. */
+  private async sendRefusal(db: Db, actor: Actor, circleId: string, now: Date): Promise<ConnectError | undefined> {
+    const circle = await circleStore.find(db, circleId);
+    if (!circle) return errors.circleNotFound();
+    const me = await memberStore.find(db, circleId, actor.userId);
+    if (!me) return errors.denied('only members may send messages to this circle');
+    const mutedUntil = muteOf(me, now);
+    if (mutedUntil) return muted(mutedUntil);
+    if (circle.archive_time) return errors.archived();
+    return undefined;
   }
 
   /** The sender replaces the body and mentions of their message; it keeps its seq. */

@@ -8,6 +8,21 @@ export interface ReactionCount {
   readonly mine: boolean;
 }
 
+/** What SendMessage stores. */
+export interface NewPersonMessage {
+  readonly id: string;
+  readonly circle_id: string;
+  readonly seq: number;
+  readonly sender_id: string;
+  readonly client_message_id: string;
+  readonly request_digest: Uint8Array;
+  readonly digest_key_id: string;
+  readonly thread_root_id: string | null;
+  readonly body_key_id: string;
+  readonly body: Uint8Array;
+  readonly create_time: Date;
+}
+
 /** A message as the gateway reads it: the row with its mentions and reaction counts. */
 export interface DeliveredRow {
   readonly row: MessageRow;
@@ -64,6 +79,27 @@ export const messageStore = {
         reactions: (reaction_counts ?? []).map((r) => ({ emoji: r.emoji, count: Number(r.n), mine: false })),
       }));
     return { lastSeq: Number(first.circle_last_seq), messages };
+  },
+
+  /**
+   * Stores a person's message in one statement if, as this statement sees it (run after the
+   * circle's row lock, so with what committed before), the sender is a member not muted at
+   * `create_time`, and no message of theirs has the same client_message_id. Undefined when it
+   * was not stored; the caller finds out why (that path is rare, the common one is one round trip).
+   */
+  async insertFromMember(db: Db, m: NewPersonMessage): Promise<MessageRow | undefined> {
+    const { rows } = await sql<MessageRow>`
+      insert into messages (id, circle_id, seq, kind, sender_id, client_message_id, request_digest, digest_key_id,
+                            thread_root_id, body_key_id, body, create_time)
+      select ${m.id}::uuid, ${m.circle_id}::uuid, ${m.seq}::bigint, 'text', ${m.sender_id}::uuid, ${m.client_message_id}::text,
+             ${m.request_digest}::bytea, ${m.digest_key_id}::text, ${m.thread_root_id}::uuid, ${m.body_key_id}::text,
+             ${m.body}::bytea, ${m.create_time}::timestamptz
+      where exists (select 1 from members
+                    where circle_id = ${m.circle_id}::uuid and user_id = ${m.sender_id}::uuid
+                      and (mute_expire_time is null or mute_expire_time <= ${m.create_time}::timestamptz))
+      on conflict (sender_id, client_message_id) do nothing
+      returning *`.execute(db);
+    return rows[0];
   },
 
   async insert(db: Db, row: Insertable<MessagesTable>): Promise<MessageRow> {
