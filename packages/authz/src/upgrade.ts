@@ -17,7 +17,8 @@ export interface UpgradeCredentials {
   /** The `access_token` of the client's Hello frame, if it sent one. */
   readonly accessToken?: string | undefined;
   /** Headers of the HTTP upgrade request. */
-  readonly headers: IncomingHttpHeaders;
+  /** The upgrade request's headers, or just the two read here. */
+  readonly headers: Pick<IncomingHttpHeaders, 'cookie' | 'origin'>;
 }
 
 /**

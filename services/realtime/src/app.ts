@@ -74,10 +74,10 @@ export class RealtimeApp implements ServiceModule {
     this.#sockets = await registerGateway(
       app,
       this.#config.service,
-      (headers) => ({
-        authenticate: async (accessToken) => (await authenticateUpgrade(upgrade, { accessToken, headers })).identity,
+      {
+        authenticate: async (accessToken, headers) => (await authenticateUpgrade(upgrade, { accessToken, headers })).identity,
         isRevoked: (sessionId) => denyList.isRevoked(sessionId),
-      }),
+      },
       this.hub,
       log,
     );

@@ -20,7 +20,7 @@ export interface ChatBenchCircle {
 export type ChatServerMessage =
   | { readonly kind: 'ready'; readonly url: string; readonly circles: readonly ChatBenchCircle[]; readonly node: string }
   | { readonly kind: 'cpu'; readonly micros: number; readonly at: number }
-  | { readonly kind: 'mem'; readonly rss: number; readonly heapUsed: number }
+  | { readonly kind: 'mem'; readonly rss: number; readonly heapUsed: number; readonly heapTotal: number; readonly external: number }
   | { readonly kind: 'profiling' }
   | { readonly kind: 'profiled'; readonly file: string };
 
@@ -88,7 +88,7 @@ process.on('message', (raw) => {
     // After a full collection when the process allows it (--expose-gc), so the figure is what stays.
     (globalThis as { gc?: () => void }).gc?.();
     const m = process.memoryUsage();
-    send({ kind: 'mem', rss: m.rss, heapUsed: m.heapUsed });
+    send({ kind: 'mem', rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external });
   } else if (req.kind === 'cpu') {
     const u = process.cpuUsage();
     send({ kind: 'cpu', micros: u.user + u.system, at: performance.now() });

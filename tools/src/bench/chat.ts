@@ -38,10 +38,16 @@ const { values: args } = parseArgs({
     seconds: { type: 'string', default: '8' },
     // Saves a CPU profile of the server during the step at this rate.
     'profile-rate': { type: 'string' },
-    // After the rates: this many more sockets, idle and subscribed, and the server's memory growth.
+    // Before the rates: this many more sockets, idle and subscribed, and the server's memory growth.
     'idle-sockets': { type: 'string', default: '0' },
+    // Runs the compiled server (npm run build first), as production does.
+    dist: { type: 'boolean', default: false },
   },
 });
+if (args.dist && !import.meta.url.endsWith('.js')) {
+  throw new Error('--dist runs the compiled benchmark: npm run build, then npm run -w tools bench:chat:dist');
+}
+const loader = args.dist ? 'compiled output (npm run build)' : 'dev loader';
 const circlesN = Number(args.circles);
 const membersN = Number(args.members);
 const rates = (args.rates ?? '').split(',').map(Number);
@@ -84,7 +90,7 @@ async function cpuOf(comm: string): Promise<number> {
 const testDb = await createTestDatabase({ prefix: 'bench_chat' });
 const testRedis = await createTestRedis();
 const random32 = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
-const child: ChildProcess = fork(fileURLToPath(new URL('chat-server.ts', import.meta.url)), [], {
+const child: ChildProcess = fork(fileURLToPath(new URL(args.dist ? 'chat-server.js' : 'chat-server.ts', import.meta.url)), [], {
   env: {
     ...process.env,
     DATABASE_URL: testDb.url,
@@ -104,7 +110,7 @@ const child: ChildProcess = fork(fileURLToPath(new URL('chat-server.ts', import.
     BENCH_CIRCLES: String(circlesN),
     BENCH_MEMBERS: String(membersN),
   },
-  execArgv: ['--conditions=@hearth/source', '--import', 'tsx', '--expose-gc'],
+  execArgv: args.dist ? ['--expose-gc'] : ['--conditions=@hearth/source', '--import', 'tsx', '--expose-gc'],
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 const waiting = new Map<string, (m: ChatServerMessage) => void>();
@@ -151,6 +157,53 @@ try {
   const transport = createConnectTransport({ baseUrl: ready.url, httpVersion: '1.1', useBinaryFormat: true });
   const chat = createClient(ChatService, transport);
   const steps: Step[] = [];
+  // Idle sockets, first (the baseline is then the seeded server, not what a load step left in
+  // the allocator): each member opens more sockets, subscribed to its circle, and stays quiet.
+  const idleN = Number(args['idle-sockets']);
+  let idle: { sockets: number; before: number; after: number; heapBefore: number; heapAfter: number } | undefined;
+  if (idleN > 0) {
+    await new Promise((r) => setTimeout(r, 2_000));
+    const before = await ask('mem', { kind: 'mem' });
+    if (process.env.BENCH_HEAP) await ask('profiling', { kind: 'heap-start' });
+    const members = ready.circles.flatMap((c) => c.members.map((m) => ({ c, token: m.token })));
+    const idleSockets: WebSocket[] = [];
+    for (let i = 0; i < idleN; i += 200) {
+      const batch = Array.from({ length: Math.min(200, idleN - i) }, (_, k) => members[(i + k) % members.length]!);
+      await Promise.all(
+        batch.map(
+          ({ c, token }) =>
+            new Promise<void>((resolve, reject) => {
+              // Spread over loopback source addresses, as many clients would be.
+              const n = idleSockets.length;
+              const ws = new WebSocket(`${ready.url.replace('http', 'ws')}/v1/realtime`, 'hearth.realtime.v1', { localAddress: `127.0.${1 + ((n >> 8) & 0xff)}.${1 + (n & 0xfe)}` });
+              idleSockets.push(ws);
+              ws.on('open', () =>
+                ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id: 1n, frame: { case: 'hello', value: { protocolVersion: 1, accessToken: token, resume: [{ channel: `circle:${c.id}` }] } } }))),
+              );
+              ws.on('message', (data: Buffer) => {
+                const f = fromBinary(ServerFrameSchema, data);
+                if (f.frame.case === 'subscribed') resolve();
+                if (f.frame.case === 'error') reject(new Error(f.frame.value.message));
+              });
+              ws.on('error', reject);
+            }),
+        ),
+      );
+    }
+    await new Promise((r) => setTimeout(r, 5_000));
+    if (process.env.BENCH_HEAP) {
+      const file = join(repoRoot(), '.hearth', 'bench', `chat-idle-${Date.now()}.heapprofile`);
+      await ask('profiled', { kind: 'heap-stop', file });
+      log(`server heap sampling profile (live at the end): ${file}`);
+    }
+    const after = await ask('mem', { kind: 'mem' });
+    idle = { sockets: idleSockets.length, before: before.rss, after: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed };
+    const mib = (b: number) => (b / 2 ** 20).toFixed(0);
+    log(`idle: heap reserved ${mib(before.heapTotal)} -> ${mib(after.heapTotal)} MiB, external ${mib(before.external)} -> ${mib(after.external)} MiB`);
+    log(`idle: ${idle.sockets} sockets, server RSS ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB (${((after.rss - before.rss) / idle.sockets / 1024).toFixed(1)} KiB per socket), heap ${(before.heapUsed / 2 ** 20).toFixed(0)} -> ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB`);
+    for (const ws of idleSockets) ws.terminate();
+  }
+
   for (const rate of rates) {
     got.clear();
     deliverMs.length = 0;
@@ -245,57 +298,13 @@ try {
   }
   for (const ws of sockets) ws.close();
 
-  // Idle sockets: each member opens more sockets, subscribed to its circle, and stays quiet.
-  const idleN = Number(args['idle-sockets']);
-  let idle: { sockets: number; before: number; after: number; heapBefore: number; heapAfter: number } | undefined;
-  if (idleN > 0) {
-    await new Promise((r) => setTimeout(r, 2_000));
-    const before = await ask('mem', { kind: 'mem' });
-    if (process.env.BENCH_HEAP) await ask('profiling', { kind: 'heap-start' });
-    const members = ready.circles.flatMap((c) => c.members.map((m) => ({ c, token: m.token })));
-    const idleSockets: WebSocket[] = [];
-    for (let i = 0; i < idleN; i += 200) {
-      const batch = Array.from({ length: Math.min(200, idleN - i) }, (_, k) => members[(i + k) % members.length]!);
-      await Promise.all(
-        batch.map(
-          ({ c, token }) =>
-            new Promise<void>((resolve, reject) => {
-              // Spread over loopback source addresses, as many clients would be.
-              const n = idleSockets.length;
-              const ws = new WebSocket(`${ready.url.replace('http', 'ws')}/v1/realtime`, 'hearth.realtime.v1', { localAddress: `127.0.${1 + ((n >> 8) & 0xff)}.${1 + (n & 0xfe)}` });
-              idleSockets.push(ws);
-              ws.on('open', () =>
-                ws.send(toBinary(ClientFrameSchema, create(ClientFrameSchema, { id: 1n, frame: { case: 'hello', value: { protocolVersion: 1, accessToken: token, resume: [{ channel: `circle:${c.id}` }] } } }))),
-              );
-              ws.on('message', (data: Buffer) => {
-                const f = fromBinary(ServerFrameSchema, data);
-                if (f.frame.case === 'subscribed') resolve();
-                if (f.frame.case === 'error') reject(new Error(f.frame.value.message));
-              });
-              ws.on('error', reject);
-            }),
-        ),
-      );
-    }
-    await new Promise((r) => setTimeout(r, 5_000));
-    if (process.env.BENCH_HEAP) {
-      const file = join(repoRoot(), '.hearth', 'bench', `chat-idle-${Date.now()}.heapprofile`);
-      await ask('profiled', { kind: 'heap-stop', file });
-      log(`server heap sampling profile (live at the end): ${file}`);
-    }
-    const after = await ask('mem', { kind: 'mem' });
-    idle = { sockets: idleSockets.length, before: before.rss, after: after.rss, heapBefore: before.heapUsed, heapAfter: after.heapUsed };
-    log(`idle: ${idle.sockets} sockets, server RSS ${(before.rss / 2 ** 20).toFixed(0)} -> ${(after.rss / 2 ** 20).toFixed(0)} MiB (${((after.rss - before.rss) / idle.sockets / 1024).toFixed(1)} KiB per socket), heap ${(before.heapUsed / 2 ** 20).toFixed(0)} -> ${(after.heapUsed / 2 ** 20).toFixed(0)} MiB`);
-    for (const ws of idleSockets) ws.terminate();
-  }
-
   const lines = [
     '## Chat: messages through SendMessage and the realtime gateway',
     '',
     wrap(
       `Measured on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${availableParallelism()} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; ` +
         `Node ${ready.node}; PostgreSQL and Redis on loopback; 1-minute load average ${loadBefore.toFixed(2)} before the run. One child process serves the whole of Hearth ` +
-        `in monolith mode through the dev loader (Redis configured); the benchmark process is the load generator on the same machine: ${circlesN} circles of ${membersN} members, ` +
+        `in monolith mode through the ${loader} (Redis configured); the benchmark process is the load generator on the same machine: ${circlesN} circles of ${membersN} members, ` +
         `one WebSocket per member (${circlesN * membersN} sockets) subscribed to its circle, and one sender per circle calling SendMessage over keep-alive HTTP/1.1 (binary protobuf) ` +
         `at a fixed total rate (open loop), ${seconds} s per step after a 1.5 s warm-up. Every message goes to every member of its circle, its sender included. ` +
         'Delivery latency is from the start of the SendMessage call to the message’s arrival on a socket; lost counts deliveries missing 2 s after the step, duplicates the extra ones. ' +
@@ -312,7 +321,7 @@ try {
       ? [
           '',
           wrap(
-            `Idle sockets: ${idle.sockets} more sockets (${membersN * circlesN} people, each with several), each welcomed and subscribed to its circle, then quiet for 5 s. ` +
+            `Idle sockets: ${idle.sockets} more sockets (${membersN * circlesN} people, each with several), each welcomed and subscribed to its circle, then quiet for 5 s (measured before the message steps, on the seeded server with its 500 sockets). ` +
               `The server's RSS went from ${(idle.before / 2 ** 20).toFixed(0)} to ${(idle.after / 2 ** 20).toFixed(0)} MiB after a full GC: ` +
               `**${((idle.after - idle.before) / 2 ** 20).toFixed(0)} MiB, ${((idle.after - idle.before) / idle.sockets / 1024).toFixed(1)} KiB per socket** ` +
               `(heap ${(idle.heapBefore / 2 ** 20).toFixed(0)} to ${(idle.heapAfter / 2 ** 20).toFixed(0)} MiB).`,

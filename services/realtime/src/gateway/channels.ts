@@ -588,7 +588,8 @@ export class SocketChannels {
   /** This socket's user channel, if subscribed. */
   private userChannel: string | undefined;
   private closed = false;
-  private lastTyping = new Map<string, number>();
+  /** When this socket last said it was typing, per channel (made on first use). */
+  private lastTyping: Map<string, number> | undefined;
 
   constructor(
     private readonly hub: ChannelHub,
@@ -624,9 +625,9 @@ export class SocketChannels {
       return;
     }
     const now = Date.now();
-    const last = this.lastTyping.get(t.channel) ?? 0;
+    const last = this.lastTyping?.get(t.channel) ?? 0;
     if (t.isTyping && now - last < this.hub.limits.typingIntervalMs) return;
-    this.lastTyping.set(t.channel, t.isTyping ? now : 0);
+    (this.lastTyping ??= new Map()).set(t.channel, t.isTyping ? now : 0);
     const access = await this.hub.sources.memberships.membership(sub.circleId, this.owner.userId).catch(() => undefined);
     if (!access || access.role === undefined || (access.mutedUntil && access.mutedUntil.getTime() > now)) return;
     this.hub.out.typing({

@@ -3,7 +3,7 @@ import type { Identity } from '@hearth/authz';
 import type { Logger } from '@hearth/telemetry';
 import type { WebSocket } from 'ws';
 import type { ClientFrame, Hello, ServerFrame } from '@hearth/contracts/gen/hearth/realtime/v1/realtime_pb.js';
-import { type ChannelHub, SocketChannels } from './channels.js';
+import { type ChannelHub, type ChannelOwner, SocketChannels } from './channels.js';
 import { FrameInbox } from './frame-inbox.js';
 import { ErrorCode, PROTOCOL_VERSION, closeCodeFor, decodeClientFrame, encodeServerFrame, errorFrame, pongFrame, welcomeFrame } from './frames.js';
 import type { Displaceable, SocketLease } from './socket-caps.js';
@@ -23,10 +23,16 @@ export interface ConnectionLimits {
   readonly typingIntervalMs: number;
 }
 
-/** How a socket learns who is on the other end, and whether that session still holds. */
+/** What a Hello may fall back on: the upgrade request's cookie and Origin (kept until Welcome). */
+export interface UpgradeCredentials {
+  readonly cookie?: string | undefined;
+  readonly origin?: string | undefined;
+}
+
+/** How a socket learns who is on the other end, and whether that session still holds (one per gateway). */
 export interface SocketAuth {
   /** Verifies Hello's token, or the upgrade request's cookie; throws ConnectError. */
-  authenticate(accessToken: string): Promise<Identity>;
+  authenticate(accessToken: string, upgrade: UpgradeCredentials): Promise<Identity>;
   /** True once the session was revoked (checked on every heartbeat). */
   isRevoked(sessionId: string): Promise<boolean>;
 }
@@ -54,17 +60,22 @@ export function closeWithError(ws: WebSocket, code: ErrorCode, message: string, 
  * sent after Hello wait in the inbox until then. Once welcomed, the socket counts against its
  * user's cap and may be displaced by a newer one. It closes with UNAUTHENTICATED when its
  * session is revoked (seen at the next heartbeat). Subscribe, Unsubscribe, Typing and Ack
- * (and Hello's resume cursors) go to the socket's channels (channels.ts).
+ * (and Hello's resume cursors) go to the socket's channels (channels.ts), for which the
+ * connection is the owner.
+ *
+ * Ten thousand idle sockets must fit in about 100 MB, so a welcomed socket keeps little of its
+ * own: no upgrade headers, no logger or closures of its own, and its heartbeat is driven by the
+ * gateway's one timer (`beat`).
  */
-export class Connection implements Displaceable {
+export class Connection implements Displaceable, ChannelOwner {
   private closed = false;
   private awaitingPong = false;
   /** Set between Hello and its verdict, so a second Hello is refused in its turn. */
   private helloSeen = false;
   private identity: Identity | undefined;
   private channels: SocketChannels | undefined;
-  private readonly helloTimer: NodeJS.Timeout;
-  private readonly heartbeat: NodeJS.Timeout;
+  private helloTimer: NodeJS.Timeout | undefined;
+  private upgrade: UpgradeCredentials | undefined;
   private readonly inbox: FrameInbox;
 
   constructor(
@@ -72,21 +83,22 @@ export class Connection implements Displaceable {
     readonly connectionId: string,
     private readonly limits: ConnectionLimits,
     private readonly auth: SocketAuth,
+    upgrade: UpgradeCredentials,
     private readonly lease: SocketLease,
-    private readonly log: Logger,
+    readonly log: Logger,
     private readonly hub: ChannelHub,
   ) {
+    this.upgrade = upgrade.cookie === undefined && upgrade.origin === undefined ? undefined : upgrade;
     this.hub.metrics.sockets.inc({ state: 'unwelcomed' });
     // Runs until Welcome, not just until Hello: the unauthenticated caps count on sockets
     // leaving that state in bounded time, even if authentication stalls.
     this.helloTimer = setTimeout(() => this.helloExpired(), limits.helloTimeoutMs);
-    this.heartbeat = setInterval(() => this.beat(), limits.heartbeatMs);
     // One frame's worth of bytes may wait: an app never needs more ahead of Welcome.
     this.inbox = new FrameInbox(
       { maxFrames: limits.maxQueuedFrames, maxBytes: limits.maxFrameBytes },
       (data, isBinary) => this.receive(data, isBinary),
       (err) => {
-        this.log.error({ err }, 'frame handler failed');
+        this.log.error({ err, connection: this.connectionId }, 'frame handler failed');
         this.fail(ErrorCode.INTERNAL, 'the gateway failed to handle a frame');
       },
     );
@@ -100,7 +112,7 @@ export class Connection implements Displaceable {
     });
     ws.on('close', () => this.dispose());
     ws.on('error', (err) => {
-      this.log.debug({ err: { message: err.message } }, 'socket error');
+      this.log.debug({ err: { message: err.message }, connection: this.connectionId }, 'socket error');
       this.dispose();
     });
   }
@@ -147,32 +159,33 @@ export class Connection implements Displaceable {
   private async welcome(hello: Hello, id: bigint): Promise<void> {
     let identity: Identity;
     try {
-      identity = await this.auth.authenticate(hello.accessToken);
+      identity = await this.auth.authenticate(hello.accessToken, this.upgrade ?? {});
     } catch (err) {
       const e = ConnectError.from(err);
       if (e.code === Code.Unauthenticated || e.code === Code.PermissionDenied) {
         return this.fail(ErrorCode.UNAUTHENTICATED, e.rawMessage, { replyTo: id });
       }
-      this.log.warn({ err: { code: Code[e.code], message: e.rawMessage } }, 'socket authentication failed');
+      this.log.warn({ err: { code: Code[e.code], message: e.rawMessage }, connection: this.connectionId }, 'socket authentication failed');
       return this.fail(ErrorCode.INTERNAL, 'authentication is unavailable, retry later', { replyTo: id });
     }
     if (this.closed) return;
     clearTimeout(this.helloTimer);
+    this.helloTimer = undefined;
+    this.upgrade = undefined;
     for (const older of this.lease.authenticate(identity.userId, this)) older.displace();
     this.identity = identity;
     this.hub.metrics.sockets.dec({ state: 'unwelcomed' });
     this.hub.metrics.sockets.inc({ state: 'welcomed' });
-    this.channels = new SocketChannels(this.hub, {
-      userId: identity.userId,
-      send: (f, o) => this.send(f, o),
-      sendEncoded: (kind, bytes) => this.sendEncoded(kind, bytes),
-      fail: (code, message, opts) => this.fail(code, message, opts),
-      log: this.log,
-    });
+    this.channels = new SocketChannels(this.hub, this);
     this.hub.socketOpened(identity.userId);
-    this.log.info({ userId: identity.userId, sessionId: identity.sessionId }, 'socket authenticated');
+    this.log.info({ userId: identity.userId, sessionId: identity.sessionId, connection: this.connectionId }, 'socket authenticated');
     this.send(welcomeFrame(id, this.connectionId, identity, this.limits));
     if (hello.resume.length > 0) await this.channels.subscribe(hello.resume, id);
+  }
+
+  /** The person on the other end (once welcomed; channels exist only then). */
+  get userId(): string {
+    return this.identity?.userId ?? '';
   }
 
   /** The session this socket was welcomed for, if it was. */
@@ -216,7 +229,7 @@ export class Connection implements Displaceable {
   /** Reports a problem with a closing ServerError, then closes with 4000 + code. */
   fail(code: ErrorCode, message: string, opts: { replyTo?: bigint; retryAfterMs?: number } = {}): void {
     if (this.closed) return;
-    this.log.debug({ code: ErrorCode[code], message }, 'closing socket');
+    this.log.debug({ code: ErrorCode[code], message, connection: this.connectionId }, 'closing socket');
     this.hub.metrics.closes.inc({ reason: ErrorCode[code] });
     this.hub.metrics.framesOut.inc({ kind: 'error' });
     this.dispose();
@@ -225,7 +238,7 @@ export class Connection implements Displaceable {
 
   private close(code: ErrorCode, message: string): void {
     if (this.closed) return;
-    this.log.debug({ code: ErrorCode[code], message }, 'closing socket');
+    this.log.debug({ code: ErrorCode[code], message, connection: this.connectionId }, 'closing socket');
     this.hub.metrics.closes.inc({ reason: ErrorCode[code] });
     this.dispose();
     this.ws.close(closeCodeFor(code), ErrorCode[code]);
@@ -233,15 +246,17 @@ export class Connection implements Displaceable {
 
   private helloExpired(): void {
     if (!this.helloSeen) return this.fail(ErrorCode.HELLO_TIMEOUT, 'no Hello in time');
-    this.log.warn({}, 'socket authentication did not finish in time');
+    this.log.warn({ connection: this.connectionId }, 'socket authentication did not finish in time');
     this.fail(ErrorCode.INTERNAL, 'authentication did not finish in time, retry later');
   }
 
-  private beat(): void {
+  /** The gateway's heartbeat timer, every `heartbeatMs`: pings, reaps a silent peer, rechecks the session. */
+  beat(): void {
+    if (this.closed) return;
     if (this.identity) void this.checkSession(this.identity.sessionId);
     if (this.awaitingPong) {
       // Two intervals without a pong: the peer is gone; don't wait for TCP to notice.
-      this.log.debug({}, 'peer missed heartbeat');
+      this.log.debug({ connection: this.connectionId }, 'peer missed heartbeat');
       this.dispose();
       this.ws.terminate();
       return;
@@ -255,7 +270,7 @@ export class Connection implements Displaceable {
       if (await this.auth.isRevoked(sessionId)) this.fail(ErrorCode.UNAUTHENTICATED, 'the session ended');
     } catch (err) {
       // The deny-list fails closed for RPCs; an open socket is kept and asked again next beat.
-      this.log.warn({ err: { message: (err as Error).message } }, 'session check failed');
+      this.log.warn({ err: { message: (err as Error).message }, connection: this.connectionId }, 'session check failed');
     }
   }
 
@@ -265,7 +280,6 @@ export class Connection implements Displaceable {
     if (first) this.hub.metrics.sockets.dec({ state: this.identity ? 'welcomed' : 'unwelcomed' });
     this.closed = true;
     clearTimeout(this.helloTimer);
-    clearInterval(this.heartbeat);
     this.inbox.stop();
     this.lease.release();
     this.channels?.close();

@@ -1,7 +1,6 @@
 import websocket from '@fastify/websocket';
 import type { Logger } from '@hearth/telemetry';
 import type { FastifyInstance } from 'fastify';
-import type { IncomingHttpHeaders } from 'node:http';
 import type { ChannelHub } from './channels.js';
 import { Connection, type ConnectionLimits, type SocketAuth, closeWithError } from './connection.js';
 import { ErrorCode, SUBPROTOCOL } from './frames.js';
@@ -10,9 +9,6 @@ import { SocketCaps, type SocketCapsOptions } from './socket-caps.js';
 export const REALTIME_PATH = '/v1/realtime';
 
 export type GatewayOptions = ConnectionLimits & SocketCapsOptions;
-
-/** Upgrade auth given the upgrade request's headers (for the cookie fallback). */
-export type UpgradeAuth = (headers: IncomingHttpHeaders) => SocketAuth;
 
 /**
  * How long a socket refused for too many unwelcomed sockets waits before it tries again. Honest
@@ -38,10 +34,16 @@ export interface GatewaySockets {
  * itself (close 1009) before they are buffered. The socket caps are this process's: one
  * registry per gateway, shared by every socket it accepts.
  */
-export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: UpgradeAuth, hub: ChannelHub, log: Logger): Promise<GatewaySockets> {
+export async function registerGateway(app: FastifyInstance, opts: GatewayOptions, auth: SocketAuth, hub: ChannelHub, log: Logger): Promise<GatewaySockets> {
   const caps = new SocketCaps(opts);
   const open = new Set<Connection>();
   let closing = false;
+  // One timer for every socket's heartbeat (a timer each would cost memory per idle socket).
+  const heartbeat = setInterval(() => {
+    for (const c of open) c.beat();
+  }, opts.heartbeatMs);
+  heartbeat.unref();
+  app.addHook('onClose', async () => clearInterval(heartbeat));
   await app.register(async (scope) => {
     await scope.register(websocket, {
       options: {
@@ -61,7 +63,9 @@ export async function registerGateway(app: FastifyInstance, opts: GatewayOptions
         closeWithError(socket, ErrorCode.TOO_MANY_CONNECTIONS, admission.reason, { retryAfterMs: REFUSED_RETRY_AFTER_MS[admission.scope] });
         return;
       }
-      const connection = new Connection(socket, req.id, opts, auth(req.headers), admission.lease, log.child({ connection: req.id }), hub);
+      // Only what a cookie Hello needs of the upgrade request is kept, and only until Welcome.
+      const upgrade = { cookie: req.headers.cookie, origin: req.headers.origin };
+      const connection = new Connection(socket, req.id, opts, auth, upgrade, admission.lease, log, hub);
       open.add(connection);
       socket.on('close', () => open.delete(connection));
     });

@@ -70,41 +70,35 @@ export class SocketCaps {
   }
 
   private lease(address: string): SocketLease {
-    let state: { kind: 'unauthenticated' } | { kind: 'authenticated'; userId: string; socket: Displaceable } | { kind: 'released' } = {
-      kind: 'unauthenticated',
-    };
-    const leaveUnauthenticated = () => {
-      const left = (this.unauthenticatedByAddress.get(address) ?? 1) - 1;
-      if (left > 0) this.unauthenticatedByAddress.set(address, left);
-      else this.unauthenticatedByAddress.delete(address);
-      this.unauthenticated--;
-    };
-    return {
-      authenticate: (userId, socket) => {
-        if (state.kind !== 'unauthenticated') throw new Error(`a ${state.kind} socket cannot authenticate`);
-        leaveUnauthenticated();
-        state = { kind: 'authenticated', userId, socket };
-        let sockets = this.byUser.get(userId);
-        if (!sockets) this.byUser.set(userId, (sockets = new Set()));
-        const displaced: Displaceable[] = [];
-        for (const oldest of sockets) {
-          if (sockets.size < this.opts.maxConnectionsPerUser) break;
-          sockets.delete(oldest);
-          displaced.push(oldest);
-        }
-        sockets.add(socket);
-        return displaced;
-      },
-      release: () => {
-        if (state.kind === 'unauthenticated') leaveUnauthenticated();
-        if (state.kind === 'authenticated') {
-          const sockets = this.byUser.get(state.userId);
-          sockets?.delete(state.socket);
-          if (sockets?.size === 0) this.byUser.delete(state.userId);
-        }
-        state = { kind: 'released' };
-      },
-    };
+    return new Lease(this, address);
+  }
+
+  /** A socket from `address` stops waiting for Welcome. */
+  leaveUnauthenticated(address: string): void {
+    const left = (this.unauthenticatedByAddress.get(address) ?? 1) - 1;
+    if (left > 0) this.unauthenticatedByAddress.set(address, left);
+    else this.unauthenticatedByAddress.delete(address);
+    this.unauthenticated--;
+  }
+
+  /** Counts `socket` as one of `userId`'s; returns (uncounted) the oldest ones that no longer fit. */
+  joinUser(userId: string, socket: Displaceable): Displaceable[] {
+    let sockets = this.byUser.get(userId);
+    if (!sockets) this.byUser.set(userId, (sockets = new Set()));
+    const displaced: Displaceable[] = [];
+    for (const oldest of sockets) {
+      if (sockets.size < this.opts.maxConnectionsPerUser) break;
+      sockets.delete(oldest);
+      displaced.push(oldest);
+    }
+    sockets.add(socket);
+    return displaced;
+  }
+
+  leaveUser(userId: string, socket: Displaceable): void {
+    const sockets = this.byUser.get(userId);
+    sockets?.delete(socket);
+    if (sockets?.size === 0) this.byUser.delete(userId);
   }
 
   /** Counts for tests and diagnostics. */
@@ -112,5 +106,33 @@ export class SocketCaps {
     let authenticated = 0;
     for (const s of this.byUser.values()) authenticated += s.size;
     return { unauthenticated: this.unauthenticated, addresses: this.unauthenticatedByAddress.size, users: this.byUser.size, authenticated };
+  }
+}
+
+/** One socket's place under the caps (a small object: every open socket holds one). */
+class Lease implements SocketLease {
+  private state: 'unauthenticated' | 'authenticated' | 'released' = 'unauthenticated';
+  private userId = '';
+  private socket: Displaceable | undefined;
+
+  constructor(
+    private readonly caps: SocketCaps,
+    private readonly address: string,
+  ) {}
+
+  authenticate(userId: string, socket: Displaceable): readonly Displaceable[] {
+    if (this.state !== 'unauthenticated') throw new Error(`a ${this.state} socket cannot authenticate`);
+    this.caps.leaveUnauthenticated(this.address);
+    this.state = 'authenticated';
+    this.userId = userId;
+    this.socket = socket;
+    return this.caps.joinUser(userId, socket);
+  }
+
+  release(): void {
+    if (this.state === 'unauthenticated') this.caps.leaveUnauthenticated(this.address);
+    if (this.state === 'authenticated' && this.socket) this.caps.leaveUser(this.userId, this.socket);
+    this.state = 'released';
+    this.socket = undefined;
   }
 }
