@@ -13,6 +13,8 @@ export interface DevSecrets {
   internalSecret: string;
   /** The circle service's key ring for message bodies (HEARTH_CIRCLE_MESSAGE_KEYS). */
   circleMessageKeys: string;
+  /** The post service's key ring for post and response bodies (HEARTH_POST_BODY_KEYS). */
+  postBodyKeys: string;
 }
 
 /**
@@ -28,11 +30,13 @@ export async function devSecrets(file = DEV_SECRETS_FILE): Promise<DevSecrets> {
     authKeyEncryptionKey: existing.authKeyEncryptionKey ?? randomBytes(32).toString('base64'),
     internalSecret: existing.internalSecret ?? randomBytes(32).toString('base64url'),
     circleMessageKeys: existing.circleMessageKeys ?? `dev1:${randomBytes(32).toString('base64')}`,
+    postBodyKeys: existing.postBodyKeys ?? `dev1:${randomBytes(32).toString('base64')}`,
   };
   if (
     existing.authKeyEncryptionKey !== secrets.authKeyEncryptionKey ||
     existing.internalSecret !== secrets.internalSecret ||
-    existing.circleMessageKeys !== secrets.circleMessageKeys
+    existing.circleMessageKeys !== secrets.circleMessageKeys ||
+    existing.postBodyKeys !== secrets.postBodyKeys
   ) {
     await mkdir(dirname(file), { recursive: true, mode: 0o755 });
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

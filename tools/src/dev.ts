@@ -34,6 +34,7 @@ runMain(async () => {
   env.HEARTH_AUTH_KEY_ENCRYPTION_KEY ??= secrets.authKeyEncryptionKey;
   env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
   env.HEARTH_CIRCLE_MESSAGE_KEYS ??= secrets.circleMessageKeys;
+  env.HEARTH_POST_BODY_KEYS ??= secrets.postBodyKeys;
   try {
     const system = await startSystem({ env });
     process.stdout.write(`Hearth is serving every service on ${system.url} (Ctrl-C to stop)\n`);

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-/** What one service needs of its own (the circle service's message keys), so a case sees only its own problems. */
+/** What one service needs of its own (the circle and post services' key rings), so a case sees only its own problems. */
 const OWN: Record<string, Record<string, string>> = {
   circle: { HEARTH_CIRCLE_MESSAGE_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
+  post: { HEARTH_POST_BODY_KEYS: `k1:${Buffer.alloc(32, 8).toString('base64')}` },
 };
 
 interface Exit {
@@ -119,13 +120,18 @@ describe.concurrent('services in separate processes: what they need together, re
     }
   });
 
-  it('the circle service needs its message key ring, and a bad one is named without echoing a key', () => {
+  it('the circle and post services need their key rings, and a bad one is named without echoing a key', () => {
     const base = { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_INTERNAL_SECRET: 'x'.repeat(32), HEARTH_AUTH_JWKS_URL: 'http://auth:8080/.well-known/jwks.json' };
-    assert.match(report('circle', base), /HEARTH_CIRCLE_MESSAGE_KEYS: missing/);
-    const short = Buffer.alloc(16, 9).toString('base64');
-    const text = report('circle', { ...base, HEARTH_CIRCLE_MESSAGE_KEYS: `k1:${short}` });
-    assert.match(text, /HEARTH_CIRCLE_MESSAGE_KEYS: key "k1" must be base64 of exactly 32 bytes/);
-    assert.ok(!text.includes(short), 'the key is not echoed');
+    for (const [name, variable] of [
+      ['circle', 'HEARTH_CIRCLE_MESSAGE_KEYS'],
+      ['post', 'HEARTH_POST_BODY_KEYS'],
+    ] as const) {
+      assert.match(report(name, base), new RegExp(`${variable}: missing`));
+      const short = Buffer.alloc(16, 9).toString('base64');
+      const text = report(name, { ...base, [variable]: `k1:${short}` });
+      assert.match(text, new RegExp(`${variable}: key "k1" must be base64 of exactly 32 bytes`));
+      assert.ok(!text.includes(short), 'the key is not echoed');
+    }
   });
 
   it('auth alone needs the secret with service URLs, but serves its own keys', () => {

@@ -16,6 +16,7 @@ export function systemEnv(databaseUrl: string): Record<string, string> {
     HEARTH_AUTH_KEY_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
     HEARTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
     HEARTH_CIRCLE_MESSAGE_KEYS: `t1:${randomBytes(32).toString('base64')}`,
+    HEARTH_POST_BODY_KEYS: `t1:${randomBytes(32).toString('base64')}`,
   };
 }
 

@@ -1,5 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import type { Database } from '@hearth/db';
+import { schemas } from '@hearth/config';
+import { type Database, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
 import { type PostConfig, postConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
@@ -11,12 +12,17 @@ export const SCHEMA = 'posts';
 
 export interface PostDeps {
   readonly db: Database<unknown>;
+  /** Seals post and response bodies at rest, from HEARTH_POST_BODY_KEYS. */
+  readonly cipher: FieldCipher;
 }
 
 /** Composition root of the post service: the one place its dependencies are built and wired. */
 export class PostApp extends ServiceApp<unknown> {
-  static fromConfig(_config: PostConfig, runtime: Runtime, overrides: Partial<PostDeps> = {}): PostApp {
-    return new PostApp(runtime, { db: overrides.db ?? serviceDatabase(runtime, 'post', SCHEMA) });
+  static fromConfig(config: PostConfig, runtime: Runtime, overrides: Partial<PostDeps> = {}): PostApp {
+    return new PostApp(runtime, {
+      db: overrides.db ?? serviceDatabase(runtime, 'post', SCHEMA),
+      cipher: overrides.cipher ?? new FieldCipher(keyRing(config.service.bodyKeys.reveal())),
+    });
   }
 
   readonly name = 'post';
@@ -29,6 +35,13 @@ export class PostApp extends ServiceApp<unknown> {
   routes(router: ConnectRouter): void {
     registerRpc(router);
   }
+}
+
+/** The config schema has checked the ring; this only unwraps it. */
+function keyRing(text: string) {
+  const ring = schemas.parseKeyRing(text);
+  if ('problem' in ring) throw new Error(`HEARTH_POST_BODY_KEYS: ${ring.problem}`);
+  return ring.keys;
 }
 
 /** The post service as hosts run it (main.ts, the monolith, the test harness). */
