@@ -89,6 +89,13 @@ const KEY_ID = /^[A-Za-z0-9_-]{1,32}$/;
  * putting a new one first and dropping an old one once nothing uses it. Returns the problems
  * instead of the keys when the text is not such a ring; the messages never echo key material.
  */
+/** The keys of a ring the config has already checked (keyRingEnv); `name` is its variable, for the impossible case. */
+export function ringKeys(name: string, ring: { reveal(): string }): RingKey[] {
+  const parsed = parseKeyRing(ring.reveal());
+  if ('problem' in parsed) throw new Error(`${name}: ${parsed.problem}`);
+  return parsed.keys;
+}
+
 export function parseKeyRing(text: string): { keys: RingKey[] } | { problem: string } {
   const keys: RingKey[] = [];
   for (const entry of text.split(',').map((s) => s.trim()).filter(Boolean)) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseKeyRing } from './schemas.js';
 import { Secret } from './secret.js';
 
 /** One environment variable: where it comes from and what it must look like. */
@@ -45,6 +46,21 @@ export function secretEnv(
     ? base.optional().transform((v) => (v === undefined ? undefined : new Secret(v)))
     : base.transform((v) => new Secret(v));
   return { kind: 'env', name, schema: schema as z.ZodType<Secret | undefined>, secret: true, description };
+}
+
+/**
+ * A required key ring (schemas.parseKeyRing: `id:base64,...`, the first key current), kept
+ * secret; a bad ring is reported by the entry at fault, never with its key material.
+ */
+export function keyRingEnv(name: string, description: string): EnvLeaf<z.ZodType<Secret>> {
+  const leaf = secretEnv(name, {}, description);
+  return {
+    ...leaf,
+    schema: leaf.schema.superRefine((s, ctx) => {
+      const ring = parseKeyRing(s.reveal());
+      if ('problem' in ring) ctx.addIssue({ code: 'custom', message: ring.problem });
+    }),
+  };
 }
 
 export function isLeaf(node: EnvLeaf | ConfigSpec): node is EnvLeaf {

@@ -44,7 +44,7 @@ export class CircleApp extends ServiceApp<CirclesTables> {
       now: overrides.now ?? (() => new Date()),
       bus: overrides.bus ?? runtime.bus,
       blocks: overrides.blocks ?? runtime.authorization.blocks,
-      cipher: overrides.cipher ?? new FieldCipher(keyRing(config.service.messageKeys.reveal())),
+      cipher: overrides.cipher ?? new FieldCipher(schemas.ringKeys('HEARTH_CIRCLE_MESSAGE_KEYS', config.service.messageKeys)),
       limits: overrides.limits ?? chatLimits(config, runtime),
     });
   }
@@ -93,13 +93,6 @@ function chatLimits(config: CircleConfig, runtime: Runtime): ChatLimits {
   const redis = runtime.redis;
   const backend = redis ? redisBackend(redis.client, 'circle:') : memoryBackend('circle:');
   return new ChatLimits(backend, config.service.limits, () => redis?.available ?? true);
-}
-
-/** The config schema has checked the ring; this only unwraps it. */
-function keyRing(text: string) {
-  const ring = schemas.parseKeyRing(text);
-  if ('problem' in ring) throw new Error(`HEARTH_CIRCLE_MESSAGE_KEYS: ${ring.problem}`);
-  return ring.keys;
 }
 
 /** The circle service as hosts run it (main.ts, the monolith, the test harness). */

@@ -4,44 +4,58 @@ import { type Database, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
 import { type PostConfig, postConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
-import { registerRpc } from './rpc/index.js';
+import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { postRules } from './rpc/rules.js';
+import { type ContentChecks, acceptEverything } from './service/checks.js';
+import { postPages } from './service/model.js';
+import { Posts } from './service/posts.js';
+import type { PostsTables } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
 export const SCHEMA = 'posts';
 
 export interface PostDeps {
-  readonly db: Database<unknown>;
+  readonly db: Database<PostsTables>;
   /** Seals post and response bodies at rest, from HEARTH_POST_BODY_KEYS. */
   readonly cipher: FieldCipher;
+  /** Every post and response write passes it before it is stored (moderation rules plug in here). */
+  readonly checks: ContentChecks;
+  readonly now: () => Date;
 }
 
 /** Composition root of the post service: the one place its dependencies are built and wired. */
-export class PostApp extends ServiceApp<unknown> {
+export class PostApp extends ServiceApp<PostsTables> {
   static fromConfig(config: PostConfig, runtime: Runtime, overrides: Partial<PostDeps> = {}): PostApp {
     return new PostApp(runtime, {
-      db: overrides.db ?? serviceDatabase(runtime, 'post', SCHEMA),
-      cipher: overrides.cipher ?? new FieldCipher(keyRing(config.service.bodyKeys.reveal())),
+      db: overrides.db ?? serviceDatabase<PostsTables>(runtime, 'post', SCHEMA),
+      cipher: overrides.cipher ?? new FieldCipher(schemas.ringKeys('HEARTH_POST_BODY_KEYS', config.service.bodyKeys)),
+      checks: overrides.checks ?? acceptEverything,
+      now: overrides.now ?? (() => new Date()),
     });
   }
 
   readonly name = 'post';
   readonly rules = [postRules];
+  readonly posts: Posts;
+  readonly #rpc: RpcDeps;
 
   private constructor(runtime: Runtime, deps: PostDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });
+    this.posts = new Posts({
+      db: deps.db,
+      cipher: deps.cipher,
+      memberships: runtime.authorization.memberships,
+      blocks: runtime.authorization.blocks,
+      checks: deps.checks,
+      pages: postPages(runtime.pageTokens),
+      now: deps.now,
+    });
+    this.#rpc = { posts: this.posts };
   }
 
   routes(router: ConnectRouter): void {
-    registerRpc(router);
+    registerRpc(router, this.#rpc);
   }
-}
-
-/** The config schema has checked the ring; this only unwraps it. */
-function keyRing(text: string) {
-  const ring = schemas.parseKeyRing(text);
-  if ('problem' in ring) throw new Error(`HEARTH_POST_BODY_KEYS: ${ring.problem}`);
-  return ring.keys;
 }
 
 /** The post service as hosts run it (main.ts, the monolith, the test harness). */

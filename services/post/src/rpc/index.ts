@@ -1,10 +1,21 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
+import type { RpcDeps } from './context.js';
+import { createPost } from './create-post.js';
+import { getPost } from './get-post.js';
+import { listCirclePosts } from './list-circle-posts.js';
+
+export type { RpcDeps } from './context.js';
 
 /**
- * The PostService handlers, one file per RPC. RPCs not listed here are answered with
- * Code.Unimplemented by Connect until the issue that builds them lands.
+ * The PostService handlers, one file per RPC. Who may call each one is decided before they run
+ * by the rule table in rules.ts. RPCs not listed here are answered with Code.Unimplemented by
+ * Connect until the issue that builds them lands.
  */
-export function registerRpc(router: ConnectRouter): void {
-  router.service(PostService, {});
+export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
+  router.service(PostService, {
+    createPost: createPost(deps),
+    getPost: getPost(deps),
+    listCirclePosts: listCirclePosts(deps),
+  });
 }

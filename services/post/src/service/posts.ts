@@ -1,0 +1,199 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Code, ConnectError } from '@connectrpc/connect';
+import { type BlockSource, type MembershipSource, fieldError, fieldViolation } from '@hearth/authz';
+import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { CreatePostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
+import { type Database, type FieldCipher, newId, pageSizeOf } from '@hearth/db';
+import { LRUCache } from 'lru-cache';
+import { type TimePosition, postStore } from '../store/posts.js';
+import type { PostRow, PostsTables, Visibility } from '../store/schema.js';
+import type { ContentChecks } from './checks.js';
+import { type Actor, type PostPages, type PostView, postNotFound } from './model.js';
+import { RENDERER_VERSION, renderBody } from './render.js';
+
+export interface PostsDeps {
+  readonly db: Database<PostsTables>;
+  readonly cipher: FieldCipher;
+  /** Circle standing, from the circle service (cached, forgotten when it changes). */
+  readonly memberships: MembershipSource;
+  readonly blocks: BlockSource;
+  readonly checks: ContentChecks;
+  readonly pages: PostPages;
+  readonly now: () => Date;
+}
+
+export interface NewPost {
+  readonly idempotencyKey: string;
+  readonly circleId: string;
+  readonly body: string;
+  readonly contentWarning: string;
+  readonly anonymous: boolean;
+  readonly visibility: Visibility;
+  readonly expireTime?: Date | undefined;
+}
+
+/** How soon and how late a post may be set to vanish (post_service.proto CreatePostRequest). */
+const MIN_LIFETIME_MS = 60_000;
+const MAX_LIFETIME_MS = 90 * 86_400_000;
+const DEFAULT_PAGE = 20;
+/** Rows read per round when blocks thin a page out, and how many rounds at most. */
+const MAX_PAGE_ROUNDS = 5;
+/** Rendered bodies kept, by post id and version (rendering is the costly part of a read). */
+const RENDERED = 5_000;
+
+/** Posts: writing them, and reading them as the caller may see them. */
+export class Posts {
+  private readonly rendered = new LRUCache<string, string>({ max: RENDERED });
+
+  constructor(private readonly d: PostsDeps) {}
+
+  /**
+   * Publishes a post, or returns the one an earlier call with the same idempotency key made
+   * (AlreadyExists if that one asked for something else), whatever changed since.
+   */
+  async create(actor: Actor, input: NewPost): Promise<{ view: PostView; crisisSuggested: boolean }> {
+    const db = this.d.db.db;
+    const asked = requestText(input);
+    const earlier = await postStore.findByKey(db, actor.userId, input.idempotencyKey);
+    if (earlier) return { view: this.replay(actor, earlier, asked), crisisSuggested: false };
+    const now = this.d.now();
+    if (input.expireTime) checkLifetime(input.expireTime, now);
+    const access = await this.d.memberships.membership(input.circleId, actor.userId);
+    if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may post in this circle', Code.PermissionDenied);
+    if (access.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+    if (access.archived) throw new ConnectError('the circle is archived', Code.FailedPrecondition);
+    const verdict = await this.d.checks.check({
+      kind: 'post',
+      authorId: actor.userId,
+      circleId: input.circleId,
+      body: input.body,
+      contentWarning: input.contentWarning,
+    });
+    if (verdict.blocked) {
+      const field = verdict.blocked.field === 'body' ? 'body' : 'contentWarning';
+      throw fieldError([fieldViolation(CreatePostRequestSchema, field, 'content.blocked', verdict.blocked.reason)]);
+    }
+    const id = newId();
+    const body = this.d.cipher.seal(input.body, id);
+    const row = await postStore.insert(db, {
+      id,
+      circle_id: input.circleId,
+      author_id: actor.userId,
+      idempotency_key: input.idempotencyKey,
+      request_digest: this.d.cipher.digest(asked, body.keyId),
+      digest_key_id: body.keyId,
+      body: body.data,
+      content_warning: input.contentWarning ? this.d.cipher.seal(input.contentWarning, `${id}:cw`).data : null,
+      body_key_id: body.keyId,
+      anonymous: input.anonymous,
+      visibility: input.visibility,
+      create_time: now,
+      expire_time: input.expireTime ?? null,
+    });
+    if (!row) {
+      // A concurrent call with the same key stored it first.
+      const winner = await postStore.findByKey(db, actor.userId, input.idempotencyKey);
+      if (!winner) throw new ConnectError('the post could not be stored just now; try again', Code.Aborted);
+      return { view: this.replay(actor, winner, asked), crisisSuggested: false };
+    }
+    return { view: this.present(actor, row), crisisSuggested: verdict.crisisSuggested };
+  }
+
+  /** One post, if the caller may see it (NotFound otherwise, so its existence is not revealed). */
+  async get(actor: Actor, id: string): Promise<PostView> {
+    const row = await postStore.find(this.d.db.db, id, this.d.now());
+    if (!row || !(await this.visible(actor, row))) throw postNotFound();
+    return this.present(actor, row);
+  }
+
+  /**
+   * A circle's published posts, newest first: every post for members and staff, PUBLIC ones
+   * for others who can see the circle (the gate checked that), none by someone with a block
+   * with the caller. Blocked authors are left out after the read, so a page is read again
+   * further on until it is full (a few rounds at most).
+   */
+  async listCircle(actor: Actor, circleId: string, pageSize: number, pageToken: string): Promise<{ views: PostView[]; next: string }> {
+    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
+    const codec = this.d.pages.circle;
+    const decoded = codec.decode(pageToken, circleId);
+    let after: TimePosition | undefined = decoded && { time: decoded.t, id: decoded.id };
+    const access = await this.d.memberships.membership(circleId, actor.userId);
+    const member = access?.role !== undefined && !access.banned;
+    const now = this.d.now();
+    const kept: PostRow[] = [];
+    let lastRead: PostRow | undefined;
+    let exhausted = false;
+    for (let round = 0; round < MAX_PAGE_ROUNDS && kept.length <= size; round++) {
+      const limit = size + 1;
+      const rows = await postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly: !member && !actor.staff, now });
+      const hidden = actor.staff ? new Set<string>() : await this.blockedAuthors(actor, rows);
+      for (const r of rows) if (!hidden.has(r.author_id)) kept.push(r);
+      const last = rows.at(-1);
+      if (!last || rows.length < limit) {
+        exhausted = true;
+        break;
+      }
+      lastRead = last;
+      after = { time: last.create_time, id: last.id };
+    }
+    const tokenOf = (r: PostRow) => codec.encode({ t: r.create_time, id: r.id }, circleId);
+    if (kept.length > size) {
+      const items = kept.slice(0, size);
+      return { views: items.map((r) => this.present(actor, r)), next: tokenOf(items[size - 1]!) };
+    }
+    return { views: kept.map((r) => this.present(actor, r)), next: exhausted || !lastRead ? '' : tokenOf(lastRead) };
+  }
+
+  /** Post.proto's rule of who sees a post. */
+  private async visible(actor: Actor, row: PostRow): Promise<boolean> {
+    if (actor.staff || row.author_id === actor.userId) return true;
+    if (row.state === 'hidden' || row.state === 'removed') return false;
+    if ((await this.d.blocks.blockedAmong(actor.userId, [row.author_id])).has(row.author_id)) return false;
+    const access = await this.d.memberships.membership(row.circle_id, actor.userId);
+    if (!access) return false;
+    if (access.role !== undefined && !access.banned) return true;
+    return row.visibility === 'public' && access.visibility === 'public' && !access.banned;
+  }
+
+  private async blockedAuthors(actor: Actor, rows: readonly PostRow[]): Promise<ReadonlySet<string>> {
+    const authors = [...new Set(rows.map((r) => r.author_id))].filter((a) => a !== actor.userId);
+    return authors.length > 0 ? this.d.blocks.blockedAmong(actor.userId, authors) : new Set();
+  }
+
+  private replay(actor: Actor, earlier: PostRow, asked: string): PostView {
+    const same = Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(asked, earlier.digest_key_id));
+    if (!same) throw new ConnectError('idempotency_key was already used for a different post', Code.AlreadyExists);
+    return this.present(actor, earlier);
+  }
+
+  /** Opens the text the caller may read; a deleted or removed post keeps none. */
+  private present(actor: Actor, row: PostRow): PostView {
+    const authorShown = !row.anonymous || row.author_id === actor.userId || actor.staff;
+    const gone = row.state === 'deleted' || row.state === 'removed';
+    if (gone || row.body === null || row.body_key_id === null) return { row, body: '', contentWarning: '', html: '', authorShown };
+    const body = this.d.cipher.open({ keyId: row.body_key_id, data: row.body }, row.id);
+    const contentWarning = row.content_warning ? this.d.cipher.open({ keyId: row.body_key_id, data: row.content_warning }, `${row.id}:cw`) : '';
+    const key = `${row.id}:${row.version}:${RENDERER_VERSION}`;
+    let html = this.rendered.get(key);
+    if (html === undefined) this.rendered.set(key, (html = renderBody(body)));
+    return { row, body, contentWarning, html, authorShown };
+  }
+}
+
+/** What a CreatePost asked for, as its idempotency digest covers it. */
+function requestText(input: NewPost): string {
+  return JSON.stringify([input.circleId, input.body, input.contentWarning, input.anonymous, input.visibility, input.expireTime?.toISOString() ?? '']);
+}
+
+function checkLifetime(expireTime: Date, now: Date): void {
+  const ms = expireTime.getTime() - now.getTime();
+  if (ms >= MIN_LIFETIME_MS && ms <= MAX_LIFETIME_MS) return;
+  throw fieldError([fieldViolation(CreatePostRequestSchema, 'expireTime', 'expire_time.window', 'expire_time must be between a minute and 90 days from now')]);
+}
+
+function muted(until: Date): ConnectError {
+  return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
+    { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
+  ]);
+}

@@ -1,0 +1,51 @@
+import { type Insertable, sql } from 'kysely';
+import type { Db, PostRow, PostsTable } from './schema.js';
+
+/** Where a newest-first page continues: after this (create_time, id). */
+export interface TimePosition {
+  readonly time: Date;
+  readonly id: string;
+}
+
+/** posts.posts. Expired posts are left out of every read here, at their time, not by a job. */
+export const postStore = {
+  /** Stores a post unless the author already used its idempotency key; undefined then. */
+  async insert(db: Db, row: Insertable<PostsTable>): Promise<PostRow | undefined> {
+    return db
+      .insertInto('posts')
+      .values(row)
+      .onConflict((oc) => oc.columns(['author_id', 'idempotency_key']).doNothing())
+      .returningAll()
+      .executeTakeFirst();
+  },
+
+  async findByKey(db: Db, authorId: string, key: string): Promise<PostRow | undefined> {
+    return db.selectFrom('posts').selectAll().where('author_id', '=', authorId).where('idempotency_key', '=', key).executeTakeFirst();
+  },
+
+  /** A post that has not expired at `now`. */
+  async find(db: Db, id: string, now: Date): Promise<PostRow | undefined> {
+    return db
+      .selectFrom('posts')
+      .selectAll()
+      .where('id', '=', id)
+      .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', now)]))
+      .executeTakeFirst();
+  },
+
+  /**
+   * A circle's published, unexpired posts, newest first, after `after`, at most `limit`;
+   * `publicOnly` for readers who are not members.
+   */
+  async circlePage(db: Db, circleId: string, opts: { after: TimePosition | undefined; limit: number; publicOnly: boolean; now: Date }): Promise<PostRow[]> {
+    let q = db
+      .selectFrom('posts')
+      .selectAll()
+      .where('circle_id', '=', circleId)
+      .where('state', '=', 'published')
+      .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', opts.now)]));
+    if (opts.publicOnly) q = q.where('visibility', '=', 'public');
+    if (opts.after) q = q.where(sql<boolean>`(create_time, id) < (${opts.after.time}, ${opts.after.id}::uuid)`);
+    return q.orderBy('create_time', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
+  },
+};

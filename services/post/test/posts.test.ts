@@ -1,0 +1,248 @@
+// Posts, first slice: CreatePost (idempotent, sealed at rest, content checks, expiry), GetPost
+// (who sees what: members, PUBLIC posts of public circles, blocks, anonymity, moderation
+// states) and ListCirclePosts (newest first, keyset pages that do not shift, blocks), through
+// the generated client against auth, user, circle and post in one host.
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, it } from 'vitest';
+import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
+import { Code } from '@connectrpc/connect';
+import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
+import { ContentState, type Post, PostVisibility } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
+import { createRng, refusal } from '@hearth/testkit';
+import { type Person, type TestSystem, startTestSystem } from '@hearth/testkit/system';
+import type { PostApp } from '../src/app.js';
+import type { ContentInput, ContentVerdict } from '../src/service/checks.js';
+
+let sys: TestSystem<'auth' | 'user' | 'circle' | 'post'>;
+let offset = 0;
+/** What the content checks of this test say, by body (default: accept). */
+const verdicts = new Map<string, ContentVerdict>();
+const checked: ContentInput[] = [];
+
+beforeAll(async () => {
+  sys = await startTestSystem({
+    services: ['auth', 'user', 'circle', 'post'],
+    name: 'post',
+    overrides: {
+      post: {
+        now: () => new Date(Date.now() + offset),
+        checks: {
+          async check(input: ContentInput) {
+            checked.push(input);
+            return verdicts.get(input.body) ?? { crisisSuggested: false };
+          },
+        },
+      },
+    },
+  });
+});
+afterAll(async () => {
+  await sys?.close();
+});
+
+interface Circle {
+  readonly id: string;
+  readonly owner: Person;
+  readonly members: Person[];
+}
+
+async function circleWith(members: number, visibility = CircleVisibility.PUBLIC): Promise<Circle> {
+  const owner = await sys.seed.person({ name: 'owner' });
+  const { circle } = await sys.circle.createCircle({ name: 'Evenings', visibility, idempotencyKey: `c-${randomUUID()}` }, owner.call);
+  const list: Person[] = [];
+  for (let i = 0; i < members; i++) {
+    const p = await sys.seed.person({ name: `m${i}` });
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: circle!.id } }, p.call);
+    list.push(p);
+  }
+  return { id: circle!.id, owner, members: list };
+}
+
+const post = (c: Circle, who: Person, body: string, extra: { visibility?: PostVisibility; anonymous?: boolean; contentWarning?: string; key?: string; expireTime?: Date } = {}) =>
+  sys.post
+    .createPost(
+      {
+        idempotencyKey: extra.key ?? `p-${randomUUID()}`,
+        circleId: c.id,
+        body,
+        contentWarning: extra.contentWarning ?? '',
+        anonymous: extra.anonymous ?? false,
+        visibility: extra.visibility ?? PostVisibility.MEMBERS,
+        ...(extra.expireTime ? { expireTime: timestampFromDate(extra.expireTime) } : {}),
+      },
+      who.call,
+    )
+    .then((r) => r);
+
+const app = () => sys.modules.post as PostApp;
+
+describe('CreatePost', () => {
+  it('publishes a post with version 1, its body sealed at rest and rendered to safe HTML', async () => {
+    const c = await circleWith(1);
+    const before = Date.now();
+    const { post: p, crisisResourcesSuggested } = await post(c, c.members[0]!, 'Today was **hard**, but I went outside. <script>x</script>', { contentWarning: 'low mood' });
+    assert.equal(crisisResourcesSuggested, false);
+    assert.equal(p!.authorId, c.members[0]!.userId);
+    assert.equal(p!.circleId, c.id);
+    assert.equal(p!.state, ContentState.PUBLISHED);
+    assert.equal(p!.version, 1n);
+    assert.equal(p!.contentWarning, 'low mood');
+    assert.equal(p!.bodyHtml, '<p>Today was <strong>hard</strong>, but I went outside. &lt;script&gt;x&lt;/script&gt;</p>\n');
+    assert.ok(timestampDate(p!.createTime!).getTime() >= before - 1000);
+    const row = await app().db.db.selectFrom('posts').selectAll().where('id', '=', p!.id).executeTakeFirstOrThrow();
+    const raw = Buffer.concat([Buffer.from(row.body!), Buffer.from(row.content_warning!)]).toString('latin1');
+    assert.ok(!raw.includes('outside') && !raw.includes('low mood'), 'no plaintext in the row');
+    assert.equal(row.body_key_id, 'test1');
+  });
+
+  it('is idempotent by key: a retry returns the original (even after a mute), another post under the key is AlreadyExists', async () => {
+    const c = await circleWith(1);
+    const me = c.members[0]!;
+    const key = `k-${randomUUID()}`;
+    const results = await Promise.all(Array.from({ length: 5 }, () => post(c, me, 'once', { key })));
+    assert.equal(new Set(results.map((r) => r.post!.id)).size, 1, 'concurrent retries store one post');
+    await sys.circle.muteMember({ circleId: c.id, userId: me.userId, duration: { seconds: 600n }, reason: '' }, c.owner.call);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await post(c, me, 'once', { key })).post!.id, results[0]!.post!.id);
+    assert.equal((await refusal(post(c, me, 'twice', { key }))).code, Code.AlreadyExists);
+    const n = await app().db.db.selectFrom('posts').select((eb) => eb.fn.countAll<string>().as('n')).where('author_id', '=', me.userId).executeTakeFirstOrThrow();
+    assert.equal(Number(n.n), 1);
+  });
+
+  it('refuses muted members saying until when, non-members, and expiry times outside a minute to 90 days', async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    await sys.circle.muteMember({ circleId: c.id, userId: a.userId, duration: { seconds: 600n }, reason: '' }, c.owner.call);
+    await new Promise((r) => setTimeout(r, 50));
+    const err = await refusal(post(c, a, 'let me'));
+    assert.equal(err.code, Code.PermissionDenied);
+    assert.ok(err.findDetails(MuteInfoSchema)[0]?.muteExpireTime);
+    const stranger = await sys.seed.person({ name: 'stranger' });
+    assert.equal((await refusal(post(c, stranger, 'hi'))).code, Code.PermissionDenied);
+    for (const ms of [10_000, 91 * 86_400_000]) {
+      const e = await refusal(post(c, b, 'soon gone', { expireTime: new Date(Date.now() + ms) }));
+      assert.equal(e.code, Code.InvalidArgument, `expire in ${ms} ms`);
+    }
+    assert.equal((await refusal(post(c, b, 'in the past', { expireTime: new Date(Date.now() - 1000) }))).code, Code.InvalidArgument);
+  });
+
+  it('passes every write through the content checks: a block is InvalidArgument on its field and stores nothing; a crisis match is told', async () => {
+    const c = await circleWith(1);
+    const me = c.members[0]!;
+    verdicts.set('blocked words', { blocked: { field: 'body', reason: 'this breaks the circle rules' }, crisisSuggested: false });
+    verdicts.set('I want to disappear', { crisisSuggested: true });
+    const err = await refusal(post(c, me, 'blocked words'));
+    assert.equal(err.code, Code.InvalidArgument);
+    assert.match(err.rawMessage, /body.*this breaks the circle rules/);
+    const crisis = await post(c, me, 'I want to disappear');
+    assert.equal(crisis.crisisResourcesSuggested, true);
+    assert.equal(crisis.post!.state, ContentState.PUBLISHED, 'still published');
+    const seen = checked.filter((x) => x.authorId === me.userId);
+    assert.deepEqual(
+      seen.map((x) => [x.kind, x.circleId, x.body]),
+      [
+        ['post', c.id, 'blocked words'],
+        ['post', c.id, 'I want to disappear'],
+      ],
+    );
+    const { posts } = await sys.post.listCirclePosts({ circleId: c.id }, me.call);
+    assert.deepEqual(posts.map((p) => p.body), ['I want to disappear']);
+  });
+});
+
+describe('GetPost', () => {
+  it('shows a post to members, a PUBLIC one of a public circle to anyone signed in, and nothing to others (NotFound)', async () => {
+    const pub = await circleWith(1);
+    // Joining a private circle takes an invite: its owner writes there.
+    const priv = await circleWith(0, CircleVisibility.PRIVATE);
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    const [m1, m2] = [pub.members[0]!, priv.owner];
+    const membersOnly = (await post(pub, m1, 'members only')).post!;
+    const open = (await post(pub, m1, 'for anyone', { visibility: PostVisibility.PUBLIC })).post!;
+    const privOpen = (await post(priv, m2, 'public in a private circle', { visibility: PostVisibility.PUBLIC })).post!;
+    const seen = async (who: Person, p: Post) => sys.post.getPost({ id: p.id }, who.call).then(() => 'ok', async (e: unknown) => Code[(await refusal(Promise.reject(e))).code]);
+    assert.deepEqual(
+      [await seen(pub.owner, membersOnly), await seen(outsider, membersOnly), await seen(outsider, open), await seen(outsider, privOpen), await seen(m2, privOpen)],
+      ['ok', 'NotFound', 'ok', 'NotFound', 'ok'],
+    );
+    assert.equal(await seen(outsider, { id: randomUUID() } as Post), 'NotFound');
+  });
+
+  it('hides the words of people with a block either way, and an anonymous author from everyone but themself', async () => {
+    const c = await circleWith(3);
+    const [a, b, x] = c.members as [Person, Person, Person];
+    const anon = (await post(c, a, 'from nobody', { anonymous: true })).post!;
+    assert.equal(anon.authorId, a.userId, 'the author sees themself');
+    assert.equal((await sys.post.getPost({ id: anon.id }, b.call)).post!.authorId, '', 'others do not');
+    assert.equal((await sys.post.getPost({ id: anon.id }, b.call)).post!.anonymous, true);
+    await sys.user.blockUser({ userId: a.userId }, x.call);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await refusal(sys.post.getPost({ id: anon.id }, x.call))).code, Code.NotFound, 'the blocker');
+    const byX = (await post(c, x, 'from x')).post!;
+    assert.equal((await refusal(sys.post.getPost({ id: byX.id }, a.call))).code, Code.NotFound, 'the blocked');
+  });
+
+  it('lets a post vanish at its expiry time, for everyone and from every list, without waiting for a job', async () => {
+    const c = await circleWith(1);
+    const me = c.members[0]!;
+    const p = (await post(c, me, 'just for today', { expireTime: new Date(Date.now() + 120_000) })).post!;
+    assert.ok(p.expireTime);
+    assert.equal((await sys.post.getPost({ id: p.id }, c.owner.call)).post!.body, 'just for today');
+    offset = 121_000;
+    try {
+      assert.equal((await refusal(sys.post.getPost({ id: p.id }, me.call))).code, Code.NotFound, 'its author too');
+      assert.deepEqual((await sys.post.listCirclePosts({ circleId: c.id }, me.call)).posts, []);
+    } finally {
+      offset = 0;
+    }
+  });
+});
+
+describe('ListCirclePosts', () => {
+  it('pages newest first by keyset: every post once, in order, while new ones arrive, and tokens bound to their circle', async () => {
+    const c = await circleWith(2);
+    const people = [c.owner, ...c.members];
+    const rnd = createRng(7);
+    const made: Post[] = [];
+    for (let i = 0; i < 23; i++) made.push((await post(c, rnd.pick(people), `post ${i}`)).post!);
+    const pages: Post[][] = [];
+    let token = '';
+    do {
+      const res = await sys.post.listCirclePosts({ circleId: c.id, pageSize: 5, pageToken: token }, c.owner.call);
+      pages.push(res.posts);
+      token = res.nextPageToken;
+      // New posts while paging land above the first page, never shifting the later ones.
+      if (pages.length === 2) await post(c, c.owner, 'late arrival');
+    } while (token);
+    assert.deepEqual(
+      pages.flat().map((p) => p.body),
+      made.map((p) => p.body).reverse(),
+    );
+    assert.ok(pages.slice(0, -1).every((p) => p.length === 5));
+    const other = await circleWith(0);
+    const first = await sys.post.listCirclePosts({ circleId: c.id, pageSize: 5 }, c.owner.call);
+    const misuse = await refusal(sys.post.listCirclePosts({ circleId: other.id, pageToken: first.nextPageToken }, other.owner.call));
+    assert.equal(misuse.code, Code.InvalidArgument, 'a token of another circle');
+  });
+
+  it('shows non-members of a public circle PUBLIC posts only, keeps pages full when blocks thin them, and hides private circles', async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    for (let i = 0; i < 6; i++) await post(c, a, `a ${i}`, { visibility: i % 2 ? PostVisibility.PUBLIC : PostVisibility.MEMBERS });
+    for (let i = 0; i < 12; i++) await post(c, b, `b ${i}`);
+    const asOutsider = await sys.post.listCirclePosts({ circleId: c.id, pageSize: 10 }, outsider.call);
+    assert.deepEqual(asOutsider.posts.map((p) => p.body), ['a 5', 'a 3', 'a 1']);
+    await sys.user.blockUser({ userId: b.userId }, a.call);
+    await new Promise((r) => setTimeout(r, 50));
+    const asA = await sys.post.listCirclePosts({ circleId: c.id, pageSize: 4 }, a.call);
+    assert.deepEqual(asA.posts.map((p) => p.body), ['a 5', 'a 4', 'a 3', 'a 2'], 'a full page past twelve blocked posts');
+    const rest = await sys.post.listCirclePosts({ circleId: c.id, pageSize: 4, pageToken: asA.nextPageToken }, a.call);
+    assert.deepEqual(rest.posts.map((p) => p.body), ['a 1', 'a 0']);
+    assert.equal(rest.nextPageToken, '');
+    const priv = await circleWith(0, CircleVisibility.PRIVATE);
+    assert.equal((await refusal(sys.post.listCirclePosts({ circleId: priv.id }, outsider.call))).code, Code.NotFound);
+  });
+});
