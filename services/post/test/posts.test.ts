@@ -152,6 +152,48 @@ describe('CreatePost', () => {
   });
 });
 
+describe('EditPost and DeletePost', () => {
+  it('lets the author change the fields set, version checked, with edit_time, through the content checks', async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    const p = (await post(c, a, 'first *draft*', { contentWarning: 'grief' })).post!;
+    const edited = await sys.post.editPost({ id: p.id, version: 1n, body: 'second **take**' }, a.call);
+    assert.equal(edited.post!.version, 2n);
+    assert.equal(edited.post!.body, 'second **take**');
+    assert.equal(edited.post!.bodyHtml, '<p>second <strong>take</strong></p>\n');
+    assert.equal(edited.post!.contentWarning, 'grief', 'untouched');
+    assert.ok(edited.post!.editTime);
+    const cwGone = await sys.post.editPost({ id: p.id, version: 2n, contentWarning: '', visibility: PostVisibility.PUBLIC }, a.call);
+    assert.deepEqual([cwGone.post!.contentWarning, cwGone.post!.visibility, cwGone.post!.body], ['', PostVisibility.PUBLIC, 'second **take**']);
+    assert.equal((await refusal(sys.post.editPost({ id: p.id, version: 2n, body: 'stale' }, a.call))).code, Code.Aborted);
+    assert.equal((await refusal(sys.post.editPost({ id: p.id, version: 3n, body: 'not mine' }, b.call))).code, Code.PermissionDenied);
+    verdicts.set('edited into something blocked', { blocked: { field: 'body', reason: 'not here' }, crisisSuggested: false });
+    assert.equal((await refusal(sys.post.editPost({ id: p.id, version: 3n, body: 'edited into something blocked' }, a.call))).code, Code.InvalidArgument);
+    assert.equal((await sys.post.getPost({ id: p.id }, b.call)).post!.body, 'second **take**', 'nothing changed');
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    assert.equal((await refusal(sys.post.editPost({ id: randomUUID(), version: 1n, body: 'x' }, outsider.call))).code, Code.NotFound);
+  });
+
+  it('deletes to a tombstone (text erased at once, idempotent, version 0 or current), which then cannot be edited', async () => {
+    const c = await circleWith(1);
+    const a = c.members[0]!;
+    const p = (await post(c, a, 'soon gone', { contentWarning: 'cw' })).post!;
+    assert.equal((await refusal(sys.post.deletePost({ id: p.id, version: 7n }, a.call))).code, Code.Aborted);
+    assert.equal((await refusal(sys.post.deletePost({ id: p.id, version: 0n }, c.owner.call))).code, Code.PermissionDenied, 'not the author');
+    const gone = (await sys.post.deletePost({ id: p.id, version: 1n }, a.call)).post!;
+    assert.deepEqual([gone.state, gone.body, gone.bodyHtml, gone.contentWarning, gone.version], [ContentState.DELETED, '', '', '', 2n]);
+    assert.ok(gone.deleteTime);
+    const again = (await sys.post.deletePost({ id: p.id, version: 0n }, a.call)).post!;
+    assert.equal(again.version, 2n, 'unchanged');
+    const row = await app().db.db.selectFrom('posts').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+    assert.deepEqual([row.body, row.content_warning, row.body_key_id], [null, null, null], 'the text is erased, not kept');
+    const seen = (await sys.post.getPost({ id: p.id }, c.owner.call)).post!;
+    assert.deepEqual([seen.state, seen.body, seen.circleId], [ContentState.DELETED, '', c.id], 'a tombstone to who could see it');
+    assert.deepEqual((await sys.post.listCirclePosts({ circleId: c.id }, c.owner.call)).posts, [], 'not listed');
+    assert.equal((await refusal(sys.post.editPost({ id: p.id, version: 2n, body: 'back?' }, a.call))).code, Code.FailedPrecondition);
+  });
+});
+
 describe('GetPost', () => {
   it('shows a post to members, a PUBLIC one of a public circle to anyone signed in, and nothing to others (NotFound)', async () => {
     const pub = await circleWith(1);

@@ -2,6 +2,8 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import type { RpcDeps } from './context.js';
 import { createPost } from './create-post.js';
+import { deletePost } from './delete-post.js';
+import { editPost } from './edit-post.js';
 import { getPost } from './get-post.js';
 import { listCirclePosts } from './list-circle-posts.js';
 
@@ -16,6 +18,8 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
   router.service(PostService, {
     createPost: createPost(deps),
     getPost: getPost(deps),
+    editPost: editPost(deps),
+    deletePost: deletePost(deps),
     listCirclePosts: listCirclePosts(deps),
   });
 }

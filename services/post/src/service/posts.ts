@@ -3,11 +3,11 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type BlockSource, type MembershipSource, fieldError, fieldViolation } from '@hearth/authz';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
-import { CreatePostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
-import { type Database, type FieldCipher, newId, pageSizeOf } from '@hearth/db';
+import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
+import { type Database, type FieldCipher, assertVersion, newId, pageSizeOf } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
 import { type TimePosition, postStore } from '../store/posts.js';
-import type { PostRow, PostsTables, Visibility } from '../store/schema.js';
+import type { Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
 import type { ContentChecks } from './checks.js';
 import { type Actor, type PostPages, type PostView, postNotFound } from './model.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
@@ -31,6 +31,14 @@ export interface NewPost {
   readonly anonymous: boolean;
   readonly visibility: Visibility;
   readonly expireTime?: Date | undefined;
+}
+
+export interface PostEdit {
+  readonly id: string;
+  readonly version: bigint;
+  readonly body?: string | undefined;
+  readonly contentWarning?: string | undefined;
+  readonly visibility?: Visibility | undefined;
 }
 
 /** How soon and how late a post may be set to vanish (post_service.proto CreatePostRequest). */
@@ -98,6 +106,62 @@ export class Posts {
       return { view: this.replay(actor, winner, asked), crisisSuggested: false };
     }
     return { view: this.present(actor, row), crisisSuggested: verdict.crisisSuggested };
+  }
+
+  /**
+   * The author changes the text, content warning or visibility of their PUBLISHED post, while
+   * still a member who is not muted; the new text passes the content checks first.
+   */
+  async edit(actor: Actor, change: PostEdit): Promise<{ view: PostView; crisisSuggested: boolean }> {
+    return this.d.db.transaction(async (tx) => {
+      const now = this.d.now();
+      const row = await this.ownPost(tx, actor, change.id, now);
+      if (row.state !== 'published') throw new ConnectError('only a published post can be edited', Code.FailedPrecondition);
+      assertVersion('post', row.version, change.version);
+      const access = await this.d.memberships.membership(row.circle_id, actor.userId);
+      if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may edit their posts in this circle', Code.PermissionDenied);
+      if (access.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+      const before = this.present(actor, row);
+      const body = change.body ?? before.body;
+      const contentWarning = change.contentWarning ?? before.contentWarning;
+      const verdict = await this.d.checks.check({ kind: 'post', authorId: actor.userId, circleId: row.circle_id, body, contentWarning });
+      if (verdict.blocked) {
+        const field = verdict.blocked.field === 'body' ? 'body' : 'contentWarning';
+        throw fieldError([fieldViolation(EditPostRequestSchema, field, 'content.blocked', verdict.blocked.reason)]);
+      }
+      const sealed = this.d.cipher.seal(body, row.id);
+      const updated = await postStore.update(tx, row.id, {
+        body: sealed.data,
+        body_key_id: sealed.keyId,
+        content_warning: contentWarning ? this.d.cipher.seal(contentWarning, `${row.id}:cw`).data : null,
+        ...(change.visibility ? { visibility: change.visibility } : {}),
+        edit_time: now,
+      });
+      return { view: this.present(actor, updated), crisisSuggested: verdict.crisisSuggested };
+    });
+  }
+
+  /**
+   * The author deletes their post: a tombstone keeps its id, circle and times; the text is
+   * erased at once. Deleting it again returns the tombstone. `version` 0 deletes any version.
+   */
+  async delete(actor: Actor, id: string, version: bigint): Promise<PostView> {
+    return this.d.db.transaction(async (tx) => {
+      const now = this.d.now();
+      const row = await this.ownPost(tx, actor, id, now);
+      if (row.state === 'deleted') return this.present(actor, row);
+      if (version !== 0n) assertVersion('post', row.version, version);
+      const deleted = await postStore.update(tx, row.id, { state: 'deleted', body: null, body_key_id: null, content_warning: null, delete_time: now });
+      return this.present(actor, deleted);
+    });
+  }
+
+  /** The caller's own post, locked: NotFound if they cannot see it, PermissionDenied if it is someone else's. */
+  private async ownPost(tx: Db, actor: Actor, id: string, now: Date): Promise<PostRow> {
+    const row = await postStore.find(tx, id, now, { forUpdate: true });
+    if (!row || !(await this.visible(actor, row))) throw postNotFound();
+    if (row.author_id !== actor.userId) throw new ConnectError('only the author may change a post', Code.PermissionDenied);
+    return row;
   }
 
   /** One post, if the caller may see it (NotFound otherwise, so its existence is not revealed). */

@@ -1,4 +1,4 @@
-import { type Insertable, sql } from 'kysely';
+import { type Insertable, type Updateable, sql } from 'kysely';
 import type { Db, PostRow, PostsTable } from './schema.js';
 
 /** Where a newest-first page continues: after this (create_time, id). */
@@ -23,14 +23,25 @@ export const postStore = {
     return db.selectFrom('posts').selectAll().where('author_id', '=', authorId).where('idempotency_key', '=', key).executeTakeFirst();
   },
 
-  /** A post that has not expired at `now`. */
-  async find(db: Db, id: string, now: Date): Promise<PostRow | undefined> {
-    return db
+  /** A post that has not expired at `now` (locked for the transaction with `forUpdate`). */
+  async find(db: Db, id: string, now: Date, opts: { forUpdate?: boolean } = {}): Promise<PostRow | undefined> {
+    let q = db
       .selectFrom('posts')
       .selectAll()
       .where('id', '=', id)
-      .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', now)]))
-      .executeTakeFirst();
+      .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', now)]));
+    if (opts.forUpdate) q = q.forUpdate();
+    return q.executeTakeFirst();
+  },
+
+  /** Changes a post; its version grows by one. */
+  async update(db: Db, id: string, patch: Omit<Updateable<PostsTable>, 'version'>): Promise<PostRow> {
+    return db
+      .updateTable('posts')
+      .set({ ...patch, version: sql<string>`version + 1` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   },
 
   /**
