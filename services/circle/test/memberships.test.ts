@@ -44,6 +44,28 @@ describe('GetMembership, BatchGetMemberships, RemoveUserFromCircles', () => {
     assert.equal(banned.membership?.role, MemberRole.UNSPECIFIED);
   });
 
+  it('lists the circles a user is in, most recently joined first, for services and for themselves only', async () => {
+    const p = await sys.person('joiner');
+    const outsider = await sys.person('outsider');
+    const svc = await sys.asService('post');
+    const joined: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const c = await cast(sys, 0, 0);
+      await sys.circle.joinCircle(byId(c.circleId), p.call);
+      joined.push(c.circleId);
+    }
+    const own = (await sys.circle.createCircle(newCircle(), p.call)).circle!.id;
+    const listed = await sys.circle.listUserCircleIds({ userId: p.userId }, svc);
+    assert.deepEqual(listed.circleIds, [own, ...joined.reverse()]);
+    assert.equal(listed.truncated, false);
+    assert.ok(Number(listed.maxAge?.seconds) > 0);
+    assert.deepEqual((await sys.circle.listUserCircleIds({ userId: p.userId }, p.call)).circleIds, listed.circleIds, 'about themself');
+    assert.equal((await refusal(sys.circle.listUserCircleIds({ userId: p.userId }, outsider.call))).code, Code.PermissionDenied);
+    await sys.circle.leaveCircle({ circleId: joined[0]! }, p.call);
+    assert.ok(!(await sys.circle.listUserCircleIds({ userId: p.userId }, svc)).circleIds.includes(joined[0]!), 'left');
+    assert.deepEqual((await sys.circle.listUserCircleIds({ userId: '01900000-0000-7000-8000-000000000001' }, svc)).circleIds, []);
+  });
+
   it('removes a deleted account everywhere: ownership to the longest-serving host, else archive', async () => {
     const gone = await sys.person('gone');
     const withHosts = (await sys.circle.createCircle(newCircle(), gone.call)).circle?.id ?? '';

@@ -16,6 +16,7 @@ import { listBans } from './list-bans.js';
 import { listInvites } from './list-invites.js';
 import { listMembers } from './list-members.js';
 import { listMyCircles } from './list-my-circles.js';
+import { listUserCircleIds } from './list-user-circle-ids.js';
 import { muteMember } from './mute-member.js';
 import { previewInvite } from './preview-invite.js';
 import { removeMember } from './remove-member.js';
@@ -52,6 +53,7 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     unmuteMember: unmuteMember(deps),
     getMembership: getMembership(deps),
     batchGetMemberships: batchGetMemberships(deps),
+    listUserCircleIds: listUserCircleIds(deps),
     removeUserFromCircles: removeUserFromCircles(deps),
   });
   router.service(ChatService, chatHandlers({ messages: deps.chat, marks: deps.marks }));

@@ -31,6 +31,7 @@ export const circleRules = defineRules(CircleService, {
   unmuteMember: rule.circle('circleId', 'host', staff),
   getMembership: rule.internal({ selfField: 'userId' }),
   batchGetMemberships: rule.internal({ selfField: 'userId' }),
+  listUserCircleIds: rule.internal({ selfField: 'userId', note: 'PostService.ListFeed' }),
   removeUserFromCircles: rule.internal({ note: 'UserService, when an account is deleted' }),
 });
 

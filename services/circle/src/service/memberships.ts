@@ -13,6 +13,8 @@ import { type Actor, type CircleView, errors, muteOf } from './model.js';
 
 /** GetMembership.max_age: as long as the host caches keep an answer. */
 export const MEMBERSHIP_MAX_AGE_MS = 5_000;
+/** ListUserCircleIds lists at most this many circles (circle_service.proto). */
+export const USER_CIRCLE_IDS_MAX = 1_000;
 
 export type JoinTarget = { readonly circleId: string } | { readonly inviteCode: string };
 
@@ -113,6 +115,13 @@ export class Memberships {
     assertMayAsk(caller, userId);
     const found = await circleStore.accessMany(this.d.db.db, circleIds, userId);
     return [...found].filter(([, a]) => !hiddenFrom(caller, a)).map(([id, a]) => this.standing(id, userId, a));
+  }
+
+  /** ListUserCircleIds: the user's circles, most recently joined first, at most `max`. */
+  async circleIds(caller: Caller, userId: string, max: number): Promise<{ circleIds: string[]; truncated: boolean }> {
+    assertMayAsk(caller, userId);
+    const ids = await memberStore.recentCircleIdsOf(this.d.db.db, userId, max + 1);
+    return { circleIds: ids.slice(0, max), truncated: ids.length > max };
   }
 
   private standing(circleId: string, userId: string, a: AccessRow): Standing {

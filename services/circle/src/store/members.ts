@@ -74,6 +74,19 @@ export const memberStore = {
       .executeTakeFirst();
   },
 
+  /** The circles `userId` is in, most recently joined first, at most `limit`. */
+  async recentCircleIdsOf(db: Db, userId: string, limit: number): Promise<string[]> {
+    const rows = await db
+      .selectFrom('members')
+      .select('circle_id')
+      .where('user_id', '=', userId)
+      .orderBy('join_time', 'desc')
+      .orderBy('circle_id', 'desc')
+      .limit(limit)
+      .execute();
+    return rows.map((r) => r.circle_id);
+  },
+
   async circleIdsOf(db: Db, userId: string): Promise<string[]> {
     const rows = await db.selectFrom('members').select('circle_id').where('user_id', '=', userId).orderBy('circle_id').execute();
     return rows.map((r) => r.circle_id);
