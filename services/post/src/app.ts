@@ -1,5 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { schemas } from '@hearth/config';
+import { membershipTopic } from '@hearth/authz';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { type Database, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
 import { type PostConfig, postConfigSpec } from './config.js';
@@ -9,6 +11,7 @@ import { postRules } from './rpc/rules.js';
 import { type ContentChecks, acceptEverything } from './service/checks.js';
 import { postPages } from './service/model.js';
 import { Posts } from './service/posts.js';
+import { CachedUserCircles } from './service/user-circles.js';
 import type { PostsTables } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
@@ -38,10 +41,19 @@ export class PostApp extends ServiceApp<PostsTables> {
   readonly rules = [postRules];
   readonly posts: Posts;
   readonly #rpc: RpcDeps;
+  readonly #runtime: Runtime;
+  readonly #userCircles: CachedUserCircles;
+  #off: (() => void) | undefined;
 
   private constructor(runtime: Runtime, deps: PostDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });
+    this.#runtime = runtime;
+    const circles = runtime.serviceClient(CircleService);
+    this.#userCircles = new CachedUserCircles({
+      circleIds: async (userId) => (await circles.listUserCircleIds({ userId })).circleIds,
+    });
     this.posts = new Posts({
+      userCircles: this.#userCircles,
       db: deps.db,
       cipher: deps.cipher,
       memberships: runtime.authorization.memberships,
@@ -55,6 +67,17 @@ export class PostApp extends ServiceApp<PostsTables> {
 
   routes(router: ConnectRouter): void {
     registerRpc(router, this.#rpc);
+  }
+
+  protected override async onStart(): Promise<void> {
+    // Someone joined or left a circle: their feed reads their circles afresh.
+    this.#off = this.#runtime.bus.subscribe(membershipTopic, (e) => {
+      if (e.userId) this.#userCircles.invalidate(e.userId);
+    });
+  }
+
+  protected override async onStop(): Promise<void> {
+    this.#off?.();
   }
 }
 

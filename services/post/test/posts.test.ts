@@ -288,3 +288,48 @@ describe('ListCirclePosts', () => {
     assert.equal((await refusal(sys.post.listCirclePosts({ circleId: priv.id }, outsider.call))).code, Code.NotFound);
   });
 });
+
+describe('ListFeed', () => {
+  it("merges the posts of the reader's circles newest first, page after page, and follows joins and leaves at once", async () => {
+    const [c1, c2, c3] = [await circleWith(1), await circleWith(0), await circleWith(0)];
+    const reader = c1.members[0]!;
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: c2.id } }, reader.call);
+    const rnd = createRng(11);
+    const made: Post[] = [];
+    for (let i = 0; i < 25; i++) {
+      const c = rnd.pick([c1, c2, c3]);
+      const p = (await post(c, c.owner, `feed ${i} in ${c === c1 ? 'c1' : c === c2 ? 'c2' : 'c3'}`)).post!;
+      made.push(p);
+    }
+    const want = made.filter((p) => p.circleId !== c3.id).reverse().map((p) => p.body);
+    const got: string[] = [];
+    let token = '';
+    do {
+      const res = await sys.post.listFeed({ pageSize: 4, pageToken: token }, reader.call);
+      got.push(...res.posts.map((p) => p.body));
+      token = res.nextPageToken;
+    } while (token);
+    assert.deepEqual(got, want, 'every post of c1 and c2 once, newest first; none of c3');
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: c3.id } }, reader.call);
+    await sys.circle.leaveCircle({ circleId: c1.id }, reader.call);
+    await new Promise((r) => setTimeout(r, 100));
+    const after = (await sys.post.listFeed({ pageSize: 100 }, reader.call)).posts;
+    assert.ok(after.some((p) => p.circleId === c3.id) && !after.some((p) => p.circleId === c1.id), 'the new circle in, the old one out');
+    const stranger = await sys.seed.person({ name: 'stranger' });
+    assert.deepEqual((await sys.post.listFeed({}, stranger.call)).posts, []);
+    assert.equal((await refusal(sys.post.listFeed({ pageToken: token || (await sys.post.listFeed({ pageSize: 1 }, reader.call)).nextPageToken }, stranger.call))).code, Code.InvalidArgument, "a token is its reader's");
+  });
+
+  it('leaves out authors with a block either way, anonymous ones too, keeping pages full', async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    // The blocked person's posts are the newest: a page must reach past all of them.
+    for (let i = 0; i < 3; i++) await post(c, c.owner, `o ${i}`);
+    for (let i = 0; i < 8; i++) await post(c, b, `b ${i}`, { anonymous: i % 2 === 0 });
+    await sys.user.blockUser({ userId: a.userId }, b.call);
+    await new Promise((r) => setTimeout(r, 50));
+    const page = await sys.post.listFeed({ pageSize: 3 }, a.call);
+    assert.deepEqual(page.posts.map((p) => p.body), ['o 2', 'o 1', 'o 0']);
+    assert.equal((await sys.post.listFeed({ pageSize: 3 }, c.owner.call)).posts[0]!.body, 'b 7', 'others still see them');
+  });
+});

@@ -6,6 +6,7 @@ import { deletePost } from './delete-post.js';
 import { editPost } from './edit-post.js';
 import { getPost } from './get-post.js';
 import { listCirclePosts } from './list-circle-posts.js';
+import { listFeed } from './list-feed.js';
 
 export type { RpcDeps } from './context.js';
 
@@ -20,6 +21,7 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     getPost: getPost(deps),
     editPost: editPost(deps),
     deletePost: deletePost(deps),
+    listFeed: listFeed(deps),
     listCirclePosts: listCirclePosts(deps),
   });
 }

@@ -30,6 +30,7 @@ export function postPages(tokens: PageTokens) {
   const timeAndId = { t: pageField.time(), id: pageField.id() };
   return {
     circle: tokens.codec('post.circle', timeAndId),
+    feed: tokens.codec('post.feed', timeAndId),
   };
 }
 

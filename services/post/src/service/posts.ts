@@ -4,13 +4,14 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { type BlockSource, type MembershipSource, fieldError, fieldViolation } from '@hearth/authz';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
-import { type Database, type FieldCipher, assertVersion, newId, pageSizeOf } from '@hearth/db';
+import { type Database, type FieldCipher, type PageCodec, assertVersion, newId, pageSizeOf } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
 import { type TimePosition, postStore } from '../store/posts.js';
 import type { Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
 import type { ContentChecks } from './checks.js';
 import { type Actor, type PostPages, type PostView, postNotFound } from './model.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
+import type { UserCirclesSource } from './user-circles.js';
 
 export interface PostsDeps {
   readonly db: Database<PostsTables>;
@@ -20,6 +21,8 @@ export interface PostsDeps {
   readonly blocks: BlockSource;
   readonly checks: ContentChecks;
   readonly pages: PostPages;
+  /** The circles a reader is in, for the feed. */
+  readonly userCircles: UserCirclesSource;
   readonly now: () => Date;
 }
 
@@ -174,23 +177,52 @@ export class Posts {
   /**
    * A circle's published posts, newest first: every post for members and staff, PUBLIC ones
    * for others who can see the circle (the gate checked that), none by someone with a block
-   * with the caller. Blocked authors are left out after the read, so a page is read again
-   * further on until it is full (a few rounds at most).
+   * with the caller.
    */
   async listCircle(actor: Actor, circleId: string, pageSize: number, pageToken: string): Promise<{ views: PostView[]; next: string }> {
-    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
-    const codec = this.d.pages.circle;
-    const decoded = codec.decode(pageToken, circleId);
-    let after: TimePosition | undefined = decoded && { time: decoded.t, id: decoded.id };
     const access = await this.d.memberships.membership(circleId, actor.userId);
     const member = access?.role !== undefined && !access.banned;
     const now = this.d.now();
+    return this.page(actor, this.d.pages.circle, circleId, pageSize, pageToken, (after, limit) =>
+      postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly: !member && !actor.staff, now }),
+    );
+  }
+
+  /**
+   * The caller's feed: published posts of every circle they are in (the 1,000 they joined
+   * last), newest first, none by someone with a block with them. A page costs what the first
+   * does, however deep (keyset on create_time and id, per circle, merged).
+   */
+  async listFeed(actor: Actor, pageSize: number, pageToken: string): Promise<{ views: PostView[]; next: string }> {
+    const circleIds = await this.d.userCircles.circleIds(actor.userId);
+    const now = this.d.now();
+    return this.page(actor, this.d.pages.feed, actor.userId, pageSize, pageToken, (after, limit) =>
+      postStore.feedPage(this.d.db.db, circleIds, { after, limit, now }),
+    );
+  }
+
+  /**
+   * One newest-first page of `read`, leaving out authors with a block with the caller: rows
+   * are read again further on until the page is full (a few rounds at most), so blocks thin a
+   * page without shortening it. Tokens are bound to `scope` (the circle, the reader).
+   */
+  private async page(
+    actor: Actor,
+    codec: PageCodec<{ t: Date; id: string }>,
+    scope: string,
+    pageSize: number,
+    pageToken: string,
+    read: (after: TimePosition | undefined, limit: number) => Promise<PostRow[]>,
+  ): Promise<{ views: PostView[]; next: string }> {
+    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
+    const decoded = codec.decode(pageToken, scope);
+    let after: TimePosition | undefined = decoded && { time: decoded.t, id: decoded.id };
     const kept: PostRow[] = [];
     let lastRead: PostRow | undefined;
     let exhausted = false;
     for (let round = 0; round < MAX_PAGE_ROUNDS && kept.length <= size; round++) {
       const limit = size + 1;
-      const rows = await postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly: !member && !actor.staff, now });
+      const rows = await read(after, limit);
       const hidden = actor.staff ? new Set<string>() : await this.blockedAuthors(actor, rows);
       for (const r of rows) if (!hidden.has(r.author_id)) kept.push(r);
       const last = rows.at(-1);
@@ -201,7 +233,7 @@ export class Posts {
       lastRead = last;
       after = { time: last.create_time, id: last.id };
     }
-    const tokenOf = (r: PostRow) => codec.encode({ t: r.create_time, id: r.id }, circleId);
+    const tokenOf = (r: PostRow) => codec.encode({ t: r.create_time, id: r.id }, scope);
     if (kept.length > size) {
       const items = kept.slice(0, size);
       return { views: items.map((r) => this.present(actor, r)), next: tokenOf(items[size - 1]!) };

@@ -45,6 +45,27 @@ export const postStore = {
   },
 
   /**
+   * The published, unexpired posts of several circles, newest first, after `after`, at most
+   * `limit`: the newest `limit` of each circle by its own index, merged, so a page costs the
+   * same however deep it is.
+   */
+  async feedPage(db: Db, circleIds: readonly string[], opts: { after: TimePosition | undefined; limit: number; now: Date }): Promise<PostRow[]> {
+    if (circleIds.length === 0) return [];
+    const after = opts.after ? sql`and (create_time, id) < (${opts.after.time}, ${opts.after.id}::uuid)` : sql``;
+    const { rows } = await sql<PostRow>`
+      select p.* from unnest(${[...circleIds]}::uuid[]) as c(id)
+      cross join lateral (
+        select * from posts
+        where circle_id = c.id and state = 'published' and (expire_time is null or expire_time > ${opts.now}) ${after}
+        order by create_time desc, id desc
+        limit ${opts.limit}
+      ) p
+      order by p.create_time desc, p.id desc
+      limit ${opts.limit}`.execute(db);
+    return rows;
+  },
+
+  /**
    * A circle's published, unexpired posts, newest first, after `after`, at most `limit`;
    * `publicOnly` for readers who are not members.
    */
