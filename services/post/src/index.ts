@@ -1,2 +1,3 @@
 export { PostApp, type PostDeps, SCHEMA, postService } from './app.js';
 export { type PostConfig, postConfigSpec } from './config.js';
+export { postPages } from './service/model.js';
