@@ -2,7 +2,7 @@
  * The server side of `bench:feed` (see feed.ts), a child process: the whole of Hearth in
  * monolith mode, seeded with BENCH_CIRCLES circles and BENCH_READERS readers who each join
  * BENCH_JOINED of them, then BENCH_POSTS posts written straight into the post service's table
- * (tools/src/seed-posts.ts; progress over IPC). For each reader it makes the page token of the
+ * (tools/src/bench/seed-posts.ts; progress over IPC). For each reader it makes the page token of the
  * feed page BENCH_DEEP_PAGE pages deep (by the post service's own codec), so the generator can
  * ask for it without paging down to it first.
  */
@@ -12,7 +12,7 @@ import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resourc
 import { type PostApp, postPages } from '@hearth/service-post';
 import { Seed, connectClients } from '@hearth/testkit/system';
 import { sql } from 'kysely';
-import { seedPosts } from '../seed-posts.js';
+import { seedPosts } from './seed-posts.js';
 import { startSystem } from '../system.js';
 
 export interface FeedReader {

@@ -18,7 +18,7 @@ import { createClient } from '@connectrpc/connect';
 import { createConnectTransport } from '@connectrpc/connect-node';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { createTestDatabase, createTestRedis, repoRoot } from '@hearth/testkit';
-import { progressBar } from '../seed-posts.js';
+import { progressBar } from './seed-posts.js';
 import type { FeedReader, FeedServerMessage } from './feed-server.js';
 import { median, percentile } from './measure.js';
 import { wrap, writeSection } from './report.js';
@@ -135,7 +135,7 @@ const lines = [
   wrap(
     `Measured on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; Node ${ready.node}; ` +
       `PostgreSQL and Redis on loopback; 1-minute load average ${loadavg()[0]?.toFixed(2)} at the end. One child process serves the whole of Hearth in monolith mode ` +
-      `(\`npm run -w tools bench:feed\`); ${n('posts').toLocaleString('en')} posts were seeded over ${n('circles')} circles (tools/src/seed-posts.ts), and ${ready.readers.length} readers ` +
+      `(\`npm run -w tools bench:feed\`); ${n('posts').toLocaleString('en')} posts were seeded over ${n('circles')} circles (tools/src/bench/seed-posts.ts), and ${ready.readers.length} readers ` +
       `belong to ${n('joined')} circles each (about ${ready.postsPerFeed.toLocaleString('en')} posts in each feed). The generator calls ListFeed (binary protobuf, HTTP/1.1 keep-alive), ` +
       `${n('concurrency')} calls in flight, ${n('seconds')} s per case, pages of ${pageSize}; page ${n('deep-page').toLocaleString('en')} is asked for with its token. ` +
       `Medians of ${runs.length} runs, p99 of each run in brackets.`,
