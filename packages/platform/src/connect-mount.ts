@@ -14,7 +14,8 @@ import type { DescMessage } from '@bufbuild/protobuf';
 import { jsonDecodeError } from './decode-errors.js';
 import * as protoGrpc from '@connectrpc/connect/protocol-grpc';
 import * as protoGrpcWeb from '@connectrpc/connect/protocol-grpc-web';
-import { compressionBrotli, compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
+import { universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
+import { fastCompression } from './compression.js';
 import type { FastifyInstance } from 'fastify';
 import type { ServerResponse } from 'node:http';
 import { clientAddressKey } from './client-address.js';
@@ -64,7 +65,7 @@ export function mountConnect(app: FastifyInstance, opts: ConnectMountOptions): v
     done();
   });
   const routerOptions = {
-    acceptCompression: [compressionGzip, compressionBrotli],
+    acceptCompression: [...fastCompression],
     ...opts,
     shutdownSignal: shutdown.signal,
   };

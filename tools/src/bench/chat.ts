@@ -13,7 +13,6 @@
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFile, readdir } from 'node:fs/promises';
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +25,7 @@ import { ClientFrameSchema, ServerFrameSchema } from '@hearth/contracts/gen/hear
 import { createTestDatabase, createTestRedis, repoRoot } from '@hearth/testkit';
 import { WebSocket } from 'ws';
 import type { ChatBenchCircle, ChatServerMessage } from './chat-server.js';
-import { percentile } from './measure.js';
+import { cpuOf, percentile } from './measure.js';
 import { wrap, writeSection } from './report.js';
 
 const { values: args } = parseArgs({
@@ -68,23 +67,6 @@ interface Step {
   readonly lost: number;
   readonly duplicates: number;
   readonly cores: { readonly server: number; readonly generator: number; readonly postgres: number; readonly redis: number };
-}
-
-/** CPU seconds used so far by every process whose command name is `comm`. */
-async function cpuOf(comm: string): Promise<number> {
-  const ticks = 100; // USER_HZ on Linux
-  let total = 0;
-  for (const pid of await readdir('/proc')) {
-    if (!/^\d+$/.test(pid)) continue;
-    try {
-      if ((await readFile(`/proc/${pid}/comm`, 'utf8')).trim() !== comm) continue;
-      const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
-      total += (Number(stat[11]) + Number(stat[12])) / ticks;
-    } catch {
-      // The process ended while being read.
-    }
-  }
-  return total;
 }
 
 const testDb = await createTestDatabase({ prefix: 'bench_chat' });

@@ -65,7 +65,8 @@ await seedPosts(post.db as never, {
   keys: schemas.ringKeys('HEARTH_POST_BODY_KEYS', { reveal: () => process.env.HEARTH_POST_BODY_KEYS ?? '' }),
   onProgress: (done) => send({ kind: 'seeding', done, total: postsN }),
 });
-await sql`analyze posts`.execute(post.db.db as never);
+// As autovacuum would soon after: statistics, and the visibility map index-only reads rely on.
+await sql`vacuum analyze posts`.execute(post.db.db as never);
 
 // The position after which page `deepPage` starts, per reader, as the service would encode it.
 const feedCodec = postPages(system.runtime.pageTokens).feed;

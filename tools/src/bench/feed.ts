@@ -15,12 +15,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createClient } from '@connectrpc/connect';
-import { createConnectTransport } from '@connectrpc/connect-node';
+import { compressionGzip, createConnectTransport } from '@connectrpc/connect-node';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { createTestDatabase, createTestRedis, repoRoot } from '@hearth/testkit';
 import { progressBar } from './seed-posts.js';
 import type { FeedReader, FeedServerMessage } from './feed-server.js';
-import { median, percentile } from './measure.js';
+import { cpuOf, median, percentile } from './measure.js';
 import { wrap, writeSection } from './report.js';
 
 const { values: args } = parseArgs({
@@ -35,6 +35,11 @@ const { values: args } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     seconds: { type: 'string', default: '10' },
     runs: { type: 'string', default: '3' },
+    // 'gzip': the generator accepts compressed responses, as browsers do; 'none': it does not
+    // (its own decompression then leaves the box's cores to the server and Postgres).
+    compression: { type: 'string', default: 'gzip' },
+    // Writes a CPU profile of the server (its whole life, seeding too) under .hearth/bench.
+    profile: { type: 'boolean', default: false },
   },
 });
 const n = (k: keyof typeof args) => Number(args[k]);
@@ -62,7 +67,10 @@ const child: ChildProcess = fork(fileURLToPath(new URL(import.meta.url.endsWith(
     BENCH_PAGE_SIZE: args['page-size'],
     BENCH_DEEP_PAGE: args['deep-page'],
   },
-  execArgv: import.meta.url.endsWith('.js') ? [] : ['--conditions=@hearth/source', '--import', 'tsx'],
+  execArgv: [
+    ...(import.meta.url.endsWith('.js') ? [] : ['--conditions=@hearth/source', '--import', 'tsx']),
+    ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${join(repoRoot(), '.hearth', 'bench')}`] : []),
+  ],
   stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
 });
 
@@ -77,7 +85,12 @@ const ready = await new Promise<Extract<FeedServerMessage, { kind: 'ready' }>>((
 bar.stop();
 log(`serving on ${ready.url}; ${ready.readers.length} readers, about ${ready.postsPerFeed} posts in each feed`);
 
-const transport = createConnectTransport({ baseUrl: ready.url, httpVersion: '1.1', useBinaryFormat: true });
+const transport = createConnectTransport({
+  baseUrl: ready.url,
+  httpVersion: '1.1',
+  useBinaryFormat: true,
+  ...(args.compression === 'none' ? { acceptCompression: [] } : { acceptCompression: [compressionGzip] }),
+});
 const posts = createClient(PostService, transport);
 const pageSize = n('page-size');
 
@@ -87,11 +100,25 @@ interface Case {
   readonly p50: number;
   readonly p99: number;
   readonly perSec: number;
+  /** Cores used over the case: the server, this generator, Postgres. */
+  readonly cores: { readonly server: number; readonly generator: number; readonly postgres: number };
 }
+
+const serverCpu = (): Promise<number> =>
+  new Promise((resolve) => {
+    const on = (m: FeedServerMessage) => {
+      if (m.kind !== 'cpu') return;
+      child.off('message', on);
+      resolve(m.micros);
+    };
+    child.on('message', on);
+    child.send({ kind: 'cpu' });
+  });
 
 /** `concurrency` loops calling ListFeed for `seconds`, each loop as the next reader. */
 async function measure(name: string, tokenOf: (r: FeedReader) => string, seconds: number): Promise<Case> {
   const ms: number[] = [];
+  const cpu0 = { server: await serverCpu(), gen: process.cpuUsage(), pg: await cpuOf('postgres') };
   const until = performance.now() + seconds * 1000;
   const started = performance.now();
   await Promise.all(
@@ -107,8 +134,10 @@ async function measure(name: string, tokenOf: (r: FeedReader) => string, seconds
     }),
   );
   const wall = (performance.now() - started) / 1000;
+  const gen = process.cpuUsage(cpu0.gen);
+  const cores = { server: ((await serverCpu()) - cpu0.server) / 1e6 / wall, generator: (gen.user + gen.system) / 1e6 / wall, postgres: ((await cpuOf('postgres')) - cpu0.pg) / wall };
   ms.sort((a, b) => a - b);
-  return { name, calls: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99), perSec: ms.length / wall };
+  return { name, calls: ms.length, p50: percentile(ms, 50), p99: percentile(ms, 99), perSec: ms.length / wall, cores };
 }
 
 await measure('warm-up', () => '', 2);
@@ -118,7 +147,8 @@ for (let run = 0; run < n('runs'); run++) {
   const first = await measure('page 1', () => '', n('seconds'));
   const deep = await measure(`page ${n('deep-page')}`, (r) => r.deepToken, n('seconds'));
   runs.push({ first, deep });
-  log(`run ${run + 1}: page 1 p50/p99 ${first.p50.toFixed(2)}/${first.p99.toFixed(2)} ms (${first.perSec.toFixed(0)}/s), page ${n('deep-page')} p50/p99 ${deep.p50.toFixed(2)}/${deep.p99.toFixed(2)} ms (${deep.perSec.toFixed(0)}/s), ratio of p99 ${(deep.p99 / first.p99).toFixed(2)}`);
+  const c = (x: Case) => `cores ${x.cores.server.toFixed(2)}/${x.cores.generator.toFixed(2)}/${x.cores.postgres.toFixed(2)}`;
+  log(`run ${run + 1}: page 1 p50/p99 ${first.p50.toFixed(2)}/${first.p99.toFixed(2)} ms (${first.perSec.toFixed(0)}/s, ${c(first)}), page ${n('deep-page')} p50/p99 ${deep.p50.toFixed(2)}/${deep.p99.toFixed(2)} ms (${deep.perSec.toFixed(0)}/s, ${c(deep)}), ratio of p99 ${(deep.p99 / first.p99).toFixed(2)}`);
 }
 child.send({ kind: 'stop' });
 await new Promise((r) => child.once('exit', r));
@@ -127,22 +157,24 @@ await testDb.drop();
 
 const row = (label: string, pick: (r: { first: Case; deep: Case }) => Case) => {
   const cases = runs.map(pick);
-  return `| ${label} | ${median(cases.map((c) => c.p50)).toFixed(2)} | ${median(cases.map((c) => c.p99)).toFixed(2)} (${cases.map((c) => c.p99.toFixed(2)).join(', ')}) | ${median(cases.map((c) => c.perSec)).toFixed(0)} |`;
+  const cores = (k: keyof Case['cores']) => median(cases.map((c) => c.cores[k])).toFixed(2);
+  return `| ${label} | ${median(cases.map((c) => c.p50)).toFixed(2)} | ${median(cases.map((c) => c.p99)).toFixed(2)} (${cases.map((c) => c.p99.toFixed(2)).join(', ')}) | ${median(cases.map((c) => c.perSec)).toFixed(0)} | ${cores('server')} / ${cores('generator')} / ${cores('postgres')} |`;
 };
 const lines = [
-  '## Feed: ListFeed on page 1 and 10,000 pages deep',
+  `## Feed: ListFeed on page 1 and 10,000 pages deep${args.compression === 'none' ? ', uncompressed' : ''}`,
   '',
   wrap(
     `Measured on ${new Date().toISOString().slice(0, 10)}: ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB RAM; Node ${ready.node}; ` +
       `PostgreSQL and Redis on loopback; 1-minute load average ${loadavg()[0]?.toFixed(2)} at the end. One child process serves the whole of Hearth in monolith mode ` +
       `(\`npm run -w tools bench:feed\`); ${n('posts').toLocaleString('en')} posts were seeded over ${n('circles')} circles (tools/src/bench/seed-posts.ts), and ${ready.readers.length} readers ` +
       `belong to ${n('joined')} circles each (about ${ready.postsPerFeed.toLocaleString('en')} posts in each feed). The generator calls ListFeed (binary protobuf, HTTP/1.1 keep-alive), ` +
-      `${n('concurrency')} calls in flight, ${n('seconds')} s per case, pages of ${pageSize}; page ${n('deep-page').toLocaleString('en')} is asked for with its token. ` +
+      `${n('concurrency')} calls in flight, ${n('seconds')} s per case, pages of ${pageSize}; page ${n('deep-page').toLocaleString('en')} is asked for with its token; ` +
+      `${args.compression === 'none' ? 'the generator does not accept compressed responses' : 'the generator accepts gzip, as browsers do, and decompresses every page'}. ` +
       `Medians of ${runs.length} runs, p99 of each run in brackets.`,
   ),
   '',
-  '| page | p50 ms | p99 ms | calls/s |',
-  '| --- | ---: | ---: | ---: |',
+  '| page | p50 ms | p99 ms | calls/s | cores: server / generator / postgres |',
+  '| --- | ---: | ---: | ---: | ---: |',
   row('1', (r) => r.first),
   row(n('deep-page').toLocaleString('en'), (r) => r.deep),
   '',
@@ -152,6 +184,6 @@ const section = lines.join('\n');
 process.stdout.write(`${section}\n`);
 if (args.write) {
   const file = join(repoRoot(), 'docs', 'benchmarks.md');
-  await writeSection(file, 'feed', section);
+  await writeSection(file, args.compression === 'none' ? 'feed-uncompressed' : 'feed', section);
   log(`updated ${file}`);
 }

@@ -1,3 +1,4 @@
+import { readFile, readdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
 
@@ -146,4 +147,21 @@ export function median(values: readonly number[]): number {
 
 export function spread(values: readonly number[]): Spread {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values) };
+}
+
+/** CPU seconds used so far by every process whose command name is `comm` (Linux /proc). */
+export async function cpuOf(comm: string): Promise<number> {
+  const ticks = 100; // USER_HZ on Linux
+  let total = 0;
+  for (const pid of await readdir('/proc')) {
+    if (!/^\d+$/.test(pid)) continue;
+    try {
+      if ((await readFile(`/proc/${pid}/comm`, 'utf8')).trim() !== comm) continue;
+      const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]!.split(' ');
+      total += (Number(stat[11]) + Number(stat[12])) / ticks;
+    } catch {
+      // The process ended while being read.
+    }
+  }
+  return total;
 }

@@ -52,16 +52,22 @@ export const postStore = {
   async feedPage(db: Db, circleIds: readonly string[], opts: { after: TimePosition | undefined; limit: number; now: Date }): Promise<PostRow[]> {
     if (circleIds.length === 0) return [];
     const after = opts.after ? sql`and (create_time, id) < (${opts.after.time}, ${opts.after.id}::uuid)` : sql``;
+    // The candidates come from the index alone (posts_circle_time_idx includes expire_time);
+    // only the page's own rows are read from the table.
     const { rows } = await sql<PostRow>`
-      select p.* from unnest(${[...circleIds]}::uuid[]) as c(id)
-      cross join lateral (
-        select * from posts
-        where circle_id = c.id and state = 'published' and (expire_time is null or expire_time > ${opts.now}) ${after}
-        order by create_time desc, id desc
+      with page as (
+        select p.create_time, p.id from unnest(${[...circleIds]}::uuid[]) as c(id)
+        cross join lateral (
+          select create_time, id from posts
+          where circle_id = c.id and state = 'published' and (expire_time is null or expire_time > ${opts.now}) ${after}
+          order by create_time desc, id desc
+          limit ${opts.limit}
+        ) p
+        order by p.create_time desc, p.id desc
         limit ${opts.limit}
-      ) p
-      order by p.create_time desc, p.id desc
-      limit ${opts.limit}`.execute(db);
+      )
+      select posts.* from page join posts on posts.id = page.id
+      order by page.create_time desc, page.id desc`.execute(db);
     return rows;
   },
 
