@@ -11,6 +11,7 @@ import { postRules } from './rpc/rules.js';
 import { type ContentChecks, acceptEverything } from './service/checks.js';
 import { postPages } from './service/model.js';
 import { Posts } from './service/posts.js';
+import { Responses } from './service/responses.js';
 import { CachedUserCircles } from './service/user-circles.js';
 import type { PostsTables } from './store/schema.js';
 
@@ -52,6 +53,7 @@ export class PostApp extends ServiceApp<PostsTables> {
     this.#userCircles = new CachedUserCircles({
       circleIds: async (userId) => (await circles.listUserCircleIds({ userId })).circleIds,
     });
+    const pages = postPages(runtime.pageTokens);
     this.posts = new Posts({
       userCircles: this.#userCircles,
       db: deps.db,
@@ -59,10 +61,19 @@ export class PostApp extends ServiceApp<PostsTables> {
       memberships: runtime.authorization.memberships,
       blocks: runtime.authorization.blocks,
       checks: deps.checks,
-      pages: postPages(runtime.pageTokens),
+      pages,
       now: deps.now,
     });
-    this.#rpc = { posts: this.posts };
+    const responses = new Responses({
+      db: deps.db,
+      cipher: deps.cipher,
+      memberships: runtime.authorization.memberships,
+      checks: deps.checks,
+      posts: this.posts,
+      pages: pages.responses,
+      now: deps.now,
+    });
+    this.#rpc = { posts: this.posts, responses };
   }
 
   routes(router: ConnectRouter): void {

@@ -333,3 +333,88 @@ describe('ListFeed', () => {
     assert.equal((await sys.post.listFeed({ pageSize: 3 }, c.owner.call)).posts[0]!.body, 'b 7', 'others still see them');
   });
 });
+
+describe('Responses', () => {
+  const respond = (p: Post, who: Person, body: string, extra: { anonymous?: boolean; key?: string } = {}) =>
+    sys.post.createResponse({ idempotencyKey: extra.key ?? `r-${randomUUID()}`, postId: p.id, body, anonymous: extra.anonymous ?? false }, who.call);
+
+  it('lets members respond to a published post they see, idempotently, counting PUBLISHED responses on the post', async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    const p = (await post(c, a, 'how do you sleep?', { visibility: PostVisibility.PUBLIC })).post!;
+    const key = `r-${randomUUID()}`;
+    const first = (await respond(p, b, 'Warm milk, *no* screens.', { key })).response!;
+    assert.equal((await respond(p, b, 'Warm milk, *no* screens.', { key })).response!.id, first.id, 'a retry');
+    assert.equal((await refusal(respond(p, b, 'something else', { key }))).code, Code.AlreadyExists);
+    assert.deepEqual([first.postId, first.authorId, first.body, first.bodyHtml, first.version], [p.id, b.userId, 'Warm milk, *no* screens.', '<p>Warm milk, <em>no</em> screens.</p>\n', 1n]);
+    assert.equal((await sys.post.getPost({ id: p.id }, a.call)).post!.responseCount, 1);
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    assert.equal((await refusal(respond(p, outsider, 'hi'))).code, Code.PermissionDenied, 'sees the PUBLIC post, may not respond');
+    const hidden = (await post(c, a, 'members only')).post!;
+    assert.equal((await refusal(respond(hidden, outsider, 'hi'))).code, Code.NotFound);
+    await sys.circle.muteMember({ circleId: c.id, userId: b.userId, duration: { seconds: 600n }, reason: '' }, c.owner.call);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await refusal(respond(p, b, 'muted'))).code, Code.PermissionDenied);
+    await sys.post.deletePost({ id: hidden.id, version: 0n }, a.call);
+    assert.equal((await refusal(respond(hidden, a, 'to a tombstone'))).code, Code.FailedPrecondition);
+  });
+
+  it("keeps an anonymous post's author anonymous in replies, says who the post's author is only when that reveals nothing", async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    const anonPost = (await post(c, a, 'from nobody', { anonymous: true })).post!;
+    const own = (await respond(anonPost, a, 'thank you all', { anonymous: false })).response!;
+    assert.equal(own.anonymous, true, 'forced anonymous');
+    const seenByB = (await sys.post.listResponses({ postId: anonPost.id }, b.call)).responses[0]!;
+    assert.deepEqual([seenByB.authorId, seenByB.byPostAuthor, seenByB.anonymous], ['', true, true]);
+    const known = (await post(c, a, 'from a')).post!;
+    await respond(known, a, 'anonymously, on my own post', { anonymous: true });
+    await respond(known, a, 'openly, on my own post');
+    const list = (await sys.post.listResponses({ postId: known.id }, b.call)).responses;
+    assert.deepEqual(
+      list.map((r) => [r.authorId, r.byPostAuthor]),
+      [
+        ['', false],
+        [a.userId, true],
+      ],
+      'an anonymous reply to a known post does not unmask its writer',
+    );
+  });
+
+  it('lists oldest first by keyset, leaves out blocked people, edits version checked, deletes to a tombstone', async () => {
+    const c = await circleWith(3);
+    const [a, b, x] = c.members as [Person, Person, Person];
+    const p = (await post(c, a, 'thread')).post!;
+    const made: string[] = [];
+    for (let i = 0; i < 7; i++) {
+      const who = i % 3 === 2 ? x : b;
+      made.push((await respond(p, who, `reply ${i} by ${who === x ? 'x' : 'b'}`)).response!.body);
+    }
+    const pages: string[] = [];
+    let token = '';
+    do {
+      const res = await sys.post.listResponses({ postId: p.id, pageSize: 3, pageToken: token }, a.call);
+      pages.push(...res.responses.map((r) => r.body));
+      token = res.nextPageToken;
+    } while (token);
+    assert.deepEqual(pages, made);
+    await sys.user.blockUser({ userId: x.userId }, a.call);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(
+      (await sys.post.listResponses({ postId: p.id, pageSize: 3 }, a.call)).responses.map((r) => r.body),
+      made.filter((m) => m.endsWith('by b')).slice(0, 3),
+    );
+    const mine = (await sys.post.listResponses({ postId: p.id, pageSize: 1 }, b.call)).responses[0]!;
+    const edited = (await sys.post.editResponse({ id: mine.id, version: 1n, body: 'reply 0, edited' }, b.call)).response!;
+    assert.deepEqual([edited.version, edited.body, Boolean(edited.editTime)], [2n, 'reply 0, edited', true]);
+    assert.equal((await refusal(sys.post.editResponse({ id: mine.id, version: 1n, body: 'stale' }, b.call))).code, Code.Aborted);
+    assert.equal((await refusal(sys.post.editResponse({ id: mine.id, version: 2n, body: 'not mine' }, c.owner.call))).code, Code.PermissionDenied);
+    const gone = (await sys.post.deleteResponse({ id: mine.id, version: 0n }, b.call)).response!;
+    assert.deepEqual([gone.state, gone.body, gone.bodyHtml], [ContentState.DELETED, '', '']);
+    assert.equal((await sys.post.deleteResponse({ id: mine.id, version: 0n }, b.call)).response!.version, gone.version, 'idempotent');
+    assert.equal((await sys.post.getPost({ id: p.id }, a.call)).post!.responseCount, 6);
+    assert.ok(!(await sys.post.listResponses({ postId: p.id, pageSize: 100 }, b.call)).responses.some((r) => r.id === mine.id), 'deleted: not listed');
+    const row = await app().db.db.selectFrom('responses').selectAll().where('id', '=', mine.id).executeTakeFirstOrThrow();
+    assert.deepEqual([row.body, row.body_key_id], [null, null], 'the text is erased');
+  });
+});

@@ -1,6 +1,7 @@
 import type { Migrations } from '@hearth/db';
 import * as posts from './2026-12-01-0001-posts.js';
 import * as feedIndex from './2026-12-01-0002-feed-index.js';
+import * as responses from './2026-12-01-0003-responses.js';
 
 /**
  * The posts schema's migrations, in the order they apply (keys sort by timestamp). Each one is
@@ -9,4 +10,5 @@ import * as feedIndex from './2026-12-01-0002-feed-index.js';
 export const migrations: Migrations = {
   '2026_12_01_0001_posts': posts,
   '2026_12_01_0002_feed_index': feedIndex,
+  '2026_12_01_0003_responses': responses,
 };

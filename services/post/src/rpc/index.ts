@@ -2,6 +2,10 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import type { RpcDeps } from './context.js';
 import { createPost } from './create-post.js';
+import { createResponse } from './create-response.js';
+import { deleteResponse } from './delete-response.js';
+import { editResponse } from './edit-response.js';
+import { listResponses } from './list-responses.js';
 import { deletePost } from './delete-post.js';
 import { editPost } from './edit-post.js';
 import { getPost } from './get-post.js';
@@ -23,5 +27,9 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     deletePost: deletePost(deps),
     listFeed: listFeed(deps),
     listCirclePosts: listCirclePosts(deps),
+    createResponse: createResponse(deps),
+    listResponses: listResponses(deps),
+    editResponse: editResponse(deps),
+    deleteResponse: deleteResponse(deps),
   });
 }

@@ -1,6 +1,7 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ContentState, type Post, PostSchema, PostVisibility } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
+import { ContentState, type Post, type PostResponse, PostResponseSchema, PostSchema, PostVisibility } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
+import type { ResponseView } from '../service/responses.js';
 import type { PostView, ContentState as State, Visibility } from '../service/model.js';
 
 export const VISIBILITY_FROM_PROTO: Partial<Record<PostVisibility, Visibility>> = {
@@ -34,6 +35,24 @@ export function postMessage(v: PostView): Post {
     ...(r.edit_time ? { editTime: timestampFromDate(r.edit_time) } : {}),
     ...(r.delete_time ? { deleteTime: timestampFromDate(r.delete_time) } : {}),
     ...(r.expire_time ? { expireTime: timestampFromDate(r.expire_time) } : {}),
+    version: BigInt(r.version),
+  });
+}
+
+export function responseMessage(v: ResponseView): PostResponse {
+  const r = v.row;
+  return create(PostResponseSchema, {
+    id: r.id,
+    postId: r.post_id,
+    authorId: v.authorShown ? r.author_id : '',
+    body: v.body,
+    bodyHtml: v.html,
+    anonymous: r.anonymous,
+    byPostAuthor: v.byPostAuthor,
+    state: STATE[r.state],
+    createTime: timestampFromDate(r.create_time),
+    ...(r.edit_time ? { editTime: timestampFromDate(r.edit_time) } : {}),
+    ...(r.delete_time ? { deleteTime: timestampFromDate(r.delete_time) } : {}),
     version: BigInt(r.version),
   });
 }

@@ -1,3 +1,6 @@
+import type { DescMessage } from '@bufbuild/protobuf';
+import { fieldError, fieldViolation } from '@hearth/authz';
+
 /** What a content check says about a text about to be stored. */
 export interface ContentVerdict {
   /** Refuse the write: which field, and the reason the author is shown. */
@@ -29,3 +32,10 @@ export const acceptEverything: ContentChecks = {
     return { crisisSuggested: false };
   },
 };
+
+/** A blocked verdict as InvalidArgument on the field of `schema` it names (`body`, `contentWarning`). */
+export function refuseBlocked(schema: DescMessage, verdict: ContentVerdict): void {
+  if (!verdict.blocked) return;
+  const field = verdict.blocked.field === 'contentWarning' && schema.fields.some((f) => f.localName === 'contentWarning') ? 'contentWarning' : 'body';
+  throw fieldError([fieldViolation(schema, field, 'content.blocked', verdict.blocked.reason)]);
+}

@@ -1,4 +1,7 @@
+import { create } from '@bufbuild/protobuf';
+import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
+import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { type Identity, isStaff } from '@hearth/authz';
 import { type PageTokens, pageField } from '@hearth/db';
 import type { PostRow } from '../store/schema.js';
@@ -31,6 +34,7 @@ export function postPages(tokens: PageTokens) {
   return {
     circle: tokens.codec('post.circle', timeAndId),
     feed: tokens.codec('post.feed', timeAndId),
+    responses: tokens.codec('post.responses', timeAndId),
   };
 }
 
@@ -38,4 +42,11 @@ export type PostPages = ReturnType<typeof postPages>;
 
 export function postNotFound(): ConnectError {
   return new ConnectError('post not found', Code.NotFound);
+}
+
+/** PermissionDenied saying until when, with a MuteInfo detail (as chat's). */
+export function muted(until: Date): ConnectError {
+  return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
+    { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
+  ]);
 }

@@ -1,15 +1,13 @@
-import { create } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type BlockSource, type MembershipSource, fieldError, fieldViolation } from '@hearth/authz';
-import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
-import { type Database, type FieldCipher, type PageCodec, assertVersion, newId, pageSizeOf } from '@hearth/db';
+import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
 import { type TimePosition, postStore } from '../store/posts.js';
 import type { Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
-import type { ContentChecks } from './checks.js';
-import { type Actor, type PostPages, type PostView, postNotFound } from './model.js';
+import { type ContentChecks, refuseBlocked } from './checks.js';
+import { type Actor, type PostPages, type PostView, muted, postNotFound } from './model.js';
+import { keysetPage } from './paging.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
 import type { UserCirclesSource } from './user-circles.js';
 
@@ -48,8 +46,6 @@ export interface PostEdit {
 const MIN_LIFETIME_MS = 60_000;
 const MAX_LIFETIME_MS = 90 * 86_400_000;
 const DEFAULT_PAGE = 20;
-/** Rows read per round when blocks thin a page out, and how many rounds at most. */
-const MAX_PAGE_ROUNDS = 5;
 /** Rendered bodies kept, by post id and version (rendering is the costly part of a read). */
 const RENDERED = 5_000;
 
@@ -81,10 +77,7 @@ export class Posts {
       body: input.body,
       contentWarning: input.contentWarning,
     });
-    if (verdict.blocked) {
-      const field = verdict.blocked.field === 'body' ? 'body' : 'contentWarning';
-      throw fieldError([fieldViolation(CreatePostRequestSchema, field, 'content.blocked', verdict.blocked.reason)]);
-    }
+    refuseBlocked(CreatePostRequestSchema, verdict);
     const id = newId();
     const body = this.d.cipher.seal(input.body, id);
     const row = await postStore.insert(db, {
@@ -118,7 +111,7 @@ export class Posts {
   async edit(actor: Actor, change: PostEdit): Promise<{ view: PostView; crisisSuggested: boolean }> {
     return this.d.db.transaction(async (tx) => {
       const now = this.d.now();
-      const row = await this.ownPost(tx, actor, change.id, now);
+      const row = await this.ownPost(tx, actor, change.id);
       if (row.state !== 'published') throw new ConnectError('only a published post can be edited', Code.FailedPrecondition);
       assertVersion('post', row.version, change.version);
       const access = await this.d.memberships.membership(row.circle_id, actor.userId);
@@ -128,10 +121,7 @@ export class Posts {
       const body = change.body ?? before.body;
       const contentWarning = change.contentWarning ?? before.contentWarning;
       const verdict = await this.d.checks.check({ kind: 'post', authorId: actor.userId, circleId: row.circle_id, body, contentWarning });
-      if (verdict.blocked) {
-        const field = verdict.blocked.field === 'body' ? 'body' : 'contentWarning';
-        throw fieldError([fieldViolation(EditPostRequestSchema, field, 'content.blocked', verdict.blocked.reason)]);
-      }
+      refuseBlocked(EditPostRequestSchema, verdict);
       const sealed = this.d.cipher.seal(body, row.id);
       const updated = await postStore.update(tx, row.id, {
         body: sealed.data,
@@ -151,7 +141,7 @@ export class Posts {
   async delete(actor: Actor, id: string, version: bigint): Promise<PostView> {
     return this.d.db.transaction(async (tx) => {
       const now = this.d.now();
-      const row = await this.ownPost(tx, actor, id, now);
+      const row = await this.ownPost(tx, actor, id);
       if (row.state === 'deleted') return this.present(actor, row);
       if (version !== 0n) assertVersion('post', row.version, version);
       const deleted = await postStore.update(tx, row.id, { state: 'deleted', body: null, body_key_id: null, content_warning: null, delete_time: now });
@@ -160,18 +150,22 @@ export class Posts {
   }
 
   /** The caller's own post, locked: NotFound if they cannot see it, PermissionDenied if it is someone else's. */
-  private async ownPost(tx: Db, actor: Actor, id: string, now: Date): Promise<PostRow> {
-    const row = await postStore.find(tx, id, now, { forUpdate: true });
-    if (!row || !(await this.visible(actor, row))) throw postNotFound();
+  private async ownPost(tx: Db, actor: Actor, id: string): Promise<PostRow> {
+    const row = await this.readable(actor, id, tx);
     if (row.author_id !== actor.userId) throw new ConnectError('only the author may change a post', Code.PermissionDenied);
+    return row;
+  }
+
+  /** The post's row if the caller may see it (NotFound otherwise); locked when read in `tx`. */
+  async readable(actor: Actor, postId: string, tx?: Db): Promise<PostRow> {
+    const row = await postStore.find(tx ?? this.d.db.db, postId, this.d.now(), { forUpdate: tx !== undefined });
+    if (!row || !(await this.visible(actor, row))) throw postNotFound();
     return row;
   }
 
   /** One post, if the caller may see it (NotFound otherwise, so its existence is not revealed). */
   async get(actor: Actor, id: string): Promise<PostView> {
-    const row = await postStore.find(this.d.db.db, id, this.d.now());
-    if (!row || !(await this.visible(actor, row))) throw postNotFound();
-    return this.present(actor, row);
+    return this.present(actor, await this.readable(actor, id));
   }
 
   /**
@@ -201,11 +195,6 @@ export class Posts {
     );
   }
 
-  /**
-   * One newest-first page of `read`, leaving out authors with a block with the caller: rows
-   * are read again further on until the page is full (a few rounds at most), so blocks thin a
-   * page without shortening it. Tokens are bound to `scope` (the circle, the reader).
-   */
   private async page(
     actor: Actor,
     codec: PageCodec<{ t: Date; id: string }>,
@@ -214,31 +203,16 @@ export class Posts {
     pageToken: string,
     read: (after: TimePosition | undefined, limit: number) => Promise<PostRow[]>,
   ): Promise<{ views: PostView[]; next: string }> {
-    const size = pageSizeOf(pageSize, DEFAULT_PAGE);
-    const decoded = codec.decode(pageToken, scope);
-    let after: TimePosition | undefined = decoded && { time: decoded.t, id: decoded.id };
-    const kept: PostRow[] = [];
-    let lastRead: PostRow | undefined;
-    let exhausted = false;
-    for (let round = 0; round < MAX_PAGE_ROUNDS && kept.length <= size; round++) {
-      const limit = size + 1;
-      const rows = await read(after, limit);
-      const hidden = actor.staff ? new Set<string>() : await this.blockedAuthors(actor, rows);
-      for (const r of rows) if (!hidden.has(r.author_id)) kept.push(r);
-      const last = rows.at(-1);
-      if (!last || rows.length < limit) {
-        exhausted = true;
-        break;
-      }
-      lastRead = last;
-      after = { time: last.create_time, id: last.id };
-    }
-    const tokenOf = (r: PostRow) => codec.encode({ t: r.create_time, id: r.id }, scope);
-    if (kept.length > size) {
-      const items = kept.slice(0, size);
-      return { views: items.map((r) => this.present(actor, r)), next: tokenOf(items[size - 1]!) };
-    }
-    return { views: kept.map((r) => this.present(actor, r)), next: exhausted || !lastRead ? '' : tokenOf(lastRead) };
+    const { items, next } = await keysetPage({
+      codec,
+      scope,
+      pageSize,
+      defaultSize: DEFAULT_PAGE,
+      pageToken,
+      read,
+      hide: (rows) => (actor.staff ? Promise.resolve(new Set<string>()) : this.blockedAuthors(actor, rows)),
+    });
+    return { views: items.map((r) => this.present(actor, r)), next };
   }
 
   /** Post.proto's rule of who sees a post. */
@@ -252,7 +226,8 @@ export class Posts {
     return row.visibility === 'public' && access.visibility === 'public' && !access.banned;
   }
 
-  private async blockedAuthors(actor: Actor, rows: readonly PostRow[]): Promise<ReadonlySet<string>> {
+  /** The authors among `rows` with a block with the caller (never the caller). */
+  async blockedAuthors(actor: Actor, rows: ReadonlyArray<{ author_id: string }>): Promise<ReadonlySet<string>> {
     const authors = [...new Set(rows.map((r) => r.author_id))].filter((a) => a !== actor.userId);
     return authors.length > 0 ? this.d.blocks.blockedAmong(actor.userId, authors) : new Set();
   }
@@ -286,10 +261,4 @@ function checkLifetime(expireTime: Date, now: Date): void {
   const ms = expireTime.getTime() - now.getTime();
   if (ms >= MIN_LIFETIME_MS && ms <= MAX_LIFETIME_MS) return;
   throw fieldError([fieldViolation(CreatePostRequestSchema, 'expireTime', 'expire_time.window', 'expire_time must be between a minute and 90 days from now')]);
-}
-
-function muted(until: Date): ConnectError {
-  return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
-    { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
-  ]);
 }

@@ -34,6 +34,11 @@ export const postStore = {
     return q.executeTakeFirst();
   },
 
+  /** Moves a post's count of published responses (not its version: responses do not change it). */
+  async addResponses(db: Db, id: string, delta: number): Promise<void> {
+    await db.updateTable('posts').set({ response_count: sql<number>`greatest(response_count + ${delta}, 0)` }).where('id', '=', id).execute();
+  },
+
   /** Changes a post; its version grows by one. */
   async update(db: Db, id: string, patch: Omit<Updateable<PostsTable>, 'version'>): Promise<PostRow> {
     return db

@@ -3,6 +3,7 @@ import type { ColumnType, Kysely, Selectable } from 'kysely';
 /** Kysely's view of the `posts` schema (the connection's search_path, so names are unqualified). */
 export interface PostsTables {
   posts: PostsTable;
+  responses: ResponsesTable;
 }
 
 export type Db = Kysely<PostsTables>;
@@ -34,3 +35,23 @@ export interface PostsTable {
 }
 
 export type PostRow = Selectable<PostsTable>;
+
+export interface ResponsesTable {
+  id: string;
+  post_id: string;
+  author_id: string;
+  idempotency_key: string;
+  request_digest: Uint8Array;
+  digest_key_id: string;
+  body: Uint8Array | null;
+  body_key_id: string | null;
+  anonymous: boolean;
+  by_post_author: boolean;
+  state: ColumnType<ContentState, ContentState | undefined, ContentState>;
+  create_time: Date;
+  edit_time: Date | null;
+  delete_time: Date | null;
+  version: BigintColumn;
+}
+
+export type ResponseRow = Selectable<ResponsesTable>;
