@@ -9,7 +9,7 @@ import { timestampDate, timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code } from '@connectrpc/connect';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
-import { ContentState, type Post, PostVisibility } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
+import { ContentState, type Post, PostVisibility, ReactionKind } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
 import { createRng, refusal } from '@hearth/testkit';
 import { type Person, type TestSystem, startTestSystem } from '@hearth/testkit/system';
 import type { PostApp } from '../src/app.js';
@@ -416,5 +416,49 @@ describe('Responses', () => {
     assert.ok(!(await sys.post.listResponses({ postId: p.id, pageSize: 100 }, b.call)).responses.some((r) => r.id === mine.id), 'deleted: not listed');
     const row = await app().db.db.selectFrom('responses').selectAll().where('id', '=', mine.id).executeTakeFirstOrThrow();
     assert.deepEqual([row.body, row.body_key_id], [null, null], 'the text is erased');
+  });
+});
+
+describe('Reactions', () => {
+  it('counts kinds in ReactionKind order with the caller\'s own, once per person and kind, shown in lists too', async () => {
+    const c = await circleWith(3);
+    const [a, b, m] = c.members as [Person, Person, Person];
+    const p = (await post(c, a, 'I got the job', { visibility: PostVisibility.PUBLIC })).post!;
+    const add = (who: Person, kind: ReactionKind) => sys.post.addReaction({ postId: p.id, kind }, who.call).then((r) => r.reactions!);
+    await add(b, ReactionKind.PROUD);
+    await add(b, ReactionKind.PROUD);
+    await add(b, ReactionKind.HEART);
+    const mine = await add(c.owner, ReactionKind.PROUD);
+    assert.deepEqual(
+      mine.counts.map((x) => [ReactionKind[x.kind], x.count]),
+      [
+        ['HEART', 1],
+        ['PROUD', 2],
+      ],
+    );
+    assert.deepEqual(mine.mine, [ReactionKind.PROUD]);
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    assert.equal((await add(outsider, ReactionKind.STRENGTH)).counts.length, 3, 'anyone who sees the post may react');
+    const listed = (await sys.post.listCirclePosts({ circleId: c.id }, b.call)).posts.find((x) => x.id === p.id)!;
+    assert.deepEqual(listed.reactions!.mine, [ReactionKind.HEART, ReactionKind.PROUD]);
+    assert.deepEqual((await sys.post.getPost({ id: p.id }, a.call)).post!.reactions!.mine, [], 'the author added none');
+    const after = (await sys.post.removeReaction({ postId: p.id, kind: ReactionKind.PROUD }, b.call)).reactions!;
+    assert.deepEqual(
+      after.counts.map((x) => [ReactionKind[x.kind], x.count]),
+      [
+        ['HEART', 1],
+        ['STRENGTH', 1],
+        ['PROUD', 1],
+      ],
+      'in ReactionKind order',
+    );
+    assert.deepEqual((await sys.post.removeReaction({ postId: p.id, kind: ReactionKind.PROUD }, b.call)).reactions!.mine, [ReactionKind.HEART], 'idempotent');
+    await sys.circle.muteMember({ circleId: c.id, userId: m.userId, duration: { seconds: 600n }, reason: '' }, c.owner.call);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await refusal(add(m, ReactionKind.HUG))).code, Code.PermissionDenied, 'muted');
+    const hidden = (await post(c, a, 'members only')).post!;
+    assert.equal((await refusal(sys.post.addReaction({ postId: hidden.id, kind: ReactionKind.HUG }, outsider.call))).code, Code.NotFound);
+    await sys.post.deletePost({ id: hidden.id, version: 0n }, a.call);
+    assert.equal((await refusal(sys.post.addReaction({ postId: hidden.id, kind: ReactionKind.HUG }, b.call))).code, Code.FailedPrecondition);
   });
 });

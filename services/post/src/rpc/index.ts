@@ -1,11 +1,13 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import type { RpcDeps } from './context.js';
+import { addReaction } from './add-reaction.js';
 import { createPost } from './create-post.js';
 import { createResponse } from './create-response.js';
 import { deleteResponse } from './delete-response.js';
 import { editResponse } from './edit-response.js';
 import { listResponses } from './list-responses.js';
+import { removeReaction } from './remove-reaction.js';
 import { deletePost } from './delete-post.js';
 import { editPost } from './edit-post.js';
 import { getPost } from './get-post.js';
@@ -31,5 +33,7 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     listResponses: listResponses(deps),
     editResponse: editResponse(deps),
     deleteResponse: deleteResponse(deps),
+    addReaction: addReaction(deps),
+    removeReaction: removeReaction(deps),
   });
 }

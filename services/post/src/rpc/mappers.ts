@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate } from '@bufbuild/protobuf/wkt';
-import { ContentState, type Post, type PostResponse, PostResponseSchema, PostSchema, PostVisibility } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
+import { ContentState, type Post, type PostResponse, PostResponseSchema, PostSchema, PostVisibility, type ReactionKind } from '@hearth/contracts/gen/hearth/post/v1/resources_pb.js';
 import type { ResponseView } from '../service/responses.js';
 import type { PostView, ContentState as State, Visibility } from '../service/model.js';
 
@@ -29,7 +29,7 @@ export function postMessage(v: PostView): Post {
     anonymous: r.anonymous,
     visibility: VISIBILITY[r.visibility],
     state: STATE[r.state],
-    reactions: {},
+    reactions: reactionsMessage(v.reactions),
     responseCount: r.response_count,
     createTime: timestampFromDate(r.create_time),
     ...(r.edit_time ? { editTime: timestampFromDate(r.edit_time) } : {}),
@@ -55,4 +55,9 @@ export function responseMessage(v: ResponseView): PostResponse {
     ...(r.delete_time ? { deleteTime: timestampFromDate(r.delete_time) } : {}),
     version: BigInt(r.version),
   });
+}
+
+/** A reactions tally as the API shows it. */
+export function reactionsMessage(t: { counts: ReadonlyArray<{ kind: number; count: number }>; mine: readonly number[] }) {
+  return { counts: t.counts.map((c) => ({ kind: c.kind as ReactionKind, count: c.count })), mine: t.mine.map((k) => k as ReactionKind) };
 }

@@ -4,6 +4,7 @@ import { Code, ConnectError } from '@connectrpc/connect';
 import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { type Identity, isStaff } from '@hearth/authz';
 import { type PageTokens, pageField } from '@hearth/db';
+import type { ReactionTally } from '../store/reactions.js';
 import type { PostRow } from '../store/schema.js';
 
 export type { ContentState, Visibility } from '../store/schema.js';
@@ -26,6 +27,7 @@ export interface PostView {
   readonly html: string;
   /** Whether the caller may see who wrote it (not anonymous, or the author, or staff). */
   readonly authorShown: boolean;
+  readonly reactions: ReactionTally;
 }
 
 /** The page tokens of the post service's lists. */

@@ -4,6 +4,7 @@ import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contract
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
 import { type TimePosition, postStore } from '../store/posts.js';
+import { type ReactionTally, reactionStore } from '../store/reactions.js';
 import type { Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
 import { type ContentChecks, refuseBlocked } from './checks.js';
 import { type Actor, type PostPages, type PostView, muted, postNotFound } from './model.js';
@@ -130,7 +131,8 @@ export class Posts {
         ...(change.visibility ? { visibility: change.visibility } : {}),
         edit_time: now,
       });
-      return { view: this.present(actor, updated), crisisSuggested: verdict.crisisSuggested };
+      const [view] = await this.views(actor, [updated]);
+      return { view: view!, crisisSuggested: verdict.crisisSuggested };
     });
   }
 
@@ -165,7 +167,8 @@ export class Posts {
 
   /** One post, if the caller may see it (NotFound otherwise, so its existence is not revealed). */
   async get(actor: Actor, id: string): Promise<PostView> {
-    return this.present(actor, await this.readable(actor, id));
+    const [view] = await this.views(actor, [await this.readable(actor, id)]);
+    return view!;
   }
 
   /**
@@ -212,7 +215,7 @@ export class Posts {
       read,
       hide: (rows) => (actor.staff ? Promise.resolve(new Set<string>()) : this.blockedAuthors(actor, rows)),
     });
-    return { views: items.map((r) => this.present(actor, r)), next };
+    return { views: await this.views(actor, items), next };
   }
 
   /** Post.proto's rule of who sees a post. */
@@ -239,16 +242,41 @@ export class Posts {
   }
 
   /** Opens the text the caller may read; a deleted or removed post keeps none. */
-  private present(actor: Actor, row: PostRow): PostView {
+  private present(actor: Actor, row: PostRow, reactions: ReactionTally = reactionStore.none()): PostView {
     const authorShown = !row.anonymous || row.author_id === actor.userId || actor.staff;
     const gone = row.state === 'deleted' || row.state === 'removed';
-    if (gone || row.body === null || row.body_key_id === null) return { row, body: '', contentWarning: '', html: '', authorShown };
+    if (gone || row.body === null || row.body_key_id === null) return { row, body: '', contentWarning: '', html: '', authorShown, reactions: reactionStore.none() };
     const body = this.d.cipher.open({ keyId: row.body_key_id, data: row.body }, row.id);
     const contentWarning = row.content_warning ? this.d.cipher.open({ keyId: row.body_key_id, data: row.content_warning }, `${row.id}:cw`) : '';
     const key = `${row.id}:${row.version}:${RENDERER_VERSION}`;
     let html = this.rendered.get(key);
     if (html === undefined) this.rendered.set(key, (html = renderBody(body)));
-    return { row, body, contentWarning, html, authorShown };
+    return { row, body, contentWarning, html, authorShown, reactions };
+  }
+
+  /** Rows as the caller sees them, with their reactions (one query for all of them). */
+  private async views(actor: Actor, rows: readonly PostRow[]): Promise<PostView[]> {
+    const tallies = await reactionStore.tallies(this.d.db.db, rows.map((r) => r.id), actor.userId);
+    return rows.map((r) => this.present(actor, r, tallies.get(r.id)));
+  }
+
+  /**
+   * Adds or removes one of the caller's reactions to a post they can see (adding: to a
+   * PUBLISHED post, unless they are muted in its circle); idempotent. The tally after it.
+   */
+  async react(actor: Actor, postId: string, kind: number, add: boolean): Promise<ReactionTally> {
+    const db = this.d.db.db;
+    const row = await this.readable(actor, postId);
+    if (add) {
+      if (row.state !== 'published') throw new ConnectError('only a published post can be reacted to', Code.FailedPrecondition);
+      const now = this.d.now();
+      const access = await this.d.memberships.membership(row.circle_id, actor.userId);
+      if (access?.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+      await reactionStore.add(db, { post_id: row.id, user_id: actor.userId, kind, create_time: now });
+    } else {
+      await reactionStore.remove(db, row.id, actor.userId, kind);
+    }
+    return (await reactionStore.tallies(db, [row.id], actor.userId)).get(row.id) ?? reactionStore.none();
   }
 }
 

@@ -4,6 +4,7 @@ import type { ColumnType, Kysely, Selectable } from 'kysely';
 export interface PostsTables {
   posts: PostsTable;
   responses: ResponsesTable;
+  post_reactions: PostReactionsTable;
 }
 
 export type Db = Kysely<PostsTables>;
@@ -55,3 +56,11 @@ export interface ResponsesTable {
 }
 
 export type ResponseRow = Selectable<ResponsesTable>;
+
+export interface PostReactionsTable {
+  post_id: string;
+  user_id: string;
+  /** ReactionKind's number (1..7). */
+  kind: number;
+  create_time: Date;
+}
