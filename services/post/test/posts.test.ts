@@ -462,3 +462,37 @@ describe('Reactions', () => {
     assert.equal((await refusal(sys.post.addReaction({ postId: hidden.id, kind: ReactionKind.HUG }, b.call))).code, Code.FailedPrecondition);
   });
 });
+
+describe('ListUserPosts', () => {
+  it("lists what the caller can see of someone's posts: not their anonymous ones, not other circles' members-only ones, nothing across a block", async () => {
+    const c1 = await circleWith(2);
+    const c2 = await circleWith(0);
+    const [a, b] = c1.members as [Person, Person];
+    await sys.circle.joinCircle({ target: { case: 'circleId', value: c2.id } }, a.call);
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    await post(c1, a, 'c1 members');
+    await post(c1, a, 'c1 public', { visibility: PostVisibility.PUBLIC });
+    await post(c1, a, 'c1 anonymous', { anonymous: true });
+    await post(c2, a, 'c2 members');
+    await post(c2, a, 'c2 public', { visibility: PostVisibility.PUBLIC });
+    const gone = (await post(c2, a, 'deleted')).post!;
+    await sys.post.deletePost({ id: gone.id, version: 0n }, a.call);
+    const bodies = async (viewer: Person, pageSize = 2) => {
+      const out: string[] = [];
+      let token = '';
+      do {
+        const res = await sys.post.listUserPosts({ userId: a.userId, pageSize, pageToken: token }, viewer.call);
+        out.push(...res.posts.map((p) => p.body));
+        token = res.nextPageToken;
+      } while (token);
+      return out;
+    };
+    assert.deepEqual(await bodies(a), ['c2 public', 'c2 members', 'c1 anonymous', 'c1 public', 'c1 members'], 'themself: all but deleted');
+    assert.deepEqual(await bodies(b), ['c2 public', 'c1 public', 'c1 members'], 'a fellow member of c1 only');
+    assert.deepEqual(await bodies(outsider), ['c2 public', 'c1 public'], 'public posts of public circles');
+    await sys.user.blockUser({ userId: a.userId }, b.call);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual((await sys.post.listUserPosts({ userId: a.userId }, b.call)).posts, [], 'empty across a block, not NotFound');
+    assert.deepEqual((await sys.post.listUserPosts({ userId: randomUUID() }, b.call)).posts, [], 'an unknown user: empty');
+  });
+});

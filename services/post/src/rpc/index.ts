@@ -13,6 +13,7 @@ import { editPost } from './edit-post.js';
 import { getPost } from './get-post.js';
 import { listCirclePosts } from './list-circle-posts.js';
 import { listFeed } from './list-feed.js';
+import { listUserPosts } from './list-user-posts.js';
 
 export type { RpcDeps } from './context.js';
 
@@ -29,6 +30,7 @@ export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
     deletePost: deletePost(deps),
     listFeed: listFeed(deps),
     listCirclePosts: listCirclePosts(deps),
+    listUserPosts: listUserPosts(deps),
     createResponse: createResponse(deps),
     listResponses: listResponses(deps),
     editResponse: editResponse(deps),

@@ -13,7 +13,7 @@ export const postRules = defineRules(PostService, {
   deletePost: rule.signedIn({ note: "the author's own post; moderators remove through ModerationService" }),
   listFeed: rule.signedIn({ note: "the caller's circles, blocked authors left out" }),
   listCirclePosts: rule.circle('circleId', 'visible', { moderators: true, note: 'non-members of a public circle see PUBLIC posts only' }),
-  listUserPosts: rule.signedIn({ hiddenByBlock: 'userId' }),
+  listUserPosts: rule.signedIn({ note: 'across a block an empty list, not NotFound (service check), so it reveals neither' }),
   createResponse: rule.signedIn({ note: "membership of the post's circle (service check)" }),
   listResponses: rule.signedIn({ note: 'as GetPost' }),
   editResponse: rule.signedIn({ note: "the author's own response" }),

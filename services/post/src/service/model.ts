@@ -37,6 +37,7 @@ export function postPages(tokens: PageTokens) {
     circle: tokens.codec('post.circle', timeAndId),
     feed: tokens.codec('post.feed', timeAndId),
     responses: tokens.codec('post.responses', timeAndId),
+    user: tokens.codec('post.user', timeAndId),
   };
 }
 

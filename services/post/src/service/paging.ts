@@ -4,14 +4,13 @@ import type { TimePosition } from '../store/posts.js';
 /** A row a keyset page is made of. */
 export interface PagedRow {
   readonly id: string;
-  readonly author_id: string;
   readonly create_time: Date;
 }
 
 /**
- * One keyset page of `read`, leaving out rows `hide` names: rows are read again further on
- * until the page is full (at most `maxRounds` reads), so blocks thin a page without shortening
- * it. Tokens carry the last row's (create_time, id) and are bound to `scope` (the circle, the
+ * One keyset page of `read`, keeping the rows `keep` admits (its check is made once per read,
+ * for all the rows read): rows are read again further on until the page is full (at most
+ * `maxRounds` reads), so blocks and visibility thin a page without shortening it. Tokens carry the last row's (create_time, id) and are bound to `scope` (the circle, the
  * reader, the post), so one list's token is refused by another.
  */
 export async function keysetPage<R extends PagedRow>(opts: {
@@ -21,7 +20,7 @@ export async function keysetPage<R extends PagedRow>(opts: {
   readonly defaultSize: number;
   readonly pageToken: string;
   readonly read: (after: TimePosition | undefined, limit: number) => Promise<R[]>;
-  readonly hide: (rows: readonly R[]) => Promise<ReadonlySet<string>>;
+  readonly keep: (rows: readonly R[]) => Promise<(row: R) => boolean>;
   readonly maxRounds?: number;
 }): Promise<{ items: R[]; next: string }> {
   const size = pageSizeOf(opts.pageSize, opts.defaultSize);
@@ -33,8 +32,8 @@ export async function keysetPage<R extends PagedRow>(opts: {
   for (let round = 0; round < (opts.maxRounds ?? 5) && kept.length <= size; round++) {
     const limit = size + 1;
     const rows = await opts.read(after, limit);
-    const hidden = await opts.hide(rows);
-    for (const r of rows) if (!hidden.has(r.author_id)) kept.push(r);
+    const keeps = await opts.keep(rows);
+    for (const r of rows) if (keeps(r)) kept.push(r);
     const last = rows.at(-1);
     if (!last || rows.length < limit) {
       exhausted = true;

@@ -5,7 +5,7 @@ import { type Database, type FieldCipher, type PageCodec, assertVersion, newId }
 import { LRUCache } from 'lru-cache';
 import { type TimePosition, postStore } from '../store/posts.js';
 import { type ReactionTally, reactionStore } from '../store/reactions.js';
-import type { Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
+import type { ContentState, Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
 import { type ContentChecks, refuseBlocked } from './checks.js';
 import { type Actor, type PostPages, type PostView, muted, postNotFound } from './model.js';
 import { keysetPage } from './paging.js';
@@ -198,6 +198,34 @@ export class Posts {
     );
   }
 
+  /**
+   * One person's posts the caller can see, newest first (post_service.proto ListUserPosts):
+   * their anonymous posts only to themselves and staff, their HIDDEN and REMOVED ones only to
+   * themselves, and nothing at all across a block (an empty list, not NotFound, so the list
+   * reveals neither the block nor the person).
+   */
+  async listUser(actor: Actor, userId: string, pageSize: number, pageToken: string): Promise<{ views: PostView[]; next: string }> {
+    const self = actor.userId === userId;
+    if (!self && !actor.staff && (await this.d.blocks.blockedAmong(actor.userId, [userId])).has(userId)) return { views: [], next: '' };
+    const now = this.d.now();
+    const states: ContentState[] = self ? ['published', 'hidden', 'removed'] : ['published'];
+    const { items, next } = await keysetPage({
+      codec: this.d.pages.user,
+      scope: `${actor.userId}:${userId}`,
+      pageSize,
+      defaultSize: DEFAULT_PAGE,
+      pageToken,
+      read: (after, limit) => postStore.authorPage(this.d.db.db, userId, { after, limit, now, states, anonymous: self || actor.staff }),
+      keep: async (rows) => {
+        if (self || actor.staff) return () => true;
+        const seen = new Map<string, boolean>();
+        for (const r of rows) if (!seen.has(r.id)) seen.set(r.id, await this.visible(actor, r));
+        return (r) => seen.get(r.id) ?? false;
+      },
+    });
+    return { views: await this.views(actor, items), next };
+  }
+
   private async page(
     actor: Actor,
     codec: PageCodec<{ t: Date; id: string }>,
@@ -213,7 +241,7 @@ export class Posts {
       defaultSize: DEFAULT_PAGE,
       pageToken,
       read,
-      hide: (rows) => (actor.staff ? Promise.resolve(new Set<string>()) : this.blockedAuthors(actor, rows)),
+      keep: (rows) => this.notBlocked(actor, rows),
     });
     return { views: await this.views(actor, items), next };
   }
@@ -229,8 +257,15 @@ export class Posts {
     return row.visibility === 'public' && access.visibility === 'public' && !access.banned;
   }
 
+  /** Keeps rows whose authors have no block with the caller (staff see everyone). */
+  async notBlocked<R extends { author_id: string }>(actor: Actor, rows: readonly R[]): Promise<(row: R) => boolean> {
+    if (actor.staff) return () => true;
+    const blocked = await this.blockedAuthors(actor, rows);
+    return (r) => !blocked.has(r.author_id);
+  }
+
   /** The authors among `rows` with a block with the caller (never the caller). */
-  async blockedAuthors(actor: Actor, rows: ReadonlyArray<{ author_id: string }>): Promise<ReadonlySet<string>> {
+  private async blockedAuthors(actor: Actor, rows: ReadonlyArray<{ author_id: string }>): Promise<ReadonlySet<string>> {
     const authors = [...new Set(rows.map((r) => r.author_id))].filter((a) => a !== actor.userId);
     return authors.length > 0 ? this.d.blocks.blockedAmong(actor.userId, authors) : new Set();
   }

@@ -87,7 +87,7 @@ export class Responses {
       defaultSize: DEFAULT_PAGE,
       pageToken,
       read: (after, limit) => responseStore.page(this.d.db.db, postId, { viewerId: actor.userId, after, limit }),
-      hide: (rows) => (actor.staff ? Promise.resolve(new Set<string>()) : this.d.posts.blockedAuthors(actor, rows)),
+      keep: (rows) => this.d.posts.notBlocked(actor, rows),
     });
     return { views: items.map((r) => this.present(actor, r, post)), next };
   }

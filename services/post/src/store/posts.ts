@@ -1,5 +1,5 @@
 import { type Insertable, type Updateable, sql } from 'kysely';
-import type { Db, PostRow, PostsTable } from './schema.js';
+import type { ContentState, Db, PostRow, PostsTable } from './schema.js';
 
 /** Where a newest-first page continues: after this (create_time, id). */
 export interface TimePosition {
@@ -74,6 +74,26 @@ export const postStore = {
       select posts.* from page join posts on posts.id = page.id
       order by page.create_time desc, page.id desc`.execute(db);
     return rows;
+  },
+
+  /**
+   * One author's unexpired posts in `states`, newest first, after `after`, at most `limit`;
+   * anonymous ones only with `anonymous`.
+   */
+  async authorPage(
+    db: Db,
+    authorId: string,
+    opts: { after: TimePosition | undefined; limit: number; now: Date; states: readonly ContentState[]; anonymous: boolean },
+  ): Promise<PostRow[]> {
+    let q = db
+      .selectFrom('posts')
+      .selectAll()
+      .where('author_id', '=', authorId)
+      .where('state', 'in', [...opts.states])
+      .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', opts.now)]));
+    if (!opts.anonymous) q = q.where('anonymous', '=', false);
+    if (opts.after) q = q.where(sql<boolean>`(create_time, id) < (${opts.after.time}, ${opts.after.id}::uuid)`);
+    return q.orderBy('create_time', 'desc').orderBy('id', 'desc').limit(opts.limit).execute();
   },
 
   /**
