@@ -38,3 +38,4 @@ export {
   whileAvailable,
 } from './limits/stores.js';
 export { BUCKETS_PER_WINDOW, SlidingWindow, WindowCount } from './limits/sliding-window.js';
+export { WriteBudget, exhausted } from './limits/budget.js';

@@ -3,12 +3,13 @@ import { schemas } from '@hearth/config';
 import { membershipTopic } from '@hearth/authz';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { type Database, FieldCipher } from '@hearth/db';
-import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
+import { type Runtime, ServiceApp, type ServiceDefinition, memoryBackend, redisBackend, serviceDatabase } from '@hearth/platform';
 import { type PostConfig, postConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { postRules } from './rpc/rules.js';
 import { type ContentChecks, acceptEverything } from './service/checks.js';
+import { PostLimits } from './service/limits.js';
 import { postPages } from './service/model.js';
 import { Posts } from './service/posts.js';
 import { Responses } from './service/responses.js';
@@ -24,6 +25,8 @@ export interface PostDeps {
   readonly cipher: FieldCipher;
   /** Every post and response write passes it before it is stored (moderation rules plug in here). */
   readonly checks: ContentChecks;
+  /** Write limits (Redis when configured, else this process's memory). */
+  readonly limits: PostLimits;
   readonly now: () => Date;
 }
 
@@ -34,6 +37,7 @@ export class PostApp extends ServiceApp<PostsTables> {
       db: overrides.db ?? serviceDatabase<PostsTables>(runtime, 'post', SCHEMA),
       cipher: overrides.cipher ?? new FieldCipher(schemas.ringKeys('HEARTH_POST_BODY_KEYS', config.service.bodyKeys)),
       checks: overrides.checks ?? acceptEverything,
+      limits: overrides.limits ?? postLimits(config, runtime),
       now: overrides.now ?? (() => new Date()),
     });
   }
@@ -56,6 +60,7 @@ export class PostApp extends ServiceApp<PostsTables> {
     const pages = postPages(runtime.pageTokens);
     this.posts = new Posts({
       userCircles: this.#userCircles,
+      limits: deps.limits,
       db: deps.db,
       cipher: deps.cipher,
       memberships: runtime.authorization.memberships,
@@ -70,6 +75,7 @@ export class PostApp extends ServiceApp<PostsTables> {
       memberships: runtime.authorization.memberships,
       checks: deps.checks,
       posts: this.posts,
+      limits: deps.limits,
       pages: pages.responses,
       now: deps.now,
     });
@@ -90,6 +96,12 @@ export class PostApp extends ServiceApp<PostsTables> {
   protected override async onStop(): Promise<void> {
     this.#off?.();
   }
+}
+
+function postLimits(config: PostConfig, runtime: Runtime): PostLimits {
+  const redis = runtime.redis;
+  const backend = redis ? redisBackend(redis.client, 'post:') : memoryBackend('post:');
+  return new PostLimits(backend, config.service.limits, () => redis?.available ?? true);
 }
 
 /** The post service as hosts run it (main.ts, the monolith, the test harness). */

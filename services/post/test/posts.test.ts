@@ -13,7 +13,12 @@ import { ContentState, type Post, PostVisibility, ReactionKind } from '@hearth/c
 import { createRng, refusal } from '@hearth/testkit';
 import { type Person, type TestSystem, startTestSystem } from '@hearth/testkit/system';
 import type { PostApp } from '../src/app.js';
+import { memoryBackend } from '@hearth/platform';
 import type { ContentInput, ContentVerdict } from '../src/service/checks.js';
+import { PostLimits } from '../src/service/limits.js';
+
+const WRITES = 25;
+const REACTIONS = 10;
 
 let sys: TestSystem<'auth' | 'user' | 'circle' | 'post'>;
 let offset = 0;
@@ -28,6 +33,7 @@ beforeAll(async () => {
     overrides: {
       post: {
         now: () => new Date(Date.now() + offset),
+        limits: new PostLimits(memoryBackend('post-test:'), { writesPerMinute: WRITES, reactionsPerMinute: REACTIONS }),
         checks: {
           async check(input: ContentInput) {
             checked.push(input);
@@ -494,5 +500,32 @@ describe('ListUserPosts', () => {
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual((await sys.post.listUserPosts({ userId: a.userId }, b.call)).posts, [], 'empty across a block, not NotFound');
     assert.deepEqual((await sys.post.listUserPosts({ userId: randomUUID() }, b.call)).posts, [], 'an unknown user: empty');
+  });
+});
+
+describe('Write limits', () => {
+  it('refuses writes past the budget with ResourceExhausted and retry-after, never deletes, retries or other people', async () => {
+    const c = await circleWith(2);
+    const [a, b] = c.members as [Person, Person];
+    const first = (await post(c, a, 'post 0', { key: 'limit-key-0' })).post!;
+    for (let i = 1; i < WRITES - 2; i++) await post(c, a, `post ${i}`);
+    await sys.post.editPost({ id: first.id, version: 1n, body: 'post 0, edited' }, a.call);
+    await sys.post.createResponse({ idempotencyKey: `r-${randomUUID()}`, postId: first.id, body: 'my own reply', anonymous: false }, a.call);
+    const over = await refusal(post(c, a, 'one too many'));
+    assert.equal(over.code, Code.ResourceExhausted);
+    assert.ok(Number(over.metadata.get('retry-after')) >= 1);
+    assert.equal((await refusal(sys.post.createResponse({ idempotencyKey: `r-${randomUUID()}`, postId: first.id, body: 'and a reply', anonymous: false }, a.call))).code, Code.ResourceExhausted);
+    assert.equal((await post(c, a, 'post 0', { key: 'limit-key-0' })).post!.id, first.id, 'a retry of a stored post still answers');
+    assert.equal((await sys.post.deletePost({ id: first.id, version: 0n }, a.call)).post!.state, ContentState.DELETED, 'deleting is never limited');
+    assert.ok(await post(c, b, 'someone else'));
+    const target = (await post(c, b, 'react to me', { visibility: PostVisibility.PUBLIC })).post!;
+    const kinds = [ReactionKind.HEART, ReactionKind.HUG, ReactionKind.STRENGTH, ReactionKind.SAME_HERE, ReactionKind.HERE_FOR_YOU, ReactionKind.PROUD, ReactionKind.CANDLE];
+    let added = 0;
+    const reactors = [a, c.owner];
+    for (const who of reactors) for (const kind of kinds) if (added++ < REACTIONS) await sys.post.addReaction({ postId: target.id, kind }, who.call);
+    // a added 7, the owner 3: the owner has 7 left, a has 3 left of 10.
+    for (const kind of kinds.slice(0, 3)) await sys.post.removeReaction({ postId: target.id, kind }, a.call);
+    for (const kind of kinds.slice(0, 3)) await sys.post.addReaction({ postId: target.id, kind }, a.call);
+    assert.equal((await refusal(sys.post.addReaction({ postId: target.id, kind: ReactionKind.HEART }, a.call))).code, Code.ResourceExhausted, 'the eleventh is refused, even one already removed');
   });
 });

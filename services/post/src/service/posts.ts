@@ -10,6 +10,7 @@ import { type ContentChecks, refuseBlocked } from './checks.js';
 import { type Actor, type PostPages, type PostView, muted, postNotFound } from './model.js';
 import { keysetPage } from './paging.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
+import type { PostLimits } from './limits.js';
 import type { UserCirclesSource } from './user-circles.js';
 
 export interface PostsDeps {
@@ -22,6 +23,7 @@ export interface PostsDeps {
   readonly pages: PostPages;
   /** The circles a reader is in, for the feed. */
   readonly userCircles: UserCirclesSource;
+  readonly limits: PostLimits;
   readonly now: () => Date;
 }
 
@@ -65,6 +67,7 @@ export class Posts {
     const asked = requestText(input);
     const earlier = await postStore.findByKey(db, actor.userId, input.idempotencyKey);
     if (earlier) return { view: this.replay(actor, earlier, asked), crisisSuggested: false };
+    await this.d.limits.writes.check(actor.userId);
     const now = this.d.now();
     if (input.expireTime) checkLifetime(input.expireTime, now);
     const access = await this.d.memberships.membership(input.circleId, actor.userId);
@@ -102,6 +105,7 @@ export class Posts {
       if (!winner) throw new ConnectError('the post could not be stored just now; try again', Code.Aborted);
       return { view: this.replay(actor, winner, asked), crisisSuggested: false };
     }
+    void this.d.limits.writes.count(actor.userId);
     return { view: this.present(actor, row), crisisSuggested: verdict.crisisSuggested };
   }
 
@@ -110,7 +114,8 @@ export class Posts {
    * still a member who is not muted; the new text passes the content checks first.
    */
   async edit(actor: Actor, change: PostEdit): Promise<{ view: PostView; crisisSuggested: boolean }> {
-    return this.d.db.transaction(async (tx) => {
+    await this.d.limits.writes.check(actor.userId);
+    const edited = await this.d.db.transaction(async (tx) => {
       const now = this.d.now();
       const row = await this.ownPost(tx, actor, change.id);
       if (row.state !== 'published') throw new ConnectError('only a published post can be edited', Code.FailedPrecondition);
@@ -134,6 +139,8 @@ export class Posts {
       const [view] = await this.views(actor, [updated]);
       return { view: view!, crisisSuggested: verdict.crisisSuggested };
     });
+    void this.d.limits.writes.count(actor.userId);
+    return edited;
   }
 
   /**
@@ -304,10 +311,11 @@ export class Posts {
     const row = await this.readable(actor, postId);
     if (add) {
       if (row.state !== 'published') throw new ConnectError('only a published post can be reacted to', Code.FailedPrecondition);
+      await this.d.limits.reactions.check(actor.userId);
       const now = this.d.now();
       const access = await this.d.memberships.membership(row.circle_id, actor.userId);
       if (access?.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
-      await reactionStore.add(db, { post_id: row.id, user_id: actor.userId, kind, create_time: now });
+      if (await reactionStore.add(db, { post_id: row.id, user_id: actor.userId, kind, create_time: now })) void this.d.limits.reactions.count(actor.userId);
     } else {
       await reactionStore.remove(db, row.id, actor.userId, kind);
     }

@@ -9,6 +9,7 @@ import type { Db, PostRow, PostsTables, ResponseRow } from '../store/schema.js';
 import { type ContentChecks, refuseBlocked } from './checks.js';
 import { type Actor, muted } from './model.js';
 import { keysetPage } from './paging.js';
+import type { PostLimits } from './limits.js';
 import type { Posts } from './posts.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
 
@@ -18,6 +19,7 @@ export interface ResponsesDeps {
   readonly memberships: MembershipSource;
   readonly checks: ContentChecks;
   readonly posts: Posts;
+  readonly limits: PostLimits;
   readonly pages: PageCodec<{ t: Date; id: string }>;
   readonly now: () => Date;
 }
@@ -48,7 +50,8 @@ export class Responses {
     const asked = JSON.stringify([input.postId, input.body, input.anonymous]);
     const earlier = await responseStore.findByKey(this.d.db.db, actor.userId, input.idempotencyKey);
     if (earlier) return { view: await this.replay(actor, earlier, asked), crisisSuggested: false };
-    return this.d.db.transaction(async (tx) => {
+    await this.d.limits.writes.check(actor.userId);
+    const created = await this.d.db.transaction(async (tx) => {
       const post = await this.d.posts.readable(actor, input.postId, tx);
       if (post.state !== 'published') throw new ConnectError('only a published post can be responded to', Code.FailedPrecondition);
       await this.assertMayWrite(actor, post);
@@ -75,6 +78,8 @@ export class Responses {
       await postStore.addResponses(tx, post.id, 1);
       return { view: this.present(actor, row, post), crisisSuggested: verdict.crisisSuggested };
     });
+    void this.d.limits.writes.count(actor.userId);
+    return created;
   }
 
   /** A post's responses, oldest first: PUBLISHED ones and the caller's own (not DELETED), none by someone with a block with them. */
@@ -94,7 +99,8 @@ export class Responses {
 
   /** The author changes their PUBLISHED response's text, version checked, through the content checks. */
   async edit(actor: Actor, change: { id: string; version: bigint; body: string }): Promise<{ view: ResponseView; crisisSuggested: boolean }> {
-    return this.d.db.transaction(async (tx) => {
+    await this.d.limits.writes.check(actor.userId);
+    const edited = await this.d.db.transaction(async (tx) => {
       const { row, post } = await this.ownResponse(tx, actor, change.id);
       if (row.state !== 'published') throw new ConnectError('only a published response can be edited', Code.FailedPrecondition);
       assertVersion('response', row.version, change.version);
@@ -105,6 +111,8 @@ export class Responses {
       const updated = await responseStore.update(tx, row.id, { body: sealed.data, body_key_id: sealed.keyId, edit_time: this.d.now() });
       return { view: this.present(actor, updated, post), crisisSuggested: verdict.crisisSuggested };
     });
+    void this.d.limits.writes.count(actor.userId);
+    return edited;
   }
 
   /** The author deletes their response: a tombstone, the text erased at once; idempotent. */
