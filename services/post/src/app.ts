@@ -3,13 +3,15 @@ import { schemas } from '@hearth/config';
 import { membershipTopic } from '@hearth/authz';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { type Database, FieldCipher } from '@hearth/db';
-import { type Runtime, ServiceApp, type ServiceDefinition, memoryBackend, redisBackend, serviceDatabase } from '@hearth/platform';
+import { type Runtime, ServiceApp, type ServiceDefinition, createJobQueue, handle, memoryBackend, redisBackend, serviceDatabase } from '@hearth/platform';
 import { type PostConfig, postConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { postRules } from './rpc/rules.js';
 import { type ContentChecks, acceptEverything } from './service/checks.js';
+import { postJobs, purgeJob } from './service/jobs.js';
 import { PostLimits } from './service/limits.js';
+import { purgePosts } from './service/purge.js';
 import { postPages } from './service/model.js';
 import { Posts } from './service/posts.js';
 import { Responses } from './service/responses.js';
@@ -33,7 +35,7 @@ export interface PostDeps {
 /** Composition root of the post service: the one place its dependencies are built and wired. */
 export class PostApp extends ServiceApp<PostsTables> {
   static fromConfig(config: PostConfig, runtime: Runtime, overrides: Partial<PostDeps> = {}): PostApp {
-    return new PostApp(runtime, {
+    return new PostApp(config, runtime, {
       db: overrides.db ?? serviceDatabase<PostsTables>(runtime, 'post', SCHEMA),
       cipher: overrides.cipher ?? new FieldCipher(schemas.ringKeys('HEARTH_POST_BODY_KEYS', config.service.bodyKeys)),
       checks: overrides.checks ?? acceptEverything,
@@ -49,9 +51,20 @@ export class PostApp extends ServiceApp<PostsTables> {
   readonly #runtime: Runtime;
   readonly #userCircles: CachedUserCircles;
   #off: (() => void) | undefined;
+  readonly #purge: () => Promise<number>;
 
-  private constructor(runtime: Runtime, deps: PostDeps) {
-    super({ db: deps.db, migrations, logger: runtime.logger });
+  private constructor(config: PostConfig, runtime: Runtime, deps: PostDeps) {
+    const retentionMs = config.service.deletedRetentionDays * 86_400_000;
+    const jobs = createJobQueue({
+      databaseUrl: config.database.url,
+      queue: postJobs,
+      logger: runtime.logger,
+      handlers: [handle(purgeJob, async () => void (await purgePosts(deps.db, deps.now(), retentionMs)))],
+      // Expired posts already left every read at their time; this only frees their rows.
+      schedule: [{ job: purgeJob, at: '*/15 * * * *' }],
+    });
+    super({ db: deps.db, migrations, jobs, logger: runtime.logger });
+    this.#purge = () => purgePosts(deps.db, deps.now(), retentionMs);
     this.#runtime = runtime;
     const circles = runtime.serviceClient(CircleService);
     this.#userCircles = new CachedUserCircles({
@@ -84,6 +97,11 @@ export class PostApp extends ServiceApp<PostsTables> {
 
   routes(router: ConnectRouter): void {
     registerRpc(router, this.#rpc);
+  }
+
+  /** Runs the purge now, by the service's clock (the schedule runs it every 15 minutes); returns how many posts went. */
+  purge(): Promise<number> {
+    return this.#purge();
   }
 
   protected override async onStart(): Promise<void> {

@@ -529,3 +529,32 @@ describe('Write limits', () => {
     assert.equal((await refusal(sys.post.addReaction({ postId: target.id, kind: ReactionKind.HEART }, a.call))).code, Code.ResourceExhausted, 'the eleventh is refused, even one already removed');
   });
 });
+
+describe('Purge', () => {
+  it('purges deleted posts after the retention and expired posts, with their responses and reactions, and keeps the rest', async () => {
+    const c = await circleWith(1);
+    const a = c.members[0]!;
+    const kept = (await post(c, a, 'stays')).post!;
+    const deleted = (await post(c, a, 'deleted')).post!;
+    await sys.post.createResponse({ idempotencyKey: `r-${randomUUID()}`, postId: deleted.id, body: 'a reply', anonymous: false }, c.owner.call);
+    await sys.post.addReaction({ postId: deleted.id, kind: ReactionKind.HUG }, c.owner.call);
+    await sys.post.deletePost({ id: deleted.id, version: 0n }, a.call);
+    const expiring = (await post(c, a, 'brief', { expireTime: new Date(Date.now() + 120_000) })).post!;
+    const rows = (ids: string[]) => app().db.db.selectFrom('posts').select('id').where('id', 'in', ids).execute().then((r) => r.map((x) => x.id).sort());
+    await app().purge();
+    assert.deepEqual(await rows([kept.id, deleted.id, expiring.id]), [kept.id, deleted.id, expiring.id].sort(), 'nothing due yet');
+    offset = 121_000;
+    try {
+      await app().purge();
+      assert.deepEqual(await rows([kept.id, deleted.id, expiring.id]), [kept.id, deleted.id].sort(), 'the expired post went');
+      offset = 31 * 86_400_000;
+      await app().purge();
+      assert.deepEqual(await rows([kept.id, deleted.id]), [kept.id], 'the deleted post went after 30 days');
+      const orphans = await app().db.db.selectFrom('responses').select('id').where('post_id', '=', deleted.id).execute();
+      const reactions = await app().db.db.selectFrom('post_reactions').select('kind').where('post_id', '=', deleted.id).execute();
+      assert.deepEqual([orphans, reactions], [[], []], 'with its responses and reactions');
+    } finally {
+      offset = 0;
+    }
+  });
+});

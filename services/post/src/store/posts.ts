@@ -39,6 +39,26 @@ export const postStore = {
     await db.updateTable('posts').set({ response_count: sql<number>`greatest(response_count + ${delta}, 0)` }).where('id', '=', id).execute();
   },
 
+  /**
+   * Deletes up to `limit` posts deleted before `deletedBefore` or expired by `now` (their
+   * responses and reactions go with them: foreign keys cascade); returns how many.
+   */
+  async purgeDue(db: Db, opts: { now: Date; deletedBefore: Date; limit: number }): Promise<number> {
+    const { rows } = await sql<{ id: string }>`
+      delete from posts where id in (
+        select id from posts
+        where (state = 'deleted' and delete_time < ${opts.deletedBefore}) or expire_time <= ${opts.now}
+        limit ${opts.limit}
+        for update skip locked
+      ) returning id`.execute(db);
+    return rows.length;
+  },
+
+  /** Deletes the tombstones of responses deleted before `deletedBefore`. */
+  async purgeDeletedResponses(db: Db, deletedBefore: Date): Promise<void> {
+    await db.deleteFrom('responses').where('state', '=', 'deleted').where('delete_time', '<', deletedBefore).execute();
+  },
+
   /** Changes a post; its version grows by one. */
   async update(db: Db, id: string, patch: Omit<Updateable<PostsTable>, 'version'>): Promise<PostRow> {
     return db
