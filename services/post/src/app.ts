@@ -11,6 +11,7 @@ import { postRules } from './rpc/rules.js';
 import { type ContentChecks, acceptEverything } from './service/checks.js';
 import { postJobs, purgeJob } from './service/jobs.js';
 import { PostLimits } from './service/limits.js';
+import { CirclePageCache } from './service/page-cache.js';
 import { purgePosts } from './service/purge.js';
 import { postPages } from './service/model.js';
 import { Posts } from './service/posts.js';
@@ -74,6 +75,7 @@ export class PostApp extends ServiceApp<PostsTables> {
     this.posts = new Posts({
       userCircles: this.#userCircles,
       limits: deps.limits,
+      pageCache: new CirclePageCache(runtime.redis),
       db: deps.db,
       cipher: deps.cipher,
       memberships: runtime.authorization.memberships,

@@ -558,3 +558,25 @@ describe('Purge', () => {
     }
   });
 });
+
+describe('The first-page cache', () => {
+  it('serves a circle’s first page from Redis until a write in the circle, which readers then see at once', async () => {
+    const c = await circleWith(1);
+    const a = c.members[0]!;
+    const p = (await post(c, a, 'cached', { contentWarning: 'cw' })).post!;
+    const first = await sys.post.listCirclePosts({ circleId: c.id }, a.call);
+    assert.equal(first.posts[0]!.responseCount, 0);
+    // Behind the service's back: the cached page does not see it...
+    await app().db.db.updateTable('posts').set({ response_count: 99 }).where('id', '=', p.id).execute();
+    const cached = (await sys.post.listCirclePosts({ circleId: c.id }, a.call)).posts[0]!;
+    assert.deepEqual([cached.responseCount, cached.body, cached.contentWarning, cached.bodyHtml], [0, 'cached', 'cw', '<p>cached</p>\n'], 'served from the cache, sealed rows opened');
+    assert.equal((await sys.post.getPost({ id: p.id }, a.call)).post!.responseCount, 99, 'single reads are not cached');
+    // ...until any write in the circle moves it on.
+    await post(c, c.owner, 'a write');
+    const after = await sys.post.listCirclePosts({ circleId: c.id }, a.call);
+    assert.deepEqual(after.posts.map((x) => [x.body, x.responseCount]), [['a write', 0], ['cached', 99]]);
+    // Other readers' variants (non-members: public posts only) are kept apart.
+    const outsider = await sys.seed.person({ name: 'outsider' });
+    assert.deepEqual((await sys.post.listCirclePosts({ circleId: c.id }, outsider.call)).posts, []);
+  });
+});

@@ -11,6 +11,7 @@ import { type Actor, type PostPages, type PostView, muted, postNotFound } from '
 import { keysetPage } from './paging.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
 import type { PostLimits } from './limits.js';
+import type { CirclePageCache } from './page-cache.js';
 import type { UserCirclesSource } from './user-circles.js';
 
 export interface PostsDeps {
@@ -24,6 +25,8 @@ export interface PostsDeps {
   /** The circles a reader is in, for the feed. */
   readonly userCircles: UserCirclesSource;
   readonly limits: PostLimits;
+  /** First pages of circle lists in Redis (cache-aside; every write moves the circle on). */
+  readonly pageCache: CirclePageCache;
   readonly now: () => Date;
 }
 
@@ -106,6 +109,7 @@ export class Posts {
       return { view: this.replay(actor, winner, asked), crisisSuggested: false };
     }
     void this.d.limits.writes.count(actor.userId);
+    this.changed(row.circle_id);
     return { view: this.present(actor, row), crisisSuggested: verdict.crisisSuggested };
   }
 
@@ -140,6 +144,7 @@ export class Posts {
       return { view: view!, crisisSuggested: verdict.crisisSuggested };
     });
     void this.d.limits.writes.count(actor.userId);
+    this.changed(edited.view.row.circle_id);
     return edited;
   }
 
@@ -148,7 +153,7 @@ export class Posts {
    * erased at once. Deleting it again returns the tombstone. `version` 0 deletes any version.
    */
   async delete(actor: Actor, id: string, version: bigint): Promise<PostView> {
-    return this.d.db.transaction(async (tx) => {
+    const view = await this.d.db.transaction(async (tx) => {
       const now = this.d.now();
       const row = await this.ownPost(tx, actor, id);
       if (row.state === 'deleted') return this.present(actor, row);
@@ -156,6 +161,8 @@ export class Posts {
       const deleted = await postStore.update(tx, row.id, { state: 'deleted', body: null, body_key_id: null, content_warning: null, delete_time: now });
       return this.present(actor, deleted);
     });
+    this.changed(view.row.circle_id);
+    return view;
   }
 
   /** The caller's own post, locked: NotFound if they cannot see it, PermissionDenied if it is someone else's. */
@@ -186,10 +193,24 @@ export class Posts {
   async listCircle(actor: Actor, circleId: string, pageSize: number, pageToken: string): Promise<{ views: PostView[]; next: string }> {
     const access = await this.d.memberships.membership(circleId, actor.userId);
     const member = access?.role !== undefined && !access.banned;
+    const publicOnly = !member && !actor.staff;
     const now = this.d.now();
-    return this.page(actor, this.d.pages.circle, circleId, pageSize, pageToken, (after, limit) =>
-      postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly: !member && !actor.staff, now }),
-    );
+    return this.page(actor, this.d.pages.circle, circleId, pageSize, pageToken, async (after, limit) => {
+      const read = () => postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly, now });
+      if (after) return read();
+      // The first page, the hot one, from the cache when it is current and nothing in it expired.
+      const variant = `${publicOnly ? 'public' : 'all'}:${limit}`;
+      const cached = await this.d.pageCache.get(circleId, variant);
+      if (cached.rows && cached.rows.every((r) => !r.expire_time || r.expire_time > now)) return cached.rows;
+      const rows = await read();
+      void this.d.pageCache.put(circleId, variant, cached.gen, rows);
+      return rows;
+    });
+  }
+
+  /** A write changed what the circle's lists show. */
+  changed(circleId: string): void {
+    void this.d.pageCache.invalidate(circleId);
   }
 
   /**

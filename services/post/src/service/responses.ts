@@ -27,6 +27,8 @@ export interface ResponsesDeps {
 /** A response as the caller may see it. */
 export interface ResponseView {
   readonly row: ResponseRow;
+  /** Its post's circle. */
+  readonly circleId: string;
   readonly body: string;
   readonly html: string;
   readonly authorShown: boolean;
@@ -79,6 +81,8 @@ export class Responses {
       return { view: this.present(actor, row, post), crisisSuggested: verdict.crisisSuggested };
     });
     void this.d.limits.writes.count(actor.userId);
+    // The post's response count is on the circle's pages.
+    this.d.posts.changed(created.view.circleId);
     return created;
   }
 
@@ -117,7 +121,7 @@ export class Responses {
 
   /** The author deletes their response: a tombstone, the text erased at once; idempotent. */
   async delete(actor: Actor, id: string, version: bigint): Promise<ResponseView> {
-    return this.d.db.transaction(async (tx) => {
+    const view = await this.d.db.transaction(async (tx) => {
       const { row, post } = await this.ownResponse(tx, actor, id);
       if (row.state === 'deleted') return this.present(actor, row, post);
       if (version !== 0n) assertVersion('response', row.version, version);
@@ -125,6 +129,8 @@ export class Responses {
       if (row.state === 'published') await postStore.addResponses(tx, post.id, -1);
       return this.present(actor, deleted, post);
     });
+    this.d.posts.changed(view.circleId);
+    return view;
   }
 
   /** The caller's own response and its post, locked: NotFound if they cannot see it, PermissionDenied if it is someone else's. */
@@ -161,12 +167,12 @@ export class Responses {
     const authorShown = !row.anonymous || row.author_id === actor.userId || actor.staff;
     const byPostAuthor = row.by_post_author && (post.anonymous || !row.anonymous);
     const gone = row.state === 'deleted' || row.state === 'removed';
-    if (gone || row.body === null || row.body_key_id === null) return { row, body: '', html: '', authorShown, byPostAuthor };
+    if (gone || row.body === null || row.body_key_id === null) return { row, circleId: post.circle_id, body: '', html: '', authorShown, byPostAuthor };
     const body = this.d.cipher.open({ keyId: row.body_key_id, data: row.body }, row.id);
     const key = `${row.id}:${row.version}:${RENDERER_VERSION}`;
     let html = this.rendered.get(key);
     if (html === undefined) this.rendered.set(key, (html = renderBody(body)));
-    return { row, body, html, authorShown, byPostAuthor };
+    return { row, circleId: post.circle_id, body, html, authorShown, byPostAuthor };
   }
 }
 
