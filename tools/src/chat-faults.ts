@@ -102,6 +102,7 @@ export async function runChatFaults(opts: FaultOptions): Promise<FaultCounts> {
       HEARTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
       HEARTH_CIRCLE_MESSAGE_KEYS: `f1:${randomBytes(32).toString('base64')}`,
       HEARTH_POST_BODY_KEYS: `f1:${randomBytes(32).toString('base64')}`,
+      HEARTH_SUPPORT_PLAN_KEYS: `f1:${randomBytes(32).toString('base64')}`,
       HEARTH_CIRCLE_SENDS_PER_MINUTE: '10000',
       HEARTH_REALTIME_MAX_UNAUTHENTICATED_PER_ADDRESS: '10000',
     };

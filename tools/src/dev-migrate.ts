@@ -26,6 +26,7 @@ runMain(async () => {
   env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
   env.HEARTH_CIRCLE_MESSAGE_KEYS ??= secrets.circleMessageKeys;
   env.HEARTH_POST_BODY_KEYS ??= secrets.postBodyKeys;
+  env.HEARTH_SUPPORT_PLAN_KEYS ??= secrets.supportPlanKeys;
   try {
     await migrate(process.argv.slice(2), env);
   } finally {

@@ -15,6 +15,8 @@ export interface DevSecrets {
   circleMessageKeys: string;
   /** The post service's key ring for post and response bodies (HEARTH_POST_BODY_KEYS). */
   postBodyKeys: string;
+  /** The support service's key ring for safety plans (HEARTH_SUPPORT_PLAN_KEYS). */
+  supportPlanKeys: string;
 }
 
 /**
@@ -31,12 +33,14 @@ export async function devSecrets(file = DEV_SECRETS_FILE): Promise<DevSecrets> {
     internalSecret: existing.internalSecret ?? randomBytes(32).toString('base64url'),
     circleMessageKeys: existing.circleMessageKeys ?? `dev1:${randomBytes(32).toString('base64')}`,
     postBodyKeys: existing.postBodyKeys ?? `dev1:${randomBytes(32).toString('base64')}`,
+    supportPlanKeys: existing.supportPlanKeys ?? `dev1:${randomBytes(32).toString('base64')}`,
   };
   if (
     existing.authKeyEncryptionKey !== secrets.authKeyEncryptionKey ||
     existing.internalSecret !== secrets.internalSecret ||
     existing.circleMessageKeys !== secrets.circleMessageKeys ||
-    existing.postBodyKeys !== secrets.postBodyKeys
+    existing.postBodyKeys !== secrets.postBodyKeys ||
+    existing.supportPlanKeys !== secrets.supportPlanKeys
   ) {
     await mkdir(dirname(file), { recursive: true, mode: 0o755 });
     await writeFile(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });

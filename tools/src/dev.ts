@@ -35,6 +35,7 @@ runMain(async () => {
   env.HEARTH_INTERNAL_SECRET ??= secrets.internalSecret;
   env.HEARTH_CIRCLE_MESSAGE_KEYS ??= secrets.circleMessageKeys;
   env.HEARTH_POST_BODY_KEYS ??= secrets.postBodyKeys;
+  env.HEARTH_SUPPORT_PLAN_KEYS ??= secrets.supportPlanKeys;
   try {
     const system = await startSystem({ env });
     process.stdout.write(`Hearth is serving every service on ${system.url} (Ctrl-C to stop)\n`);

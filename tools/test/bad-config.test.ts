@@ -12,6 +12,7 @@ const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const OWN: Record<string, Record<string, string>> = {
   circle: { HEARTH_CIRCLE_MESSAGE_KEYS: `k1:${Buffer.alloc(32, 7).toString('base64')}` },
   post: { HEARTH_POST_BODY_KEYS: `k1:${Buffer.alloc(32, 8).toString('base64')}` },
+  support: { HEARTH_SUPPORT_PLAN_KEYS: `k1:${Buffer.alloc(32, 9).toString('base64')}` },
 };
 
 interface Exit {
@@ -120,11 +121,12 @@ describe.concurrent('services in separate processes: what they need together, re
     }
   });
 
-  it('the circle and post services need their key rings, and a bad one is named without echoing a key', () => {
+  it('the circle, post and support services need their key rings, and a bad one is named without echoing a key', () => {
     const base = { DATABASE_URL: 'postgres://localhost/hearth', HEARTH_INTERNAL_SECRET: 'x'.repeat(32), HEARTH_AUTH_JWKS_URL: 'http://auth:8080/.well-known/jwks.json' };
     for (const [name, variable] of [
       ['circle', 'HEARTH_CIRCLE_MESSAGE_KEYS'],
       ['post', 'HEARTH_POST_BODY_KEYS'],
+      ['support', 'HEARTH_SUPPORT_PLAN_KEYS'],
     ] as const) {
       assert.match(report(name, base), new RegExp(`${variable}: missing`));
       const short = Buffer.alloc(16, 9).toString('base64');

@@ -17,6 +17,7 @@ export function systemEnv(databaseUrl: string): Record<string, string> {
     HEARTH_INTERNAL_SECRET: randomBytes(32).toString('base64url'),
     HEARTH_CIRCLE_MESSAGE_KEYS: `t1:${randomBytes(32).toString('base64')}`,
     HEARTH_POST_BODY_KEYS: `t1:${randomBytes(32).toString('base64')}`,
+    HEARTH_SUPPORT_PLAN_KEYS: `t1:${randomBytes(32).toString('base64')}`,
   };
 }
 

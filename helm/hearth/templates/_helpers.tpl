@@ -109,7 +109,7 @@ could ever satisfy.
 */}}
 {{- define "hearth.validate" -}}
 {{- if not .Values.existingSecret }}
-{{- fail "existingSecret is required: create a Secret holding DATABASE_URL, HEARTH_AUTH_KEY_ENCRYPTION_KEY, HEARTH_INTERNAL_SECRET, HEARTH_CIRCLE_MESSAGE_KEYS, HEARTH_POST_BODY_KEYS (and REDIS_URL, OAuth client secrets) and pass its name; secrets never go in values" }}
+{{- fail "existingSecret is required: create a Secret holding DATABASE_URL, HEARTH_AUTH_KEY_ENCRYPTION_KEY, HEARTH_INTERNAL_SECRET, HEARTH_CIRCLE_MESSAGE_KEYS, HEARTH_POST_BODY_KEYS, HEARTH_SUPPORT_PLAN_KEYS (and REDIS_URL, OAuth client secrets) and pass its name; secrets never go in values" }}
 {{- end }}
 {{- range $key := list "HEARTH_HOST" "HEARTH_PORT" "HEARTH_DRAIN_DELAY_MS" "HEARTH_SHUTDOWN_GRACE_MS" "DATABASE_URL" "REDIS_URL" }}
 {{- if hasKey $.Values.config $key }}

@@ -84,6 +84,7 @@ const child: ChildProcess = fork(fileURLToPath(new URL(args.dist ? 'chat-server.
     HEARTH_INTERNAL_SECRET: random32(),
     HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${random32()}`,
     HEARTH_POST_BODY_KEYS: `bench:${random32()}`,
+    HEARTH_SUPPORT_PLAN_KEYS: `bench:${random32()}`,
     // The generator is one address sending for every sender: lift the per-person abuse limits
     // and the per-address socket caps that would otherwise (rightly) stop it.
     HEARTH_CIRCLE_SENDS_PER_MINUTE: '10000',

@@ -60,6 +60,7 @@ const child: ChildProcess = fork(fileURLToPath(new URL(import.meta.url.endsWith(
     HEARTH_INTERNAL_SECRET: random32(),
     HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${random32()}`,
     HEARTH_POST_BODY_KEYS: `bench:${random32()}`,
+    HEARTH_SUPPORT_PLAN_KEYS: `bench:${random32()}`,
     BENCH_CIRCLES: args.circles,
     BENCH_READERS: args.readers,
     BENCH_JOINED: args.joined,

@@ -228,6 +228,7 @@ function startServer(): BenchServer {
     HEARTH_INTERNAL_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64url'),
     HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
     HEARTH_POST_BODY_KEYS: `bench:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
+    HEARTH_SUPPORT_PLAN_KEYS: `bench:${Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64')}`,
   };
   if (mode === 'dist' && !import.meta.url.endsWith('.js')) {
     throw new Error('--dist runs the compiled benchmark: npm run build, then node tools/dist/src/bench/platform.js --dist');

@@ -19,6 +19,7 @@ export const TEST_KEY_ENCRYPTION_KEY = createHash('sha256').update('hearth testk
 /** The circle service's message key ring in tests (same reasoning: cloned rows must open). */
 export const TEST_MESSAGE_KEYS = `test1:${createHash('sha256').update('hearth testkit message key').digest('base64')}`;
 export const TEST_POST_KEYS = `test1:${createHash('sha256').update('hearth testkit post key').digest('base64')}`;
+export const TEST_SUPPORT_KEYS = `test1:${createHash('sha256').update('hearth testkit support key').digest('base64')}`;
 
 export interface TestSystemOptions<N extends Name> {
   /** The services to host in one process, as in monolith mode (e.g. ['auth', 'user', 'circle']). */
@@ -128,6 +129,7 @@ export function baseEnv(databaseUrl: string): Record<string, string> {
     HEARTH_AUTH_KEY_ENCRYPTION_KEY: TEST_KEY_ENCRYPTION_KEY,
     HEARTH_CIRCLE_MESSAGE_KEYS: TEST_MESSAGE_KEYS,
     HEARTH_POST_BODY_KEYS: TEST_POST_KEYS,
+    HEARTH_SUPPORT_PLAN_KEYS: TEST_SUPPORT_KEYS,
   };
 }
 

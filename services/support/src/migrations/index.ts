@@ -1,7 +1,10 @@
 import type { Migrations } from '@hearth/db';
+import * as safetyPlans from './2026-12-01-0001-safety-plans.js';
 
 /**
  * The support schema's migrations, in the order they apply (keys sort by timestamp). Each one is
  * immutable once merged: change the schema with a new entry, never by editing an old one.
  */
-export const migrations: Migrations = {};
+export const migrations: Migrations = {
+  '2026_12_01_0001_safety_plans': safetyPlans,
+};

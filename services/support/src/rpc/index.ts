@@ -1,10 +1,18 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
+import type { SafetyPlans } from '../service/safety-plans.js';
+import { safetyPlanHandlers } from './safety-plans.js';
+
+/** What the handlers need: the services, nothing else. */
+export interface RpcDeps {
+  readonly plans: SafetyPlans;
+}
 
 /**
- * The SupportService handlers, one file per RPC. RPCs not listed here are answered with
- * Code.Unimplemented by Connect until the issue that builds them lands.
+ * The SupportService handlers. Who may call each one is decided before they run by the rule
+ * table in rules.ts. RPCs not listed here are answered with Code.Unimplemented by Connect until
+ * the issue that builds them lands.
  */
-export function registerRpc(router: ConnectRouter): void {
-  router.service(SupportService, {});
+export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
+  router.service(SupportService, { ...safetyPlanHandlers(deps.plans) });
 }

@@ -1,0 +1,21 @@
+import type { ColumnType, Kysely, Selectable } from 'kysely';
+
+/** Kysely's view of the `support` schema (the connection's search_path, so names are unqualified). */
+export interface SupportTables {
+  safety_plans: SafetyPlansTable;
+}
+
+export type Db = Kysely<SupportTables>;
+
+/** pg returns int8 as a string; writes take numbers too. */
+type BigintColumn = ColumnType<string, number | bigint | string, number | bigint | string>;
+
+export interface SafetyPlansTable {
+  user_id: string;
+  plan: Uint8Array;
+  key_id: string;
+  version: BigintColumn;
+  update_time: Date;
+}
+
+export type SafetyPlanRow = Selectable<SafetyPlansTable>;
