@@ -6,6 +6,7 @@ import { type SupportConfig, supportConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { supportRules } from './rpc/rules.js';
+import { CrisisResources } from './service/crisis-resources.js';
 import { SafetyPlans } from './service/safety-plans.js';
 import type { SupportTables } from './store/schema.js';
 
@@ -35,7 +36,7 @@ export class SupportApp extends ServiceApp<SupportTables> {
 
   private constructor(runtime: Runtime, deps: SupportDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });
-    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }) };
+    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }) };
   }
 
   routes(router: ConnectRouter): void {

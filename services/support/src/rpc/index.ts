@@ -1,11 +1,14 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
+import type { CrisisResources } from '../service/crisis-resources.js';
 import type { SafetyPlans } from '../service/safety-plans.js';
+import { crisisResourceHandlers } from './crisis-resources.js';
 import { safetyPlanHandlers } from './safety-plans.js';
 
 /** What the handlers need: the services, nothing else. */
 export interface RpcDeps {
   readonly plans: SafetyPlans;
+  readonly crisis: CrisisResources;
 }
 
 /**
@@ -14,5 +17,5 @@ export interface RpcDeps {
  * the issue that builds them lands.
  */
 export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
-  router.service(SupportService, { ...safetyPlanHandlers(deps.plans) });
+  router.service(SupportService, { ...safetyPlanHandlers(deps.plans), ...crisisResourceHandlers(deps.crisis) });
 }

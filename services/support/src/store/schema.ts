@@ -3,6 +3,8 @@ import type { ColumnType, Kysely, Selectable } from 'kysely';
 /** Kysely's view of the `support` schema (the connection's search_path, so names are unqualified). */
 export interface SupportTables {
   safety_plans: SafetyPlansTable;
+  crisis_regions: CrisisRegionsTable;
+  crisis_resources: CrisisResourcesTable;
 }
 
 export type Db = Kysely<SupportTables>;
@@ -19,3 +21,25 @@ export interface SafetyPlansTable {
 }
 
 export type SafetyPlanRow = Selectable<SafetyPlansTable>;
+
+export interface CrisisRegionsTable {
+  /** '' for the international directories. */
+  region_code: string;
+  emergency_number: string;
+}
+
+export interface CrisisResourcesTable {
+  id: ColumnType<number, never, never>;
+  region_code: string;
+  name: string;
+  description: string;
+  phone: string;
+  sms: string;
+  sms_body: string;
+  url: string;
+  hours: string;
+  always_open: boolean;
+  languages: string[];
+}
+
+export type CrisisResourceRow = Selectable<CrisisResourcesTable>;
