@@ -71,3 +71,4 @@ export {
   remoteMemberships,
 } from './sources.js';
 export { fieldError, fieldViolation, jsonPath, violationAt } from './violations.js';
+export { CachedUserCircles, type UserCirclesSource } from './user-circles.js';

@@ -1,6 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { schemas } from '@hearth/config';
-import { membershipTopic } from '@hearth/authz';
+import { CachedUserCircles, membershipTopic } from '@hearth/authz';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { type Database, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, createJobQueue, handle, memoryBackend, redisBackend, serviceDatabase } from '@hearth/platform';
@@ -16,7 +16,6 @@ import { purgePosts } from './service/purge.js';
 import { postPages } from './service/model.js';
 import { Posts } from './service/posts.js';
 import { Responses } from './service/responses.js';
-import { CachedUserCircles } from './service/user-circles.js';
 import type { PostsTables } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type BlockSource, type MembershipSource, fieldError, fieldViolation } from '@hearth/authz';
+import { type BlockSource, type MembershipSource, type UserCirclesSource, fieldError, fieldViolation } from '@hearth/authz';
 import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
@@ -12,7 +12,6 @@ import { keysetPage } from './paging.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
 import type { PostLimits } from './limits.js';
 import type { CirclePageCache } from './page-cache.js';
-import type { UserCirclesSource } from './user-circles.js';
 
 export interface PostsDeps {
   readonly db: Database<PostsTables>;

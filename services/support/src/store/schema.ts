@@ -9,6 +9,8 @@ export interface SupportTables {
 
 export type Db = Kysely<SupportTables>;
 
+/** A column with a default: optional on insert. */
+type WithDefault<T> = ColumnType<T, T | undefined, T>;
 /** pg returns int8 as a string; writes take numbers too. */
 type BigintColumn = ColumnType<string, number | bigint | string, number | bigint | string>;
 
@@ -33,10 +35,10 @@ export interface CrisisResourcesTable {
   region_code: string;
   name: string;
   description: string;
-  phone: string;
-  sms: string;
-  sms_body: string;
-  url: string;
+  phone: WithDefault<string>;
+  sms: WithDefault<string>;
+  sms_body: WithDefault<string>;
+  url: WithDefault<string>;
   hours: string;
   always_open: boolean;
   languages: string[];

@@ -1,7 +1,7 @@
-import { AUTHZ_CACHE_TTL_MS } from '@hearth/authz';
+import { AUTHZ_CACHE_TTL_MS } from './sources.js';
 import { LRUCache } from 'lru-cache';
 
-/** The circles a person is in (CircleService.ListUserCircleIds). */
+/** The circles a person is in (CircleService.ListUserCircleIds), for lists across a person's circles (feeds). */
 export interface UserCirclesSource {
   circleIds(userId: string): Promise<readonly string[]>;
 }
