@@ -72,3 +72,4 @@ export {
 } from './sources.js';
 export { fieldError, fieldViolation, jsonPath, violationAt } from './violations.js';
 export { CachedUserCircles, type UserCirclesSource } from './user-circles.js';
+export { mutedError } from './muted.js';

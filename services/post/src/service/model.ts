@@ -1,7 +1,4 @@
-import { create } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import { type Identity, isStaff } from '@hearth/authz';
 import { type PageTokens, pageField } from '@hearth/db';
 import type { ReactionTally } from '../store/reactions.js';
@@ -47,9 +44,3 @@ export function postNotFound(): ConnectError {
   return new ConnectError('post not found', Code.NotFound);
 }
 
-/** PermissionDenied saying until when, with a MuteInfo detail (as chat's). */
-export function muted(until: Date): ConnectError {
-  return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
-    { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
-  ]);
-}

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type BlockSource, type MembershipSource, type UserCirclesSource, fieldError, fieldViolation } from '@hearth/authz';
+import { type BlockSource, type MembershipSource, type UserCirclesSource, fieldError, fieldViolation, mutedError } from '@hearth/authz';
 import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
@@ -7,7 +7,7 @@ import { type TimePosition, postStore } from '../store/posts.js';
 import { type ReactionTally, reactionStore } from '../store/reactions.js';
 import type { ContentState, Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
 import { type ContentChecks, refuseBlocked } from './checks.js';
-import { type Actor, type PostPages, type PostView, muted, postNotFound } from './model.js';
+import { type Actor, type PostPages, type PostView, postNotFound } from './model.js';
 import { keysetPage } from './paging.js';
 import { RENDERER_VERSION, renderBody } from './render.js';
 import type { PostLimits } from './limits.js';
@@ -74,7 +74,7 @@ export class Posts {
     if (input.expireTime) checkLifetime(input.expireTime, now);
     const access = await this.d.memberships.membership(input.circleId, actor.userId);
     if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may post in this circle', Code.PermissionDenied);
-    if (access.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+    if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
     if (access.archived) throw new ConnectError('the circle is archived', Code.FailedPrecondition);
     const verdict = await this.d.checks.check({
       kind: 'post',
@@ -125,7 +125,7 @@ export class Posts {
       assertVersion('post', row.version, change.version);
       const access = await this.d.memberships.membership(row.circle_id, actor.userId);
       if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may edit their posts in this circle', Code.PermissionDenied);
-      if (access.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+      if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
       const before = this.present(actor, row);
       const body = change.body ?? before.body;
       const contentWarning = change.contentWarning ?? before.contentWarning;
@@ -334,7 +334,7 @@ export class Posts {
       await this.d.limits.reactions.check(actor.userId);
       const now = this.d.now();
       const access = await this.d.memberships.membership(row.circle_id, actor.userId);
-      if (access?.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+      if (access?.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
       if (await reactionStore.add(db, { post_id: row.id, user_id: actor.userId, kind, create_time: now })) void this.d.limits.reactions.count(actor.userId);
     } else {
       await reactionStore.remove(db, row.id, actor.userId, kind);

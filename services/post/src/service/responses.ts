@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import type { MembershipSource } from '@hearth/authz';
+import { type MembershipSource, mutedError } from '@hearth/authz';
 import { CreateResponseRequestSchema, EditResponseRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
@@ -7,7 +7,7 @@ import { postStore } from '../store/posts.js';
 import { responseStore } from '../store/responses.js';
 import type { Db, PostRow, PostsTables, ResponseRow } from '../store/schema.js';
 import { type ContentChecks, refuseBlocked } from './checks.js';
-import { type Actor, muted } from './model.js';
+import type { Actor } from './model.js';
 import { keysetPage } from './paging.js';
 import type { PostLimits } from './limits.js';
 import type { Posts } from './posts.js';
@@ -151,7 +151,7 @@ export class Responses {
     const access = await this.d.memberships.membership(post.circle_id, actor.userId);
     if (!access || access.role === undefined || access.banned) throw new ConnectError("only members of the post's circle may respond", Code.PermissionDenied);
     const now = this.d.now();
-    if (access.mutedUntil && access.mutedUntil > now) throw muted(access.mutedUntil);
+    if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
   }
 
   private async replay(actor: Actor, earlier: ResponseRow, asked: string): Promise<ResponseView> {

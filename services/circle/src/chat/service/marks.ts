@@ -1,6 +1,6 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import emojiRegex from 'emoji-regex';
-import { chatMessageTopic, fieldError, fieldViolation } from '@hearth/authz';
+import { chatMessageTopic, fieldError, fieldViolation, mutedError } from '@hearth/authz';
 import { AddReactionRequestSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
 import type { Tx } from '@hearth/db';
 import { circleStore } from '../../store/circles.js';
@@ -8,7 +8,7 @@ import { memberStore } from '../../store/members.js';
 import type { CirclesTables, MessageRow } from '../../store/schema.js';
 import { type Actor, errors, muteOf } from '../../service/model.js';
 import { messageStore } from '../store/messages.js';
-import { type ChatDeps, type ChatMessages, type MessageView, messageNotFound, muted } from './messages.js';
+import { type ChatDeps, type ChatMessages, type MessageView, messageNotFound } from './messages.js';
 
 /** resources.proto: a message carries at most this many distinct emoji. */
 export const MAX_EMOJI_PER_MESSAGE = 20;
@@ -107,7 +107,7 @@ export class MessageMarks {
         const me = await memberStore.find(tx, circleId, actor.userId);
         if (!me) throw errors.denied('only members may do this');
         const mutedUntil = opts.muteMatters ? muteOf(me, now) : undefined;
-        if (mutedUntil) throw muted(mutedUntil);
+        if (mutedUntil) throw mutedError(mutedUntil);
       }
       if (circle.archive_time) throw errors.archived();
       let m = await messageStore.find(tx, circleId, messageId, { forUpdate: true });

@@ -1,8 +1,5 @@
-import { create } from '@bufbuild/protobuf';
-import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type BlockSource, chatMessageTopic, readMarkerTopic } from '@hearth/authz';
-import { MuteInfoSchema } from '@hearth/contracts/gen/hearth/circle/v1/chat_service_pb.js';
+import { type BlockSource, chatMessageTopic, mutedError, readMarkerTopic } from '@hearth/authz';
 import { type Database, type EventPublisher, type FieldCipher, assertVersion, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
 import type { CirclesTables, Db, MessageRow } from '../../store/schema.js';
 import { auditStore } from '../../store/audit.js';
@@ -157,7 +154,7 @@ export class ChatMessages {
     const me = await memberStore.find(db, circleId, actor.userId);
     if (!me) return errors.denied('only members may send messages to this circle');
     const mutedUntil = muteOf(me, now);
-    if (mutedUntil) return muted(mutedUntil);
+    if (mutedUntil) return mutedError(mutedUntil);
     if (circle.archive_time) return errors.archived();
     return undefined;
   }
@@ -175,7 +172,7 @@ export class ChatMessages {
       if (!me) throw errors.denied('only members may edit their messages');
       const now = this.d.now();
       const mutedUntil = muteOf(me, now);
-      if (mutedUntil) throw muted(mutedUntil);
+      if (mutedUntil) throw mutedError(mutedUntil);
       if (circle.archive_time) throw errors.archived();
       if (m.delete_time) throw new ConnectError('the message was deleted', Code.FailedPrecondition);
       assertVersion('message', m.version, input.version);
@@ -405,8 +402,3 @@ export function messageNotFound(): ConnectError {
   return new ConnectError('message not found', Code.NotFound);
 }
 
-export function muted(until: Date): ConnectError {
-  return new ConnectError(`you are muted in this circle until ${until.toISOString()}`, Code.PermissionDenied, undefined, [
-    { desc: MuteInfoSchema, value: create(MuteInfoSchema, { muteExpireTime: timestampFromDate(until) }) },
-  ]);
-}
