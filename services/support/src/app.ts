@@ -1,6 +1,8 @@
 import type { ConnectRouter } from '@connectrpc/connect';
+import { CachedUserCircles, membershipTopic } from '@hearth/authz';
 import { schemas } from '@hearth/config';
-import { type Database, FieldCipher } from '@hearth/db';
+import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import { type Database, FieldCipher, pageField } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, serviceDatabase } from '@hearth/platform';
 import { type SupportConfig, supportConfigSpec } from './config.js';
 import { migrations } from './migrations/index.js';
@@ -8,6 +10,7 @@ import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { supportRules } from './rpc/rules.js';
 import { CrisisResources } from './service/crisis-resources.js';
 import { SafetyPlans } from './service/safety-plans.js';
+import { SupportRequests } from './service/support-requests.js';
 import type { SupportTables } from './store/schema.js';
 
 /** The Postgres schema this service owns; no other service reads it. */
@@ -23,7 +26,7 @@ export interface SupportDeps {
 /** Composition root of the support service: the one place its dependencies are built and wired. */
 export class SupportApp extends ServiceApp<SupportTables> {
   static fromConfig(config: SupportConfig, runtime: Runtime, overrides: Partial<SupportDeps> = {}): SupportApp {
-    return new SupportApp(runtime, {
+    return new SupportApp(config, runtime, {
       db: overrides.db ?? serviceDatabase<SupportTables>(runtime, 'support', SCHEMA),
       cipher: overrides.cipher ?? new FieldCipher(schemas.ringKeys('HEARTH_SUPPORT_PLAN_KEYS', config.service.planKeys)),
       now: overrides.now ?? (() => new Date()),
@@ -33,10 +36,37 @@ export class SupportApp extends ServiceApp<SupportTables> {
   readonly name = 'support';
   readonly rules = [supportRules];
   readonly #rpc: RpcDeps;
+  readonly #runtime: Runtime;
+  readonly #userCircles: CachedUserCircles;
+  #off: (() => void) | undefined;
 
-  private constructor(runtime: Runtime, deps: SupportDeps) {
+  private constructor(config: SupportConfig, runtime: Runtime, deps: SupportDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });
-    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }) };
+    this.#runtime = runtime;
+    const circles = runtime.serviceClient(CircleService);
+    this.#userCircles = new CachedUserCircles({ circleIds: async (userId) => (await circles.listUserCircleIds({ userId })).circleIds });
+    const requests = new SupportRequests({
+      db: deps.db,
+      cipher: deps.cipher,
+      memberships: runtime.authorization.memberships,
+      blocks: runtime.authorization.blocks,
+      userCircles: this.#userCircles,
+      pages: runtime.pageTokens.codec('support.requests', { u: pageField.int(1, 3), t: pageField.time(), id: pageField.id() }),
+      maxOpen: config.service.maxOpenRequests,
+      now: deps.now,
+    });
+    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }), requests };
+  }
+
+  protected override async onStart(): Promise<void> {
+    // Someone joined or left a circle: the requests they can list change at once.
+    this.#off = this.#runtime.bus.subscribe(membershipTopic, (e) => {
+      if (e.userId) this.#userCircles.invalidate(e.userId);
+    });
+  }
+
+  protected override async onStop(): Promise<void> {
+    this.#off?.();
   }
 
   routes(router: ConnectRouter): void {

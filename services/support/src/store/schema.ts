@@ -5,6 +5,7 @@ export interface SupportTables {
   safety_plans: SafetyPlansTable;
   crisis_regions: CrisisRegionsTable;
   crisis_resources: CrisisResourcesTable;
+  support_requests: SupportRequestsTable;
 }
 
 export type Db = Kysely<SupportTables>;
@@ -45,3 +46,29 @@ export interface CrisisResourcesTable {
 }
 
 export type CrisisResourceRow = Selectable<CrisisResourcesTable>;
+
+export type RequestState = 'open' | 'matched' | 'resolved' | 'cancelled' | 'removed';
+
+export interface SupportRequestsTable {
+  id: string;
+  circle_id: string;
+  requester_id: string;
+  idempotency_key: string;
+  request_digest: Uint8Array;
+  digest_key_id: string;
+  /** SupportTopic's number. */
+  topic: number;
+  /** SupportUrgency's number (3 is the most urgent). */
+  urgency: number;
+  body: Uint8Array | null;
+  body_key_id: string | null;
+  anonymous: boolean;
+  state: WithDefault<RequestState>;
+  offer_count: WithDefault<number>;
+  create_time: Date;
+  update_time: Date;
+  resolve_time: Date | null;
+  version: ColumnType<string, number | bigint | string | undefined, number | bigint | string>;
+}
+
+export type SupportRequestRow = Selectable<SupportRequestsTable>;

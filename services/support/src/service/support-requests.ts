@@ -1,0 +1,212 @@
+import { Code, ConnectError } from '@connectrpc/connect';
+import { type BlockSource, type Identity, type MembershipSource, type UserCirclesSource, isStaff, mutedError } from '@hearth/authz';
+import { type Database, type FieldCipher, type PageCodec, assertVersion, newId, pageSizeOf } from '@hearth/db';
+import { type RequestPosition, requestStore } from '../store/support-requests.js';
+import type { RequestState, SupportRequestRow, SupportTables } from '../store/schema.js';
+
+export type { RequestState } from '../store/schema.js';
+
+/** Who is asking: staff (moderators, admins) see every request. */
+export interface Actor {
+  readonly userId: string;
+  readonly staff: boolean;
+}
+
+export function actorOf(identity: Identity): Actor {
+  return { userId: identity.userId, staff: isStaff(identity) };
+}
+
+export interface SupportRequestsDeps {
+  readonly db: Database<SupportTables>;
+  readonly cipher: FieldCipher;
+  readonly memberships: MembershipSource;
+  readonly blocks: BlockSource;
+  readonly userCircles: UserCirclesSource;
+  readonly pages: PageCodec<{ u: number; t: Date; id: string }>;
+  /** Open (or matched) requests one person may have at once. */
+  readonly maxOpen: number;
+  readonly now: () => Date;
+}
+
+export interface NewSupportRequest {
+  readonly idempotencyKey: string;
+  readonly circleId: string;
+  readonly topic: number;
+  readonly urgency: number;
+  readonly body: string;
+  readonly anonymous: boolean;
+}
+
+/** A request as the caller may see it. */
+export interface RequestView {
+  readonly row: SupportRequestRow;
+  readonly body: string;
+  readonly requesterShown: boolean;
+}
+
+const DEFAULT_PAGE = 20;
+const LIVE: readonly RequestState[] = ['open', 'matched'];
+
+/**
+ * Support requests in circles (support_service.proto): posted by members who are not muted, at
+ * most `maxOpen` open at once per person, seen by the circle's members (not across a block)
+ * and by staff, changed only by the requester, versions checked.
+ */
+export class SupportRequests {
+  constructor(private readonly d: SupportRequestsDeps) {}
+
+  async create(actor: Actor, input: NewSupportRequest): Promise<RequestView> {
+    const asked = JSON.stringify([input.circleId, input.topic, input.urgency, input.body, input.anonymous]);
+    const earlier = await requestStore.findByKey(this.d.db.db, actor.userId, input.idempotencyKey);
+    if (earlier) return this.replay(actor, earlier, asked);
+    const now = this.d.now();
+    const access = await this.d.memberships.membership(input.circleId, actor.userId);
+    if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may ask for support in this circle', Code.PermissionDenied);
+    if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
+    if (access.archived) throw new ConnectError('the circle is archived', Code.FailedPrecondition);
+    const row = await this.d.db.transaction(async (tx) => {
+      // One requester's creates queue here, so the cap holds under concurrent calls.
+      await tx.selectNoFrom((eb) => eb.fn('pg_advisory_xact_lock', [eb.fn('hashtext', [eb.val(`support-request:${actor.userId}`)])]).as('locked')).execute();
+      if ((await requestStore.openCount(tx, actor.userId)) >= this.d.maxOpen) {
+        throw new ConnectError(`at most ${this.d.maxOpen} open support requests at once; resolve or cancel one first`, Code.ResourceExhausted);
+      }
+      const id = newId();
+      const sealed = this.d.cipher.seal(input.body, id);
+      return requestStore.insert(tx, {
+        id,
+        circle_id: input.circleId,
+        requester_id: actor.userId,
+        idempotency_key: input.idempotencyKey,
+        request_digest: this.d.cipher.digest(asked, sealed.keyId),
+        digest_key_id: sealed.keyId,
+        topic: input.topic,
+        urgency: input.urgency,
+        body: sealed.data,
+        body_key_id: sealed.keyId,
+        anonymous: input.anonymous,
+        create_time: now,
+        update_time: now,
+      });
+    });
+    if (row) return this.present(actor, row);
+    // A concurrent call with the same key stored it first.
+    const winner = await requestStore.findByKey(this.d.db.db, actor.userId, input.idempotencyKey);
+    if (!winner) throw new ConnectError('the request could not be stored just now; try again', Code.Aborted);
+    return this.replay(actor, winner, asked);
+  }
+
+  async get(actor: Actor, id: string): Promise<RequestView> {
+    const row = await requestStore.find(this.d.db.db, id);
+    if (!row || !(await this.visible(actor, row))) throw requestNotFound();
+    return this.present(actor, row);
+  }
+
+  /**
+   * Requests the caller can see, most urgent first then newest: in one circle (a member's, or
+   * any for staff; NotFound otherwise) or in all of the caller's circles; only theirs with
+   * `onlyMine`; OPEN and MATCHED unless `states` says otherwise.
+   */
+  async list(
+    actor: Actor,
+    q: { circleId: string; onlyMine: boolean; states: readonly RequestState[]; topics: readonly number[]; pageSize: number; pageToken: string },
+  ): Promise<{ views: RequestView[]; next: string }> {
+    let circleIds: readonly string[];
+    if (q.circleId) {
+      const access = await this.d.memberships.membership(q.circleId, actor.userId);
+      if (!actor.staff && (!access || access.role === undefined || access.banned)) throw new ConnectError('circle not found', Code.NotFound);
+      circleIds = [q.circleId];
+    } else {
+      circleIds = await this.d.userCircles.circleIds(actor.userId);
+    }
+    const size = pageSizeOf(q.pageSize, DEFAULT_PAGE);
+    const scope = JSON.stringify([actor.userId, q.circleId, q.onlyMine, [...q.states].sort(), [...q.topics].sort()]);
+    const decoded = this.d.pages.decode(q.pageToken, scope);
+    let after: RequestPosition | undefined = decoded && { urgency: decoded.u, time: decoded.t, id: decoded.id };
+    const states = q.states.length > 0 ? q.states : LIVE;
+    const kept: SupportRequestRow[] = [];
+    let lastRead: SupportRequestRow | undefined;
+    let exhausted = false;
+    for (let round = 0; round < 5 && kept.length <= size; round++) {
+      const limit = size + 1;
+      const rows = await requestStore.page(this.d.db.db, { circleIds, requesterId: q.onlyMine ? actor.userId : undefined, states, topics: q.topics, after, limit });
+      for (const r of rows) if (await this.visible(actor, r)) kept.push(r);
+      const last = rows.at(-1);
+      if (!last || rows.length < limit) {
+        exhausted = true;
+        break;
+      }
+      lastRead = last;
+      after = { urgency: last.urgency, time: last.create_time, id: last.id };
+    }
+    const tokenOf = (r: SupportRequestRow) => this.d.pages.encode({ u: r.urgency, t: r.create_time, id: r.id }, scope);
+    if (kept.length > size) {
+      const items = kept.slice(0, size);
+      return { views: items.map((r) => this.present(actor, r)), next: tokenOf(items[size - 1]!) };
+    }
+    return { views: kept.map((r) => this.present(actor, r)), next: exhausted || !lastRead ? '' : tokenOf(lastRead) };
+  }
+
+  /** The requester edits their OPEN or MATCHED request; only the fields set change. */
+  async update(actor: Actor, change: { id: string; version: bigint; body?: string | undefined; topic?: number | undefined; urgency?: number | undefined }): Promise<RequestView> {
+    return this.d.db.transaction(async (tx) => {
+      const row = await this.own(tx, actor, change.id);
+      if (!LIVE.includes(row.state)) throw new ConnectError('only an open or matched request can be edited', Code.FailedPrecondition);
+      assertVersion('support request', row.version, change.version);
+      const sealed = change.body === undefined ? undefined : this.d.cipher.seal(change.body, row.id);
+      const updated = await requestStore.update(tx, row.id, {
+        ...(sealed ? { body: sealed.data, body_key_id: sealed.keyId } : {}),
+        ...(change.topic === undefined ? {} : { topic: change.topic }),
+        ...(change.urgency === undefined ? {} : { urgency: change.urgency }),
+        update_time: this.d.now(),
+      });
+      return this.present(actor, updated);
+    });
+  }
+
+  /** The requester resolves or cancels their request (from OPEN or MATCHED); repeating it returns it unchanged. */
+  async close(actor: Actor, id: string, version: bigint, to: 'resolved' | 'cancelled'): Promise<RequestView> {
+    return this.d.db.transaction(async (tx) => {
+      const row = await this.own(tx, actor, id);
+      if (row.state === to) return this.present(actor, row);
+      if (!LIVE.includes(row.state)) throw new ConnectError(`a ${row.state} request cannot be ${to}`, Code.FailedPrecondition);
+      assertVersion('support request', row.version, version);
+      const now = this.d.now();
+      return this.present(actor, await requestStore.update(tx, row.id, { state: to, resolve_time: now, update_time: now }));
+    });
+  }
+
+  /** The caller's own request, locked: NotFound if they cannot see it, PermissionDenied if it is someone else's. */
+  private async own(tx: Parameters<Parameters<Database<SupportTables>['transaction']>[0]>[0], actor: Actor, id: string): Promise<SupportRequestRow> {
+    const row = await requestStore.find(tx, id, { forUpdate: true });
+    if (!row || !(await this.visible(actor, row))) throw requestNotFound();
+    if (row.requester_id !== actor.userId) throw new ConnectError('only the requester may change a support request', Code.PermissionDenied);
+    return row;
+  }
+
+  /** resources.proto: members of its circle and staff; REMOVED only the requester and staff; never across a block. */
+  private async visible(actor: Actor, row: SupportRequestRow): Promise<boolean> {
+    if (actor.staff || row.requester_id === actor.userId) return true;
+    if (row.state === 'removed') return false;
+    const access = await this.d.memberships.membership(row.circle_id, actor.userId);
+    if (!access || access.role === undefined || access.banned) return false;
+    return !(await this.d.blocks.blockedAmong(actor.userId, [row.requester_id])).has(row.requester_id);
+  }
+
+  private replay(actor: Actor, earlier: SupportRequestRow, asked: string): RequestView {
+    if (!Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(asked, earlier.digest_key_id))) {
+      throw new ConnectError('idempotency_key was already used for a different request', Code.AlreadyExists);
+    }
+    return this.present(actor, earlier);
+  }
+
+  private present(actor: Actor, row: SupportRequestRow): RequestView {
+    const requesterShown = !row.anonymous || row.requester_id === actor.userId || actor.staff;
+    const body = row.state === 'removed' || !row.body || !row.body_key_id ? '' : this.d.cipher.open({ keyId: row.body_key_id, data: row.body }, row.id);
+    return { row, body, requesterShown };
+  }
+}
+
+function requestNotFound(): ConnectError {
+  return new ConnectError('support request not found', Code.NotFound);
+}
+
