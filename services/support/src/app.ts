@@ -10,6 +10,7 @@ import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { supportRules } from './rpc/rules.js';
 import { CrisisResources } from './service/crisis-resources.js';
 import { SafetyPlans } from './service/safety-plans.js';
+import { SupportOffers } from './service/support-offers.js';
 import { SupportRequests } from './service/support-requests.js';
 import type { SupportTables } from './store/schema.js';
 
@@ -55,7 +56,14 @@ export class SupportApp extends ServiceApp<SupportTables> {
       maxOpen: config.service.maxOpenRequests,
       now: deps.now,
     });
-    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }), requests };
+    const offers = new SupportOffers({
+      db: deps.db,
+      cipher: deps.cipher,
+      requests,
+      pages: runtime.pageTokens.codec('support.offers', { t: pageField.time(), id: pageField.id() }),
+      now: deps.now,
+    });
+    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }), requests, offers };
   }
 
   protected override async onStart(): Promise<void> {

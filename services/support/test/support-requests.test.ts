@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, it } from 'vitest';
 import { Code } from '@connectrpc/connect';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
-import { SupportRequestState, SupportTopic, SupportUrgency } from '@hearth/contracts/gen/hearth/support/v1/resources_pb.js';
+import { SupportOfferState, SupportRequestState, SupportTopic, SupportUrgency } from '@hearth/contracts/gen/hearth/support/v1/resources_pb.js';
 import { refusal } from '@hearth/testkit';
 import { type Person, type TestSystem, startTestSystem } from '@hearth/testkit/system';
 import type { SupportApp } from '../src/app.js';
@@ -133,5 +133,55 @@ describe('support requests', () => {
     const other = await ask(c.id, a, 'never mind');
     assert.equal((await sys.support.cancelSupportRequest({ id: other.id, version: 1n }, a.call)).request!.state, SupportRequestState.CANCELLED);
     assert.ok(await ask(c.id, a, 'a slot is free again'));
+  });
+});
+
+describe('support offers', () => {
+  const offer = (requestId: string, who: Person, message: string, key = `o-${randomUUID()}`) =>
+    sys.support.offerSupport({ idempotencyKey: key, requestId, message }, who.call).then((r) => r.offer!);
+
+  it('are made by other members once each, seen by the requester (all) and each helper (their own), and accepted into a match that reveals who asked', async () => {
+    const c = await circleWith(3);
+    const [a, b, h] = c.members as [Person, Person, Person];
+    const r = await ask(c.id, a, 'anyone around tonight?', { anonymous: true });
+    assert.equal((await refusal(offer(r.id, a, 'me?'))).code, Code.PermissionDenied, 'not on one’s own request');
+    const key = `o-${randomUUID()}`;
+    const ob = await offer(r.id, b, 'I can talk after 8pm', key);
+    assert.equal((await offer(r.id, b, 'I can talk after 8pm', key)).id, ob.id, 'a retry');
+    assert.equal((await refusal(offer(r.id, b, 'again'))).code, Code.AlreadyExists, 'one live offer each');
+    const oh = await offer(r.id, h, 'Same here, any time');
+    assert.deepEqual([ob.state, ob.helperId, ob.message], [SupportOfferState.OFFERED, b.userId, 'I can talk after 8pm']);
+    assert.equal((await sys.support.getSupportRequest({ id: r.id }, a.call)).request!.offerCount, 2);
+    assert.deepEqual((await sys.support.listOffers({ requestId: r.id }, a.call)).offers.map((o) => o.helperId), [b.userId, h.userId], 'the requester sees all, oldest first');
+    assert.deepEqual((await sys.support.listOffers({ requestId: r.id }, h.call)).offers.map((o) => o.id), [oh.id], 'a helper their own');
+    assert.equal((await sys.support.getSupportRequest({ id: r.id }, b.call)).request!.requesterId, '', 'anonymous before a match');
+    assert.equal((await refusal(sys.support.acceptOffer({ offerId: ob.id, version: 1n }, b.call))).code, Code.PermissionDenied);
+    assert.equal((await refusal(sys.support.acceptOffer({ offerId: ob.id, version: 7n }, a.call))).code, Code.Aborted);
+    const { request, offer: accepted } = await sys.support.acceptOffer({ offerId: ob.id, version: 1n }, a.call);
+    assert.deepEqual([request!.state, request!.version, accepted!.state], [SupportRequestState.MATCHED, 2n, SupportOfferState.ACCEPTED]);
+    assert.equal((await sys.support.acceptOffer({ offerId: ob.id, version: 1n }, a.call)).offer!.state, SupportOfferState.ACCEPTED, 'again: as it is');
+    assert.equal((await sys.support.getSupportRequest({ id: r.id }, b.call)).request!.requesterId, a.userId, 'revealed to the accepted helper');
+    assert.equal((await sys.support.getSupportRequest({ id: r.id }, h.call)).request!.requesterId, '', 'not to the others');
+  });
+
+  it('are withdrawn by their helper (a match with no accepted offer opens again) and closed when the request closes', async () => {
+    const c = await circleWith(3);
+    const [a, b, h] = c.members as [Person, Person, Person];
+    const r = await ask(c.id, a, 'need someone');
+    const ob = await offer(r.id, b, 'here');
+    const oh = await offer(r.id, h, 'me too');
+    await sys.support.acceptOffer({ offerId: ob.id, version: 1n }, a.call);
+    assert.equal((await refusal(sys.support.withdrawOffer({ offerId: ob.id }, h.call))).code, Code.NotFound, 'another helper does not see it');
+    const gone = (await sys.support.withdrawOffer({ offerId: ob.id }, b.call)).offer!;
+    assert.equal(gone.state, SupportOfferState.WITHDRAWN);
+    assert.equal((await sys.support.withdrawOffer({ offerId: ob.id }, b.call)).offer!.state, SupportOfferState.WITHDRAWN, 'again: as it is');
+    const reopened = (await sys.support.getSupportRequest({ id: r.id }, a.call)).request!;
+    assert.deepEqual([reopened.state, reopened.offerCount], [SupportRequestState.OPEN, 1]);
+    assert.ok(await offer(r.id, b, 'back again'), 'a new live offer after withdrawing');
+    await sys.support.cancelSupportRequest({ id: r.id, version: reopened.version }, a.call);
+    const states = (await sys.support.listOffers({ requestId: r.id }, a.call)).offers.map((o) => SupportOfferState[o.state]);
+    assert.deepEqual(states, ['WITHDRAWN', 'CLOSED', 'CLOSED']);
+    assert.equal((await refusal(sys.support.withdrawOffer({ offerId: oh.id }, h.call))).code, Code.FailedPrecondition, 'closed');
+    assert.equal((await refusal(offer(r.id, h, 'late'))).code, Code.FailedPrecondition, 'no offers on a cancelled request');
   });
 });

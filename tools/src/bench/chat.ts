@@ -25,7 +25,7 @@ import { ClientFrameSchema, ServerFrameSchema } from '@hearth/contracts/gen/hear
 import { createTestDatabase, createTestRedis, repoRoot } from '@hearth/testkit';
 import { WebSocket } from 'ws';
 import type { ChatBenchCircle, ChatServerMessage } from './chat-server.js';
-import { cpuOf, percentile } from './measure.js';
+import { benchServerEnv, cpuOf, percentile } from './measure.js';
 import { wrap, writeSection } from './report.js';
 
 const { values: args } = parseArgs({
@@ -71,20 +71,10 @@ interface Step {
 
 const testDb = await createTestDatabase({ prefix: 'bench_chat' });
 const testRedis = await createTestRedis();
-const random32 = () => Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString('base64');
 const child: ChildProcess = fork(fileURLToPath(new URL(args.dist ? 'chat-server.js' : 'chat-server.ts', import.meta.url)), [], {
   env: {
     ...process.env,
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedis.url,
-    HEARTH_PORT: '0',
-    HEARTH_LOG_LEVEL: 'warn',
-    HEARTH_AUTH_ACCESS_TTL_SEC: '3600',
-    HEARTH_AUTH_KEY_ENCRYPTION_KEY: random32(),
-    HEARTH_INTERNAL_SECRET: random32(),
-    HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${random32()}`,
-    HEARTH_POST_BODY_KEYS: `bench:${random32()}`,
-    HEARTH_SUPPORT_PLAN_KEYS: `bench:${random32()}`,
+    ...benchServerEnv(testDb.url, testRedis.url),
     // The generator is one address sending for every sender: lift the per-person abuse limits
     // and the per-address socket caps that would otherwise (rightly) stop it.
     HEARTH_CIRCLE_SENDS_PER_MINUTE: '10000',

@@ -9,7 +9,6 @@
  * Not a test: nothing asserts a speed.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,7 +19,7 @@ import { PostService } from '@hearth/contracts/gen/hearth/post/v1/post_service_p
 import { createTestDatabase, createTestRedis, repoRoot } from '@hearth/testkit';
 import { progressBar } from './seed-posts.js';
 import type { FeedReader, FeedServerMessage } from './feed-server.js';
-import { cpuOf, median, percentile } from './measure.js';
+import { benchServerEnv, cpuOf, median, percentile } from './measure.js';
 import { wrap, writeSection } from './report.js';
 
 const { values: args } = parseArgs({
@@ -47,20 +46,10 @@ const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
 const testDb = await createTestDatabase({ prefix: 'bench_feed' });
 const testRedis = await createTestRedis();
-const random32 = () => randomBytes(32).toString('base64');
 const child: ChildProcess = fork(fileURLToPath(new URL(import.meta.url.endsWith('.js') ? 'feed-server.js' : 'feed-server.ts', import.meta.url)), [], {
   env: {
     ...process.env,
-    DATABASE_URL: testDb.url,
-    REDIS_URL: testRedis.url,
-    HEARTH_PORT: '0',
-    HEARTH_LOG_LEVEL: 'warn',
-    HEARTH_AUTH_ACCESS_TTL_SEC: '3600',
-    HEARTH_AUTH_KEY_ENCRYPTION_KEY: random32(),
-    HEARTH_INTERNAL_SECRET: random32(),
-    HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${random32()}`,
-    HEARTH_POST_BODY_KEYS: `bench:${random32()}`,
-    HEARTH_SUPPORT_PLAN_KEYS: `bench:${random32()}`,
+    ...benchServerEnv(testDb.url, testRedis.url),
     BENCH_CIRCLES: args.circles,
     BENCH_READERS: args.readers,
     BENCH_JOINED: args.joined,

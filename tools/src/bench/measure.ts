@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, readdir } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -164,4 +165,24 @@ export async function cpuOf(comm: string): Promise<number> {
     }
   }
   return total;
+}
+
+/**
+ * The environment a benchmark's server child runs Hearth in: its own database and Redis, fresh
+ * secrets and key rings, quiet logs, long-lived access tokens (the generator signs in once).
+ */
+export function benchServerEnv(databaseUrl: string, redisUrl: string): Record<string, string> {
+  const random32 = () => randomBytes(32).toString('base64');
+  return {
+    DATABASE_URL: databaseUrl,
+    REDIS_URL: redisUrl,
+    HEARTH_PORT: '0',
+    HEARTH_LOG_LEVEL: 'warn',
+    HEARTH_AUTH_ACCESS_TTL_SEC: '3600',
+    HEARTH_AUTH_KEY_ENCRYPTION_KEY: random32(),
+    HEARTH_INTERNAL_SECRET: random32(),
+    HEARTH_CIRCLE_MESSAGE_KEYS: `bench:${random32()}`,
+    HEARTH_POST_BODY_KEYS: `bench:${random32()}`,
+    HEARTH_SUPPORT_PLAN_KEYS: `bench:${random32()}`,
+  };
 }

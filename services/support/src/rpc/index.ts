@@ -2,9 +2,10 @@ import type { ConnectRouter } from '@connectrpc/connect';
 import { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
 import type { CrisisResources } from '../service/crisis-resources.js';
 import type { SafetyPlans } from '../service/safety-plans.js';
+import type { SupportOffers } from '../service/support-offers.js';
 import type { SupportRequests } from '../service/support-requests.js';
 import { crisisResourceHandlers } from './crisis-resources.js';
-import { supportRequestHandlers } from './support-requests.js';
+import { supportOfferHandlers, supportRequestHandlers } from './support-requests.js';
 import { safetyPlanHandlers } from './safety-plans.js';
 
 /** What the handlers need: the services, nothing else. */
@@ -12,6 +13,7 @@ export interface RpcDeps {
   readonly plans: SafetyPlans;
   readonly crisis: CrisisResources;
   readonly requests: SupportRequests;
+  readonly offers: SupportOffers;
 }
 
 /**
@@ -20,5 +22,5 @@ export interface RpcDeps {
  * the issue that builds them lands.
  */
 export function registerRpc(router: ConnectRouter, deps: RpcDeps): void {
-  router.service(SupportService, { ...safetyPlanHandlers(deps.plans), ...crisisResourceHandlers(deps.crisis), ...supportRequestHandlers(deps.requests) });
+  router.service(SupportService, { ...safetyPlanHandlers(deps.plans), ...crisisResourceHandlers(deps.crisis), ...supportRequestHandlers(deps.requests), ...supportOfferHandlers(deps.offers) });
 }

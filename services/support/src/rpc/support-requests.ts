@@ -2,8 +2,9 @@ import { timestampFromDate } from '@bufbuild/protobuf/wkt';
 import type { MessageInitShape } from '@bufbuild/protobuf';
 import type { HandlerContext, ServiceImpl } from '@connectrpc/connect';
 import { requireIdentity } from '@hearth/authz';
-import { type SupportRequestSchema, SupportRequestState, type SupportTopic, type SupportUrgency } from '@hearth/contracts/gen/hearth/support/v1/resources_pb.js';
+import { type SupportOfferSchema, SupportOfferState, type SupportRequestSchema, SupportRequestState, type SupportTopic, type SupportUrgency } from '@hearth/contracts/gen/hearth/support/v1/resources_pb.js';
 import type { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
+import type { OfferState, OfferView, SupportOffers } from '../service/support-offers.js';
 import { type RequestState, type RequestView, type SupportRequests, actorOf } from '../service/support-requests.js';
 
 type Handlers = Partial<ServiceImpl<typeof SupportService>>;
@@ -35,6 +36,44 @@ function requestMessage(v: RequestView): MessageInitShape<typeof SupportRequestS
     updateTime: timestampFromDate(r.update_time),
     ...(r.resolve_time ? { resolveTime: timestampFromDate(r.resolve_time) } : {}),
     version: BigInt(r.version),
+  };
+}
+
+const OFFER_STATE: Record<OfferState, SupportOfferState> = {
+  offered: SupportOfferState.OFFERED,
+  accepted: SupportOfferState.ACCEPTED,
+  withdrawn: SupportOfferState.WITHDRAWN,
+  closed: SupportOfferState.CLOSED,
+};
+
+function offerMessage(v: OfferView): MessageInitShape<typeof SupportOfferSchema> {
+  const r = v.row;
+  return {
+    id: r.id,
+    requestId: r.request_id,
+    helperId: r.helper_id,
+    message: v.message,
+    state: OFFER_STATE[r.state],
+    createTime: timestampFromDate(r.create_time),
+    updateTime: timestampFromDate(r.update_time),
+  };
+}
+
+/** Offers: make, list, accept, withdraw. */
+export function supportOfferHandlers(offers: SupportOffers): Handlers {
+  return {
+    offerSupport: async (req, ctx) => ({
+      offer: offerMessage(await offers.offer(actor(ctx), { idempotencyKey: req.idempotencyKey, requestId: req.requestId, message: req.message })),
+    }),
+    listOffers: async (req, ctx) => {
+      const { views, next } = await offers.list(actor(ctx), req.requestId, req.pageSize, req.pageToken);
+      return { offers: views.map(offerMessage), nextPageToken: next };
+    },
+    acceptOffer: async (req, ctx) => {
+      const { request, offer } = await offers.accept(actor(ctx), req.offerId, req.version);
+      return { request: requestMessage(request), offer: offerMessage(offer) };
+    },
+    withdrawOffer: async (req, ctx) => ({ offer: offerMessage(await offers.withdraw(actor(ctx), req.offerId)) }),
   };
 }
 

@@ -1,8 +1,9 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type BlockSource, type Identity, type MembershipSource, type UserCirclesSource, isStaff, mutedError } from '@hearth/authz';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId, pageSizeOf } from '@hearth/db';
+import { offerStore } from '../store/support-offers.js';
 import { type RequestPosition, requestStore } from '../store/support-requests.js';
-import type { RequestState, SupportRequestRow, SupportTables } from '../store/schema.js';
+import type { Db, RequestState, SupportRequestRow, SupportTables } from '../store/schema.js';
 
 export type { RequestState } from '../store/schema.js';
 
@@ -96,9 +97,21 @@ export class SupportRequests {
   }
 
   async get(actor: Actor, id: string): Promise<RequestView> {
-    const row = await requestStore.find(this.d.db.db, id);
+    const row = await this.readable(actor, id);
+    return this.present(actor, row, await this.acceptedHelper(actor, row));
+  }
+
+  /** The request if the caller may see it (NotFound otherwise); locked when read in `tx`. */
+  async readable(actor: Actor, id: string, tx?: Db): Promise<SupportRequestRow> {
+    const row = await requestStore.find(tx ?? this.d.db.db, id, { forUpdate: tx !== undefined });
     if (!row || !(await this.visible(actor, row))) throw requestNotFound();
-    return this.present(actor, row);
+    return row;
+  }
+
+  /** Whether the caller helps on this anonymous request with an accepted offer. */
+  private async acceptedHelper(actor: Actor, row: SupportRequestRow): Promise<boolean> {
+    if (!row.anonymous || row.requester_id === actor.userId || actor.staff) return false;
+    return (await offerStore.live(this.d.db.db, row.id, actor.userId))?.state === 'accepted';
   }
 
   /**
@@ -139,11 +152,12 @@ export class SupportRequests {
       after = { urgency: last.urgency, time: last.create_time, id: last.id };
     }
     const tokenOf = (r: SupportRequestRow) => this.d.pages.encode({ u: r.urgency, t: r.create_time, id: r.id }, scope);
+    const views = (rows: SupportRequestRow[]) => Promise.all(rows.map(async (r) => this.present(actor, r, await this.acceptedHelper(actor, r))));
     if (kept.length > size) {
       const items = kept.slice(0, size);
-      return { views: items.map((r) => this.present(actor, r)), next: tokenOf(items[size - 1]!) };
+      return { views: await views(items), next: tokenOf(items[size - 1]!) };
     }
-    return { views: kept.map((r) => this.present(actor, r)), next: exhausted || !lastRead ? '' : tokenOf(lastRead) };
+    return { views: await views(kept), next: exhausted || !lastRead ? '' : tokenOf(lastRead) };
   }
 
   /** The requester edits their OPEN or MATCHED request; only the fields set change. */
@@ -159,7 +173,7 @@ export class SupportRequests {
         ...(change.urgency === undefined ? {} : { urgency: change.urgency }),
         update_time: this.d.now(),
       });
-      return this.present(actor, updated);
+      return this.present(actor, updated, true);
     });
   }
 
@@ -171,14 +185,14 @@ export class SupportRequests {
       if (!LIVE.includes(row.state)) throw new ConnectError(`a ${row.state} request cannot be ${to}`, Code.FailedPrecondition);
       assertVersion('support request', row.version, version);
       const now = this.d.now();
-      return this.present(actor, await requestStore.update(tx, row.id, { state: to, resolve_time: now, update_time: now }));
+      await offerStore.closeOffered(tx, row.id, now);
+      return this.present(actor, await requestStore.update(tx, row.id, { state: to, resolve_time: now, update_time: now }), true);
     });
   }
 
   /** The caller's own request, locked: NotFound if they cannot see it, PermissionDenied if it is someone else's. */
-  private async own(tx: Parameters<Parameters<Database<SupportTables>['transaction']>[0]>[0], actor: Actor, id: string): Promise<SupportRequestRow> {
-    const row = await requestStore.find(tx, id, { forUpdate: true });
-    if (!row || !(await this.visible(actor, row))) throw requestNotFound();
+  private async own(tx: Db, actor: Actor, id: string): Promise<SupportRequestRow> {
+    const row = await this.readable(actor, id, tx);
     if (row.requester_id !== actor.userId) throw new ConnectError('only the requester may change a support request', Code.PermissionDenied);
     return row;
   }
@@ -199,8 +213,12 @@ export class SupportRequests {
     return this.present(actor, earlier);
   }
 
-  private present(actor: Actor, row: SupportRequestRow): RequestView {
-    const requesterShown = !row.anonymous || row.requester_id === actor.userId || actor.staff;
+  /**
+   * `revealed`: the caller is a helper whose offer the requester accepted (they see who asked,
+   * even on an anonymous request); callers who know it say so, others are looked up.
+   */
+  present(actor: Actor, row: SupportRequestRow, revealed = false): RequestView {
+    const requesterShown = !row.anonymous || row.requester_id === actor.userId || actor.staff || revealed;
     const body = row.state === 'removed' || !row.body || !row.body_key_id ? '' : this.d.cipher.open({ keyId: row.body_key_id, data: row.body }, row.id);
     return { row, body, requesterShown };
   }

@@ -6,6 +6,7 @@ export interface SupportTables {
   crisis_regions: CrisisRegionsTable;
   crisis_resources: CrisisResourcesTable;
   support_requests: SupportRequestsTable;
+  support_offers: SupportOffersTable;
 }
 
 export type Db = Kysely<SupportTables>;
@@ -72,3 +73,21 @@ export interface SupportRequestsTable {
 }
 
 export type SupportRequestRow = Selectable<SupportRequestsTable>;
+
+export type OfferState = 'offered' | 'accepted' | 'withdrawn' | 'closed';
+
+export interface SupportOffersTable {
+  id: string;
+  request_id: string;
+  helper_id: string;
+  idempotency_key: string;
+  request_digest: Uint8Array;
+  digest_key_id: string;
+  message: Uint8Array;
+  message_key_id: string;
+  state: WithDefault<OfferState>;
+  create_time: Date;
+  update_time: Date;
+}
+
+export type SupportOfferRow = Selectable<SupportOffersTable>;

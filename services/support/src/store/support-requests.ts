@@ -40,6 +40,20 @@ export const requestStore = {
     return Number(row.n);
   },
 
+  /** Moves the live-offer count and update time (a helper's change: the version stays). */
+  async touch(db: Db, id: string, patch: { offerDelta?: number; state?: RequestState; at: Date }): Promise<SupportRequestRow> {
+    return db
+      .updateTable('support_requests')
+      .set({
+        offer_count: sql<number>`greatest(offer_count + ${patch.offerDelta ?? 0}, 0)`,
+        update_time: patch.at,
+        ...(patch.state ? { state: patch.state } : {}),
+      })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  },
+
   /** Changes a request; its version grows by one. */
   async update(db: Db, id: string, patch: Omit<Updateable<SupportRequestsTable>, 'version'>): Promise<SupportRequestRow> {
     return db
