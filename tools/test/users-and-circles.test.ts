@@ -10,6 +10,7 @@ import { type HearthClient, createHearthClient } from '@hearth/client';
 import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb.js';
 import { CircleVisibility } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { AccountState } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
+import type { SupportApp } from '@hearth/service-support';
 import { newUser, startWholeSystem, type WholeSystem } from './helpers.js';
 
 interface Person {
@@ -117,7 +118,7 @@ describe('users and circles, end to end', () => {
     await refusedWith(member.client.circle.joinCircle({ target: { case: 'inviteCode', value: invite.code } }), Code.PermissionDenied);
   });
 
-  it('deleting an account ends its sessions, refuses sign-in, and leaves its circles', async () => {
+  it('deleting an account ends its sessions, refuses sign-in, leaves its circles and erases its support data', async () => {
     const owner = await register('pine');
     const leaver = await register('yew');
     const { circle } = await owner.client.circle.createCircle({
@@ -127,6 +128,7 @@ describe('users and circles, end to end', () => {
     });
     assert.ok(circle);
     await leaver.client.circle.joinCircle({ target: { case: 'circleId', value: circle.id } });
+    await leaver.client.support.updateSafetyPlan({ version: 0n, warningSigns: ['late nights'] });
     const { purgeTime } = await leaver.client.user.deleteAccount({ confirmHandle: leaver.handle.toUpperCase() });
     assert.ok(purgeTime);
     await refusedWith(leaver.client.user.getMe({}), Code.Unauthenticated);
@@ -140,6 +142,12 @@ describe('users and circles, end to end', () => {
         members.map((m) => m.userId),
         [owner.id],
       );
+    });
+    // The safety plan is erased for real, by the job DeleteAccount queued (no one can read it to check, so the row is looked for).
+    await eventually(async () => {
+      const support = system.modules.find((m) => m.name === 'support') as SupportApp;
+      const rows = await support.db.db.selectFrom('safety_plans').select('user_id').where('user_id', '=', leaver.id).execute();
+      assert.deepEqual(rows, []);
     });
   });
 });

@@ -9,6 +9,7 @@ import { migrations } from './migrations/index.js';
 import { type RpcDeps, registerRpc } from './rpc/index.js';
 import { supportRules } from './rpc/rules.js';
 import { CrisisResources } from './service/crisis-resources.js';
+import { eraseUserData } from './service/erasure.js';
 import { SafetyPlans } from './service/safety-plans.js';
 import { SupportOffers } from './service/support-offers.js';
 import { SupportRequests } from './service/support-requests.js';
@@ -63,7 +64,7 @@ export class SupportApp extends ServiceApp<SupportTables> {
       pages: runtime.pageTokens.codec('support.offers', { t: pageField.time(), id: pageField.id() }),
       now: deps.now,
     });
-    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }), requests, offers };
+    this.#rpc = { plans: new SafetyPlans({ db: deps.db, cipher: deps.cipher, now: deps.now }), crisis: new CrisisResources({ db: deps.db }), requests, offers, erase: (userId) => eraseUserData(deps.db, userId, deps.now()) };
   }
 
   protected override async onStart(): Promise<void> {

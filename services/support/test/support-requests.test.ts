@@ -185,3 +185,31 @@ describe('support offers', () => {
     assert.equal((await refusal(offer(r.id, h, 'late'))).code, Code.FailedPrecondition, 'no offers on a cancelled request');
   });
 });
+
+describe('EraseUserData', () => {
+  it("erases a deleted account's plan, requests and offers for real, reopening what its accepted offer matched; for services only", async () => {
+    const c = await circleWith(2);
+    const [gone, a] = c.members as [Person, Person];
+    await sys.support.updateSafetyPlan({ version: 0n, warningSigns: ['x'] }, gone.call);
+    const own = await ask(c.id, gone, 'mine');
+    await sys.support.offerSupport({ idempotencyKey: `o-${randomUUID()}`, requestId: own.id, message: 'on theirs' }, a.call);
+    const theirs = await ask(c.id, a, 'theirs');
+    const offered = (await sys.support.offerSupport({ idempotencyKey: `o-${randomUUID()}`, requestId: theirs.id, message: 'here' }, gone.call)).offer!;
+    await sys.support.acceptOffer({ offerId: offered.id, version: 1n }, a.call);
+    assert.equal((await refusal(sys.support.eraseUserData({ userId: gone.userId }, a.call))).code, Code.PermissionDenied);
+    const svc = await sys.asService('user');
+    const erased = await sys.support.eraseUserData({ userId: gone.userId }, svc);
+    assert.deepEqual([erased.requestCount, erased.offerCount], [1, 1]);
+    const db = (sys.modules.support as SupportApp).db.db;
+    const left = await Promise.all([
+      db.selectFrom('safety_plans').select('user_id').where('user_id', '=', gone.userId).execute(),
+      db.selectFrom('support_requests').select('id').where('requester_id', '=', gone.userId).execute(),
+      db.selectFrom('support_offers').select('id').where((eb) => eb.or([eb('helper_id', '=', gone.userId), eb('request_id', '=', own.id)])).execute(),
+    ]);
+    assert.deepEqual(left, [[], [], []], 'nothing of theirs is kept');
+    const after = (await sys.support.getSupportRequest({ id: theirs.id }, a.call)).request!;
+    assert.deepEqual([after.state, after.offerCount], [SupportRequestState.OPEN, 0], 'their accepted offer went: open again');
+    const again = await sys.support.eraseUserData({ userId: gone.userId }, svc);
+    assert.deepEqual([again.requestCount, again.offerCount], [0, 0], 'idempotent');
+  });
+});

@@ -1,6 +1,7 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
 import type { Database } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, createJobQueue, handle, serviceDatabase } from '@hearth/platform';
 import { type UserConfig, userConfigSpec } from './config.js';
@@ -54,6 +55,7 @@ export class UserApp extends ServiceApp<UsersTables> {
       db,
       auth: () => runtime.serviceClient(AuthService),
       circle: () => runtime.serviceClient(CircleService),
+      support: () => runtime.serviceClient(SupportService),
       logger: runtime.logger,
     });
     const jobs = createJobQueue({

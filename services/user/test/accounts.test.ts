@@ -7,7 +7,7 @@ import { TokenDelivery } from '@hearth/contracts/gen/hearth/auth/v1/resources_pb
 import { AccountState } from '@hearth/contracts/gen/hearth/user/v1/resources_pb.js';
 import { newId } from '@hearth/db';
 import { sql } from 'kysely';
-import { leaveCirclesJob } from '../src/service/jobs.js';
+import { eraseSupportJob, leaveCirclesJob } from '../src/service/jobs.js';
 import { accountTopic } from '../src/service/topics.js';
 import { DAY_MS, PASSWORD, type Person, SESSIONS_END, type TestUsers, refusal, startUsers, waitFor } from './helpers.js';
 
@@ -53,6 +53,7 @@ describe('account deletion and purge through a real server', () => {
     assert.equal((await refusal(login(a))).code, Code.Unauthenticated);
     // Durable follow-ups were queued in the same transaction.
     assert.deepEqual((await jobs(`circles:${a.userId}`)).map((j) => j.identifier), [leaveCirclesJob.name]);
+    assert.deepEqual((await jobs(`support:${a.userId}`)).map((j) => j.identifier), [eraseSupportJob.name]);
 
     const shown = await c.users.getProfile({ lookup: { case: 'userId', value: a.userId } });
     assert.equal(shown.profile?.state, AccountState.DELETED);

@@ -27,4 +27,5 @@ export const supportRules = defineRules(SupportService, {
   getSafetyPlan: rule.signedIn({ note: "the caller's own plan only" }),
   updateSafetyPlan: rule.signedIn({ note: "the caller's own plan only" }),
   deleteSafetyPlan: rule.signedIn({ note: "the caller's own plan only" }),
+  eraseUserData: rule.internal({ note: 'UserService, when an account is deleted' }),
 });

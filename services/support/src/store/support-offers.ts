@@ -37,6 +37,16 @@ export const offerStore = {
     return db.updateTable('support_offers').set({ state, update_time: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   },
 
+  /** Every offer `helperId` made, locked, with their requests' ids. */
+  async ofHelper(db: Db, helperId: string): Promise<SupportOfferRow[]> {
+    return db.selectFrom('support_offers').selectAll().where('helper_id', '=', helperId).forUpdate().execute();
+  },
+
+  async deleteOfHelper(db: Db, helperId: string): Promise<number> {
+    const res = await db.deleteFrom('support_offers').where('helper_id', '=', helperId).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  },
+
   /** Offers still OFFERED on a request that closed become CLOSED. */
   async closeOffered(db: Db, requestId: string, at: Date): Promise<void> {
     await db.updateTable('support_offers').set({ state: 'closed', update_time: at }).where('request_id', '=', requestId).where('state', '=', 'offered').execute();

@@ -54,6 +54,12 @@ export const requestStore = {
       .executeTakeFirstOrThrow();
   },
 
+  /** Deletes every request of `requesterId` (their offers go with them); returns how many. */
+  async deleteOf(db: Db, requesterId: string): Promise<number> {
+    const res = await db.deleteFrom('support_requests').where('requester_id', '=', requesterId).executeTakeFirst();
+    return Number(res.numDeletedRows);
+  },
+
   /** Changes a request; its version grows by one. */
   async update(db: Db, id: string, patch: Omit<Updateable<SupportRequestsTable>, 'version'>): Promise<SupportRequestRow> {
     return db

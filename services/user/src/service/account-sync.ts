@@ -1,12 +1,13 @@
 import { type Client, Code, ConnectError } from '@connectrpc/connect';
 import type { AuthService } from '@hearth/contracts/gen/hearth/auth/v1/auth_service_pb.js';
 import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import type { SupportService } from '@hearth/contracts/gen/hearth/support/v1/support_service_pb.js';
 import type { Database } from '@hearth/db';
 import { type JobHandler, PermanentJobError, handle } from '@hearth/platform';
 import type { Kysely } from 'kysely';
 import { profileStore } from '../store/profiles.js';
 import type { UsersTables } from '../store/schema.js';
-import { leaveCirclesJob, syncAccessJob, userJobs } from './jobs.js';
+import { eraseSupportJob, leaveCirclesJob, syncAccessJob, userJobs } from './jobs.js';
 import { ROLE_TO_PROTO, STATE_TO_PROTO, normalizeRoles } from './model.js';
 
 export interface SyncLogger {
@@ -18,6 +19,7 @@ export interface AccountSyncDeps {
   readonly db: Database<UsersTables>;
   readonly auth: () => Client<typeof AuthService>;
   readonly circle: () => Client<typeof CircleService>;
+  readonly support: () => Client<typeof SupportService>;
   readonly logger: SyncLogger;
 }
 
@@ -46,6 +48,8 @@ export class AccountSync {
 
   async enqueueLeaveCircles(tx: Kysely<UsersTables>, userId: string): Promise<void> {
     await userJobs.enqueue(tx, leaveCirclesJob, { userId }, { jobKey: `circles:${userId}` });
+    // What the account left in the support service goes too (safety plan, requests, offers).
+    await userJobs.enqueue(tx, eraseSupportJob, { userId }, { jobKey: `support:${userId}` });
   }
 
   async syncAccess(userId: string): Promise<void> {
@@ -82,7 +86,7 @@ export class AccountSync {
     await this.d.circle().removeUserFromCircles({ userId });
   }
 
-  handlers(): [JobHandler<{ userId: string }>, JobHandler<{ userId: string }>] {
+  handlers(): Array<JobHandler<{ userId: string }>> {
     return [
       handle(syncAccessJob, (p) => this.syncAccess(p.userId)),
       handle(leaveCirclesJob, async (p) => {
@@ -91,6 +95,14 @@ export class AccountSync {
         } catch (err) {
           // The circle service refused the request itself: no retry can change that.
           if (ConnectError.from(err).code === Code.InvalidArgument) throw new PermanentJobError(`RemoveUserFromCircles refused: ${(err as Error).message}`);
+          throw err;
+        }
+      }),
+      handle(eraseSupportJob, async (p) => {
+        try {
+          await this.d.support().eraseUserData({ userId: p.userId });
+        } catch (err) {
+          if (ConnectError.from(err).code === Code.InvalidArgument) throw new PermanentJobError(`EraseUserData refused: ${(err as Error).message}`);
           throw err;
         }
       }),

@@ -10,5 +10,7 @@ const account = z.object({ userId: z.uuid() });
 export const syncAccessJob = defineJob('user:sync-access', account);
 /** Takes a deleted account out of every circle (CircleService.RemoveUserFromCircles). */
 export const leaveCirclesJob = defineJob('user:leave-circles', account);
+/** Erases what a deleted account left in the support service (SupportService.EraseUserData). */
+export const eraseSupportJob = defineJob('user:erase-support', account);
 /** Purges deleted accounts whose retention ended; run by the schedule, hourly. */
 export const purgeJob = defineJob('user:purge', z.unknown());
