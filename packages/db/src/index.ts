@@ -18,7 +18,7 @@ export {
   migrateToLatest,
   migrationStatus,
 } from './migrate.js';
-export { InvalidPageTokenError, type PageCodec, PageTokens, pageField, pageSizeOf } from './page-tokens.js';
+export { InvalidPageTokenError, type PageCodec, PageTokens, filteredPage, pageField, pageSizeOf } from './page-tokens.js';
 export { type AuditEntry, type AuditEventsTable, createAuditTable, writeAudit } from './audit.js';
 export { VersionConflictError, assertVersion } from './versions.js';
 export { FieldCipher, FieldCipherError, type RingKey, type SealedField } from './field-cipher.js';

@@ -113,6 +113,48 @@ export class PageTokens {
   }
 }
 
+/**
+ * One keyset page of `read`, keeping only the rows `keep` admits (asked once per read, for all
+ * the rows read: blocks, visibility): rows are read again further on until the page is full,
+ * at most `maxRounds` reads, so filtering thins a page without shortening it. The token carries
+ * the last row's position (`positionOf`) and is bound to `filters` (the circle, the reader, the
+ * query), so one list's token is refused by another.
+ */
+export async function filteredPage<R, P>(opts: {
+  readonly codec: PageCodec<P>;
+  readonly filters: string;
+  readonly size: number;
+  readonly pageToken: string;
+  readonly positionOf: (row: R) => P;
+  readonly read: (after: P | undefined, limit: number) => Promise<R[]>;
+  readonly keep: (rows: readonly R[]) => Promise<(row: R) => boolean>;
+  readonly maxRounds?: number;
+}): Promise<{ items: R[]; next: string }> {
+  const { codec, filters, size } = opts;
+  let after = codec.decode(opts.pageToken, filters);
+  const kept: R[] = [];
+  let lastRead: R | undefined;
+  let exhausted = false;
+  for (let round = 0; round < (opts.maxRounds ?? 5) && kept.length <= size; round++) {
+    const limit = size + 1;
+    const rows = await opts.read(after, limit);
+    const keeps = await opts.keep(rows);
+    for (const r of rows) if (keeps(r)) kept.push(r);
+    const last = rows.at(-1);
+    if (last === undefined || rows.length < limit) {
+      exhausted = true;
+      break;
+    }
+    lastRead = last;
+    after = opts.positionOf(last);
+  }
+  if (kept.length > size) {
+    const items = kept.slice(0, size);
+    return { items, next: codec.encode(opts.positionOf(items[size - 1] as R), filters) };
+  }
+  return { items: kept, next: exhausted || lastRead === undefined ? '' : codec.encode(opts.positionOf(lastRead), filters) };
+}
+
 /** A request's page_size: 0 (unset) means the list's default; protovalidate caps the maximum. */
 export function pageSizeOf(requested: number, fallback: number): number {
   return requested > 0 ? requested : fallback;

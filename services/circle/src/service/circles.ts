@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { assertVersion, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
+import { assertVersion, filteredPage, isUniqueViolation, newId, pageSizeOf } from '@hearth/db';
 import { auditStore } from '../store/audit.js';
 import { type CircleChanges, type CircleWithMember, type TimePosition, circleStore } from '../store/circles.js';
 import { memberStore } from '../store/members.js';
@@ -151,30 +151,21 @@ export class Circles {
     const size = pageSizeOf(req.pageSize, DISCOVER_PAGE);
     const words = searchWords(req.query);
     const filters = words.join(' ');
-    let after = timePosition(this.d.pages.discover.decode(req.pageToken, filters));
-    const tokenOf = (r: CircleWithMember) => this.d.pages.discover.encode({ t: r.circle.create_time, id: r.circle.id }, filters);
-    const kept: CircleWithMember[] = [];
-    let lastSeen: CircleWithMember | undefined;
-    let exhausted = false;
-    for (let batch = 0; batch < DISCOVER_MAX_BATCHES && kept.length <= size; batch++) {
-      const limit = size + 1;
-      const rows = await circleStore.discover(this.d.db.db, actor.userId, { words, after, limit });
-      const owners = [...new Set(rows.map((r) => r.circle.owner_id))].filter((id) => id !== actor.userId);
-      const blocked = owners.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, owners) : new Set<string>();
-      for (const r of rows) if (!blocked.has(r.circle.owner_id)) kept.push(r);
-      const last = rows.at(-1);
-      if (!last || rows.length < limit) {
-        exhausted = true;
-        break;
-      }
-      lastSeen = last;
-      after = { time: last.circle.create_time, id: last.circle.id };
-    }
-    if (kept.length > size) {
-      const items = kept.slice(0, size);
-      return { circles: items.map(asView), next: tokenOf(items[size - 1] as CircleWithMember) };
-    }
-    return { circles: kept.map(asView), next: exhausted || !lastSeen ? '' : tokenOf(lastSeen) };
+    const { items, next } = await filteredPage({
+      codec: this.d.pages.discover,
+      filters,
+      size,
+      pageToken: req.pageToken,
+      maxRounds: DISCOVER_MAX_BATCHES,
+      positionOf: (r: CircleWithMember) => ({ t: r.circle.create_time, id: r.circle.id }),
+      read: (after, limit) => circleStore.discover(this.d.db.db, actor.userId, { words, after: timePosition(after), limit }),
+      keep: async (rows) => {
+        const owners = [...new Set(rows.map((r) => r.circle.owner_id))].filter((id) => id !== actor.userId);
+        const blocked = owners.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, owners) : new Set<string>();
+        return (r) => !blocked.has(r.circle.owner_id);
+      },
+    });
+    return { circles: items.map(asView), next };
   }
 
   private async byKey(actor: Actor, key: string): Promise<CircleView | undefined> {

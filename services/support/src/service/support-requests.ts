@@ -1,8 +1,8 @@
 import { Code, ConnectError } from '@connectrpc/connect';
 import { type BlockSource, type Identity, type MembershipSource, type UserCirclesSource, isStaff, mutedError } from '@hearth/authz';
-import { type Database, type FieldCipher, type PageCodec, assertVersion, newId, pageSizeOf } from '@hearth/db';
+import { type Database, type FieldCipher, type PageCodec, assertVersion, filteredPage, newId, pageSizeOf } from '@hearth/db';
 import { offerStore } from '../store/support-offers.js';
-import { type RequestPosition, requestStore } from '../store/support-requests.js';
+import { requestStore } from '../store/support-requests.js';
 import type { Db, RequestState, SupportRequestRow, SupportTables } from '../store/schema.js';
 
 export type { RequestState } from '../store/schema.js';
@@ -98,7 +98,7 @@ export class SupportRequests {
 
   async get(actor: Actor, id: string): Promise<RequestView> {
     const row = await this.readable(actor, id);
-    return this.present(actor, row, await this.acceptedHelper(actor, row));
+    return this.present(actor, row, (await this.acceptedHelping(actor, [row])).has(row.id));
   }
 
   /** The request if the caller may see it (NotFound otherwise); locked when read in `tx`. */
@@ -108,10 +108,10 @@ export class SupportRequests {
     return row;
   }
 
-  /** Whether the caller helps on this anonymous request with an accepted offer. */
-  private async acceptedHelper(actor: Actor, row: SupportRequestRow): Promise<boolean> {
-    if (!row.anonymous || row.requester_id === actor.userId || actor.staff) return false;
-    return (await offerStore.live(this.d.db.db, row.id, actor.userId))?.state === 'accepted';
+  /** Which of these anonymous requests the caller helps on with an accepted offer (one query for them all). */
+  private async acceptedHelping(actor: Actor, rows: readonly SupportRequestRow[]): Promise<ReadonlySet<string>> {
+    const hidden = rows.filter((r) => r.anonymous && r.requester_id !== actor.userId && !actor.staff).map((r) => r.id);
+    return hidden.length > 0 ? offerStore.acceptedOf(this.d.db.db, actor.userId, hidden) : new Set();
   }
 
   /**
@@ -131,33 +131,26 @@ export class SupportRequests {
     } else {
       circleIds = await this.d.userCircles.circleIds(actor.userId);
     }
-    const size = pageSizeOf(q.pageSize, DEFAULT_PAGE);
-    const scope = JSON.stringify([actor.userId, q.circleId, q.onlyMine, [...q.states].sort(), [...q.topics].sort()]);
-    const decoded = this.d.pages.decode(q.pageToken, scope);
-    let after: RequestPosition | undefined = decoded && { urgency: decoded.u, time: decoded.t, id: decoded.id };
     const states = q.states.length > 0 ? q.states : LIVE;
-    const kept: SupportRequestRow[] = [];
-    let lastRead: SupportRequestRow | undefined;
-    let exhausted = false;
-    for (let round = 0; round < 5 && kept.length <= size; round++) {
-      const limit = size + 1;
-      const rows = await requestStore.page(this.d.db.db, { circleIds, requesterId: q.onlyMine ? actor.userId : undefined, states, topics: q.topics, after, limit });
-      for (const r of rows) if (await this.visible(actor, r)) kept.push(r);
-      const last = rows.at(-1);
-      if (!last || rows.length < limit) {
-        exhausted = true;
-        break;
-      }
-      lastRead = last;
-      after = { urgency: last.urgency, time: last.create_time, id: last.id };
-    }
-    const tokenOf = (r: SupportRequestRow) => this.d.pages.encode({ u: r.urgency, t: r.create_time, id: r.id }, scope);
-    const views = (rows: SupportRequestRow[]) => Promise.all(rows.map(async (r) => this.present(actor, r, await this.acceptedHelper(actor, r))));
-    if (kept.length > size) {
-      const items = kept.slice(0, size);
-      return { views: await views(items), next: tokenOf(items[size - 1]!) };
-    }
-    return { views: await views(kept), next: exhausted || !lastRead ? '' : tokenOf(lastRead) };
+    const { items, next } = await filteredPage({
+      codec: this.d.pages,
+      filters: JSON.stringify([actor.userId, q.circleId, q.onlyMine, [...q.states].sort(), [...q.topics].sort()]),
+      size: pageSizeOf(q.pageSize, DEFAULT_PAGE),
+      pageToken: q.pageToken,
+      positionOf: (r: SupportRequestRow) => ({ u: r.urgency, t: r.create_time, id: r.id }),
+      read: (after, limit) =>
+        requestStore.page(this.d.db.db, {
+          circleIds,
+          requesterId: q.onlyMine ? actor.userId : undefined,
+          states,
+          topics: q.topics,
+          after: after && { urgency: after.u, time: after.t, id: after.id },
+          limit,
+        }),
+      keep: (rows) => this.visibleAmong(actor, rows),
+    });
+    const helping = await this.acceptedHelping(actor, items);
+    return { views: items.map((r) => this.present(actor, r, helping.has(r.id))), next };
   }
 
   /** The requester edits their OPEN or MATCHED request; only the fields set change. */
@@ -199,11 +192,21 @@ export class SupportRequests {
 
   /** resources.proto: members of its circle and staff; REMOVED only the requester and staff; never across a block. */
   private async visible(actor: Actor, row: SupportRequestRow): Promise<boolean> {
-    if (actor.staff || row.requester_id === actor.userId) return true;
-    if (row.state === 'removed') return false;
-    const access = await this.d.memberships.membership(row.circle_id, actor.userId);
-    if (!access || access.role === undefined || access.banned) return false;
-    return !(await this.d.blocks.blockedAmong(actor.userId, [row.requester_id])).has(row.requester_id);
+    return (await this.visibleAmong(actor, [row]))(row);
+  }
+
+  /** The rule above for many rows at once: each circle asked once, every requester's block in one question. */
+  private async visibleAmong(actor: Actor, rows: readonly SupportRequestRow[]): Promise<(row: SupportRequestRow) => boolean> {
+    if (actor.staff) return () => true;
+    const others = rows.filter((r) => r.requester_id !== actor.userId && r.state !== 'removed');
+    const memberOf = new Set<string>();
+    for (const circleId of new Set(others.map((r) => r.circle_id))) {
+      const access = await this.d.memberships.membership(circleId, actor.userId);
+      if (access && access.role !== undefined && !access.banned) memberOf.add(circleId);
+    }
+    const requesters = [...new Set(others.filter((r) => memberOf.has(r.circle_id)).map((r) => r.requester_id))];
+    const blocked = requesters.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, requesters) : new Set<string>();
+    return (r) => r.requester_id === actor.userId || (r.state !== 'removed' && memberOf.has(r.circle_id) && !blocked.has(r.requester_id));
   }
 
   private replay(actor: Actor, earlier: SupportRequestRow, asked: string): RequestView {

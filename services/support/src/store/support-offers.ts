@@ -47,6 +47,18 @@ export const offerStore = {
     return Number(res.numDeletedRows);
   },
 
+  /** Which of `requestIds` have an ACCEPTED offer of `helperId`. */
+  async acceptedOf(db: Db, helperId: string, requestIds: readonly string[]): Promise<Set<string>> {
+    const rows = await db
+      .selectFrom('support_offers')
+      .select('request_id')
+      .where('helper_id', '=', helperId)
+      .where('state', '=', 'accepted')
+      .where('request_id', 'in', [...requestIds])
+      .execute();
+    return new Set(rows.map((r) => r.request_id));
+  },
+
   /** Offers still OFFERED on a request that closed become CLOSED. */
   async closeOffered(db: Db, requestId: string, at: Date): Promise<void> {
     await db.updateTable('support_offers').set({ state: 'closed', update_time: at }).where('request_id', '=', requestId).where('state', '=', 'offered').execute();
