@@ -71,5 +71,5 @@ export {
   remoteMemberships,
 } from './sources.js';
 export { fieldError, fieldViolation, jsonPath, violationAt } from './violations.js';
-export { CachedUserCircles, type UserCirclesSource } from './user-circles.js';
+export { CachedUserCircles, type UserCirclesSource, remoteUserCircles } from './user-circles.js';
 export { mutedError } from './muted.js';

@@ -1,4 +1,8 @@
+import type { Client } from '@connectrpc/connect';
+import type { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
+import type { EventBus } from '@hearth/db';
 import { AUTHZ_CACHE_TTL_MS } from './sources.js';
+import { membershipTopic } from './topics.js';
 import { LRUCache } from 'lru-cache';
 
 /** The circles a person is in (CircleService.ListUserCircleIds), for lists across a person's circles (feeds). */
@@ -44,9 +48,22 @@ export class CachedUserCircles implements UserCirclesSource {
     return asking;
   }
 
+  /** Forgets a person's circles whenever the bus says their standing somewhere changed; returns how to stop. */
+  follow(bus: EventBus): () => void {
+    return bus.subscribe(membershipTopic, (e) => {
+      if (e.userId) this.invalidate(e.userId);
+    });
+  }
+
   invalidate(userId: string): void {
     this.generation++;
     this.cache.delete(userId);
     this.asking.delete(userId);
   }
+}
+
+/** Asks the circle service (ListUserCircleIds, with this process's service identity). */
+export function remoteUserCircles(client: () => Client<typeof CircleService>): UserCirclesSource {
+  let circles: Client<typeof CircleService> | undefined;
+  return { circleIds: async (userId) => (await (circles ??= client()).listUserCircleIds({ userId })).circleIds };
 }

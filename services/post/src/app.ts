@@ -1,6 +1,6 @@
 import type { ConnectRouter } from '@connectrpc/connect';
 import { schemas } from '@hearth/config';
-import { CachedUserCircles, membershipTopic } from '@hearth/authz';
+import { CachedUserCircles, remoteUserCircles } from '@hearth/authz';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { type Database, FieldCipher } from '@hearth/db';
 import { type Runtime, ServiceApp, type ServiceDefinition, createJobQueue, handle, memoryBackend, redisBackend, serviceDatabase } from '@hearth/platform';
@@ -66,10 +66,7 @@ export class PostApp extends ServiceApp<PostsTables> {
     super({ db: deps.db, migrations, jobs, logger: runtime.logger });
     this.#purge = () => purgePosts(deps.db, deps.now(), retentionMs);
     this.#runtime = runtime;
-    const circles = runtime.serviceClient(CircleService);
-    this.#userCircles = new CachedUserCircles({
-      circleIds: async (userId) => (await circles.listUserCircleIds({ userId })).circleIds,
-    });
+    this.#userCircles = new CachedUserCircles(remoteUserCircles(() => runtime.serviceClient(CircleService)));
     const pages = postPages(runtime.pageTokens);
     this.posts = new Posts({
       userCircles: this.#userCircles,
@@ -107,9 +104,7 @@ export class PostApp extends ServiceApp<PostsTables> {
 
   protected override async onStart(): Promise<void> {
     // Someone joined or left a circle: their feed reads their circles afresh.
-    this.#off = this.#runtime.bus.subscribe(membershipTopic, (e) => {
-      if (e.userId) this.#userCircles.invalidate(e.userId);
-    });
+    this.#off = this.#userCircles.follow(this.#runtime.bus);
   }
 
   protected override async onStop(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { ConnectRouter } from '@connectrpc/connect';
-import { CachedUserCircles, membershipTopic } from '@hearth/authz';
+import { CachedUserCircles, remoteUserCircles } from '@hearth/authz';
 import { schemas } from '@hearth/config';
 import { CircleService } from '@hearth/contracts/gen/hearth/circle/v1/circle_service_pb.js';
 import { type Database, FieldCipher, pageField } from '@hearth/db';
@@ -45,8 +45,7 @@ export class SupportApp extends ServiceApp<SupportTables> {
   private constructor(config: SupportConfig, runtime: Runtime, deps: SupportDeps) {
     super({ db: deps.db, migrations, logger: runtime.logger });
     this.#runtime = runtime;
-    const circles = runtime.serviceClient(CircleService);
-    this.#userCircles = new CachedUserCircles({ circleIds: async (userId) => (await circles.listUserCircleIds({ userId })).circleIds });
+    this.#userCircles = new CachedUserCircles(remoteUserCircles(() => runtime.serviceClient(CircleService)));
     const requests = new SupportRequests({
       db: deps.db,
       cipher: deps.cipher,
@@ -69,9 +68,7 @@ export class SupportApp extends ServiceApp<SupportTables> {
 
   protected override async onStart(): Promise<void> {
     // Someone joined or left a circle: the requests they can list change at once.
-    this.#off = this.#runtime.bus.subscribe(membershipTopic, (e) => {
-      if (e.userId) this.#userCircles.invalidate(e.userId);
-    });
+    this.#off = this.#userCircles.follow(this.#runtime.bus);
   }
 
   protected override async onStop(): Promise<void> {
