@@ -72,4 +72,4 @@ export {
 } from './sources.js';
 export { fieldError, fieldViolation, jsonPath, violationAt } from './violations.js';
 export { CachedUserCircles, type UserCirclesSource, remoteUserCircles } from './user-circles.js';
-export { mutedError } from './muted.js';
+export { assertMayWrite, isMember, mutedError } from './circle-writes.js';

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type BlockSource, type MembershipSource, type UserCirclesSource, fieldError, fieldViolation, mutedError } from '@hearth/authz';
+import { type BlockSource, type MembershipSource, type UserCirclesSource, assertMayWrite, fieldError, fieldViolation, isMember, mutedError } from '@hearth/authz';
 import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
@@ -73,8 +73,7 @@ export class Posts {
     const now = this.d.now();
     if (input.expireTime) checkLifetime(input.expireTime, now);
     const access = await this.d.memberships.membership(input.circleId, actor.userId);
-    if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may post in this circle', Code.PermissionDenied);
-    if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
+    assertMayWrite(access, now, 'only members may post in this circle');
     if (access.archived) throw new ConnectError('the circle is archived', Code.FailedPrecondition);
     const verdict = await this.d.checks.check({
       kind: 'post',
@@ -124,8 +123,7 @@ export class Posts {
       if (row.state !== 'published') throw new ConnectError('only a published post can be edited', Code.FailedPrecondition);
       assertVersion('post', row.version, change.version);
       const access = await this.d.memberships.membership(row.circle_id, actor.userId);
-      if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may edit their posts in this circle', Code.PermissionDenied);
-      if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
+      assertMayWrite(access, now, 'only members may edit their posts in this circle');
       const before = this.present(actor, row);
       const body = change.body ?? before.body;
       const contentWarning = change.contentWarning ?? before.contentWarning;
@@ -191,7 +189,7 @@ export class Posts {
    */
   async listCircle(actor: Actor, circleId: string, pageSize: number, pageToken: string): Promise<{ views: PostView[]; next: string }> {
     const access = await this.d.memberships.membership(circleId, actor.userId);
-    const member = access?.role !== undefined && !access.banned;
+    const member = isMember(access);
     const publicOnly = !member && !actor.staff;
     const now = this.d.now();
     return this.page(actor, this.d.pages.circle, circleId, pageSize, pageToken, async (after, limit) => {
@@ -280,7 +278,7 @@ export class Posts {
     if ((await this.d.blocks.blockedAmong(actor.userId, [row.author_id])).has(row.author_id)) return false;
     const access = await this.d.memberships.membership(row.circle_id, actor.userId);
     if (!access) return false;
-    if (access.role !== undefined && !access.banned) return true;
+    if (isMember(access)) return true;
     return row.visibility === 'public' && access.visibility === 'public' && !access.banned;
   }
 

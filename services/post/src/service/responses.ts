@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type MembershipSource, mutedError } from '@hearth/authz';
+import { type MembershipSource, assertMayWrite } from '@hearth/authz';
 import { CreateResponseRequestSchema, EditResponseRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
@@ -149,9 +149,7 @@ export class Responses {
   /** Members of the post's circle who are not muted may write there. */
   private async assertMayWrite(actor: Actor, post: PostRow): Promise<void> {
     const access = await this.d.memberships.membership(post.circle_id, actor.userId);
-    if (!access || access.role === undefined || access.banned) throw new ConnectError("only members of the post's circle may respond", Code.PermissionDenied);
-    const now = this.d.now();
-    if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
+    assertMayWrite(access, this.d.now(), "only members of the post's circle may respond");
   }
 
   private async replay(actor: Actor, earlier: ResponseRow, asked: string): Promise<ResponseView> {

@@ -1,6 +1,6 @@
 import { create } from '@bufbuild/protobuf';
 import { timestampFromDate, timestampMs, timestampNow } from '@bufbuild/protobuf/wkt';
-import type { BlockSource, ChatMessageEvent, MembershipEvent, MembershipSource, ReadMarkerEvent, TypingEvent } from '@hearth/authz';
+import { type BlockSource, type ChatMessageEvent, type MembershipEvent, type MembershipSource, type ReadMarkerEvent, type TypingEvent, isMember } from '@hearth/authz';
 import type { Message } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { MessageSchema } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
 import { MemberRole } from '@hearth/contracts/gen/hearth/circle/v1/resources_pb.js';
@@ -690,7 +690,7 @@ export class SocketChannels {
     };
     try {
       const access = await this.hub.sources.memberships.membership(circleId, this.owner.userId);
-      if (!access || access.role === undefined || access.banned) return refuse(ErrorCode.PERMISSION_DENIED, 'only members of the circle may subscribe to it');
+      if (!isMember(access)) return refuse(ErrorCode.PERMISSION_DENIED, 'only members of the circle may subscribe to it');
     } catch (err) {
       return cannotOpen(err);
     }

@@ -1,5 +1,5 @@
 import { Code, ConnectError } from '@connectrpc/connect';
-import { type BlockSource, type Identity, type MembershipSource, type UserCirclesSource, isStaff, mutedError } from '@hearth/authz';
+import { type BlockSource, type Identity, type MembershipSource, type UserCirclesSource, assertMayWrite, isMember, isStaff } from '@hearth/authz';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, filteredPage, newId, pageSizeOf } from '@hearth/db';
 import { offerStore } from '../store/support-offers.js';
 import { requestStore } from '../store/support-requests.js';
@@ -62,8 +62,7 @@ export class SupportRequests {
     if (earlier) return this.replay(actor, earlier, asked);
     const now = this.d.now();
     const access = await this.d.memberships.membership(input.circleId, actor.userId);
-    if (!access || access.role === undefined || access.banned) throw new ConnectError('only members may ask for support in this circle', Code.PermissionDenied);
-    if (access.mutedUntil && access.mutedUntil > now) throw mutedError(access.mutedUntil);
+    assertMayWrite(access, now, 'only members may ask for support in this circle');
     if (access.archived) throw new ConnectError('the circle is archived', Code.FailedPrecondition);
     const row = await this.d.db.transaction(async (tx) => {
       // One requester's creates queue here, so the cap holds under concurrent calls.
@@ -126,7 +125,7 @@ export class SupportRequests {
     let circleIds: readonly string[];
     if (q.circleId) {
       const access = await this.d.memberships.membership(q.circleId, actor.userId);
-      if (!actor.staff && (!access || access.role === undefined || access.banned)) throw new ConnectError('circle not found', Code.NotFound);
+      if (!actor.staff && !isMember(access)) throw new ConnectError('circle not found', Code.NotFound);
       circleIds = [q.circleId];
     } else {
       circleIds = await this.d.userCircles.circleIds(actor.userId);
@@ -202,7 +201,7 @@ export class SupportRequests {
     const memberOf = new Set<string>();
     for (const circleId of new Set(others.map((r) => r.circle_id))) {
       const access = await this.d.memberships.membership(circleId, actor.userId);
-      if (access && access.role !== undefined && !access.banned) memberOf.add(circleId);
+      if (isMember(access)) memberOf.add(circleId);
     }
     const requesters = [...new Set(others.filter((r) => memberOf.has(r.circle_id)).map((r) => r.requester_id))];
     const blocked = requesters.length > 0 ? await this.d.blocks.blockedAmong(actor.userId, requesters) : new Set<string>();
