@@ -54,17 +54,7 @@ interface Circle {
   readonly members: Person[];
 }
 
-async function circleWith(members: number, visibility = CircleVisibility.PUBLIC): Promise<Circle> {
-  const owner = await sys.seed.person({ name: 'owner' });
-  const { circle } = await sys.circle.createCircle({ name: 'Evenings', visibility, idempotencyKey: `c-${randomUUID()}` }, owner.call);
-  const list: Person[] = [];
-  for (let i = 0; i < members; i++) {
-    const p = await sys.seed.person({ name: `m${i}` });
-    await sys.circle.joinCircle({ target: { case: 'circleId', value: circle!.id } }, p.call);
-    list.push(p);
-  }
-  return { id: circle!.id, owner, members: list };
-}
+const circleWith = (members: number, visibility = CircleVisibility.PUBLIC) => sys.seed.circleWith(members, { visibility });
 
 const post = (c: Circle, who: Person, body: string, extra: { visibility?: PostVisibility; anonymous?: boolean; contentWarning?: string; key?: string; expireTime?: Date } = {}) =>
   sys.post

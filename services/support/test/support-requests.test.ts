@@ -21,17 +21,7 @@ afterAll(async () => {
   await sys?.close();
 });
 
-async function circleWith(members: number): Promise<{ id: string; owner: Person; members: Person[] }> {
-  const owner = await sys.seed.person({ name: 'owner' });
-  const { circle } = await sys.circle.createCircle({ name: 'Support', visibility: CircleVisibility.PUBLIC, idempotencyKey: `c-${randomUUID()}` }, owner.call);
-  const list: Person[] = [];
-  for (let i = 0; i < members; i++) {
-    const p = await sys.seed.person({ name: `m${i}` });
-    await sys.circle.joinCircle({ target: { case: 'circleId', value: circle!.id } }, p.call);
-    list.push(p);
-  }
-  return { id: circle!.id, owner, members: list };
-}
+const circleWith = (members: number, visibility = CircleVisibility.PUBLIC) => sys.seed.circleWith(members, { visibility });
 
 const ask = (circleId: string, who: Person, body: string, extra: { urgency?: SupportUrgency; anonymous?: boolean; key?: string; topic?: SupportTopic } = {}) =>
   sys.support

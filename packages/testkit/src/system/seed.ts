@@ -99,6 +99,22 @@ export class Seed {
     if (!circle) throw new Error('CreateCircle returned no circle');
     return circle;
   }
+
+  /**
+   * A circle with a fresh owner and `members` fresh people who joined it by id (so public
+   * unless said otherwise: a private circle takes invites, and gets no members here).
+   */
+  async circleWith(members: number, opts: { visibility?: CircleVisibility } = {}): Promise<{ id: string; owner: Person; members: Person[] }> {
+    const owner = await this.person({ name: 'owner' });
+    const circle = await this.circle(owner, opts);
+    const joined: Person[] = [];
+    for (let i = 0; i < members; i++) {
+      const p = await this.person({ name: `m${i}` });
+      await this.d.clients.circle.joinCircle({ target: { case: 'circleId', value: circle.id } }, p.call);
+      joined.push(p);
+    }
+    return { id: circle.id, owner, members: joined };
+  }
 }
 
 export function bearer(token: string): { headers: Record<string, string> } {
