@@ -122,11 +122,15 @@ export class SupportOffers {
 
   /** The offer (locked) and its request, if the caller may see the offer: its requester, its helper, staff. */
   private async offerAndRequest(tx: Db, actor: Actor, offerId: string): Promise<{ offer: SupportOfferRow; request: SupportRequestRow }> {
-    const offer = await offerStore.find(tx, offerId, { forUpdate: true });
-    if (!offer) throw offerNotFound();
-    const request = await this.d.requests.readable(actor, offer.request_id, tx).catch(() => {
+    // Locks the request before the offer, the order every write here takes (closing a request
+    // locks it and then its offers), so two writes never wait on each other.
+    const found = await offerStore.find(tx, offerId);
+    if (!found) throw offerNotFound();
+    const request = await this.d.requests.readable(actor, found.request_id, tx).catch(() => {
       throw offerNotFound();
     });
+    const offer = await offerStore.find(tx, offerId, { forUpdate: true });
+    if (!offer) throw offerNotFound();
     if (!actor.staff && offer.helper_id !== actor.userId && request.requester_id !== actor.userId) throw offerNotFound();
     return { offer, request };
   }

@@ -37,9 +37,10 @@ export const offerStore = {
     return db.updateTable('support_offers').set({ state, update_time: at }).where('id', '=', id).returningAll().executeTakeFirstOrThrow();
   },
 
-  /** Every offer `helperId` made, locked, with their requests' ids. */
-  async ofHelper(db: Db, helperId: string): Promise<SupportOfferRow[]> {
-    return db.selectFrom('support_offers').selectAll().where('helper_id', '=', helperId).forUpdate().execute();
+  /** Every offer `helperId` made (locked with `lock`). */
+  async ofHelper(db: Db, helperId: string, opts: { lock: boolean }): Promise<SupportOfferRow[]> {
+    const q = db.selectFrom('support_offers').selectAll().where('helper_id', '=', helperId);
+    return (opts.lock ? q.forUpdate() : q).execute();
   },
 
   async deleteOfHelper(db: Db, helperId: string): Promise<number> {
