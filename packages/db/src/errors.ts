@@ -1,6 +1,7 @@
 // SQLSTATE codes, see https://www.postgresql.org/docs/current/errcodes-appendix.html
 const UNIQUE_VIOLATION = '23505';
 const SERIALIZATION_FAILURE = '40001';
+const DEADLOCK_DETECTED = '40P01';
 const QUERY_CANCELED = '57014';
 // Class 08 (connection exception), the server shutting down or starting, and a full server.
 const UNREACHABLE_SQLSTATES = new Set(['57P01', '57P02', '57P03', '53300']);
@@ -30,9 +31,13 @@ export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   return constraint === undefined || (err as { constraint?: unknown }).constraint === constraint;
 }
 
-/** True when a serializable/repeatable-read transaction lost a conflict and may be retried as a whole. */
+/**
+ * True when a transaction lost a conflict and may be retried as a whole: a serialization
+ * failure (serializable, repeatable read) or a deadlock Postgres broke by aborting it.
+ */
 export function isSerializationFailure(err: unknown): boolean {
-  return pgErrorCode(err) === SERIALIZATION_FAILURE;
+  const code = pgErrorCode(err);
+  return code === SERIALIZATION_FAILURE || code === DEADLOCK_DETECTED;
 }
 
 /** True when the server cancelled a statement: statement_timeout (or an operator's pg_cancel_backend). */

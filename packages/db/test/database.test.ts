@@ -246,4 +246,22 @@ describe('error classification', () => {
     assert.equal(isSerializationFailure(failures[0]?.reason), true);
     assert.equal(isUniqueViolation(failures[0]?.reason), false);
   });
+
+  it('recognises the loser of a deadlock as a conflict to retry', async () => {
+    await sql`insert into acc values ('d1', 0), ('d2', 0)`.execute(db.db);
+    let arrived = 0;
+    let open!: () => void;
+    const bothLocked = new Promise<void>((r) => (open = r));
+    const crossed = (first: string, second: string) =>
+      db.transaction(async (tx) => {
+        await sql`select v from acc where name = ${first} for update`.execute(tx);
+        if (++arrived === 2) open();
+        await bothLocked;
+        await sql`select v from acc where name = ${second} for update`.execute(tx);
+      });
+    const results = await Promise.allSettled([crossed('d1', 'd2'), crossed('d2', 'd1')]);
+    const failures = results.filter((r) => r.status === 'rejected');
+    assert.equal(failures.length, 1, 'Postgres aborts one of two crossed lockers');
+    assert.equal(isSerializationFailure(failures[0]?.reason), true);
+  });
 });

@@ -16,7 +16,7 @@ import { RedisUnavailableError } from './redis.js';
  * once, for every service (inside error logging, so they are logged with their real code):
  * - Postgres unreachable, shutting down or out of connections: Unavailable (clients retry);
  *   a statement that hit statement_timeout: Unavailable too (the database is overloaded);
- * - a lost serialization conflict: Aborted (retry the whole call);
+ * - a lost serialization conflict or a broken deadlock: Aborted (retry the whole call);
  * - a page token the server did not issue: InvalidArgument on the request's page_token field;
  * - a stale version: Aborted with the current version;
  * - text the database refuses as an encoding error: InvalidArgument (the input step refuses it
