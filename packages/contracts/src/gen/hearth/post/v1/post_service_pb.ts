@@ -868,8 +868,9 @@ export const PostService: GenService<{
     output: typeof DeletePostResponseSchema;
   },
   /**
-   * The caller's home feed: PUBLISHED posts from every circle the caller is a member of,
-   * newest first. Posts by authors the
+   * The caller's home feed: PUBLISHED posts from every circle the caller is a member of (the
+   * 1,000 joined most recently, see CircleService.ListUserCircleIds), newest first. Posts by
+   * authors the
    * caller has blocked or who have blocked the caller are left out, including anonymous ones.
    * Paginated with an opaque cursor; new posts arriving while paging never shift later pages.
    *
