@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** A value sealed at rest: the id of the key that sealed it, and iv || tag || ciphertext. */
 export interface SealedField {
@@ -82,6 +82,15 @@ export class FieldCipher {
       this.#digestKeys.set(keyId, sub);
     }
     return createHmac('sha256', sub).update(text, 'utf8').digest();
+  }
+
+  /**
+   * Whether `text` is what a stored digest was made of (under the key it names): how an
+   * idempotent write tells a retry from a different request reusing its key. Constant time.
+   */
+  digestMatches(text: string, stored: { readonly digest: Uint8Array; readonly keyId: string }): boolean {
+    const fresh = this.digest(text, stored.keyId);
+    return fresh.length === stored.digest.length && timingSafeEqual(fresh, stored.digest);
   }
 
   // Never printed, whatever logs the object.

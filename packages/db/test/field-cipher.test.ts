@@ -72,6 +72,16 @@ describe('FieldCipher', () => {
     assert.throws(() => ring.digest('x', 'k9'), FieldCipherError);
   });
 
+  it('tells a retry from a different request by a stored digest, also after a rotation', () => {
+    const [k1, k2] = [key('k1'), key('k2')];
+    const stored = { digest: new FieldCipher([k1]).digest('the request'), keyId: 'k1' };
+    const rotated = new FieldCipher([k2, k1]);
+    assert.equal(rotated.digestMatches('the request', stored), true);
+    assert.equal(rotated.digestMatches('another request', stored), false);
+    assert.equal(rotated.digestMatches('the request', { ...stored, digest: stored.digest.slice(0, 16) }), false, 'a truncated digest');
+    assert.throws(() => new FieldCipher([k2]).digestMatches('the request', stored), FieldCipherError);
+  });
+
   it('never prints a key', () => {
     assert.equal(JSON.stringify({ cipher: new FieldCipher([key('k1')]) }), '{"cipher":"[FieldCipher]"}');
   });

@@ -437,6 +437,11 @@ describe('Reactions', () => {
     assert.equal((await add(outsider, ReactionKind.STRENGTH)).counts.length, 3, 'anyone who sees the post may react');
     const listed = (await sys.post.listCirclePosts({ circleId: c.id }, b.call)).posts.find((x) => x.id === p.id)!;
     assert.deepEqual(listed.reactions!.mine, [ReactionKind.HEART, ReactionKind.PROUD]);
+    // Every list reads the same tally, each reader's own marked.
+    const fromFeed = (await sys.post.listFeed({}, b.call)).posts.find((x) => x.id === p.id)!;
+    assert.deepEqual(fromFeed.reactions, listed.reactions);
+    const fromProfile = (await sys.post.listUserPosts({ userId: a.userId }, c.owner.call)).posts.find((x) => x.id === p.id)!;
+    assert.deepEqual([fromProfile.reactions!.counts, fromProfile.reactions!.mine], [listed.reactions!.counts, [ReactionKind.PROUD]]);
     assert.deepEqual((await sys.post.getPost({ id: p.id }, a.call)).post!.reactions!.mine, [], 'the author added none');
     const after = (await sys.post.removeReaction({ postId: p.id, kind: ReactionKind.PROUD }, b.call)).reactions!;
     assert.deepEqual(

@@ -55,7 +55,9 @@ const genKey = (circleId: string) => `post:circle-gen:${circleId}`;
 const pageKey = (circleId: string, variant: string) => `post:circle-page:${circleId}:${variant}`;
 
 function flatten(row: PostRow): Record<string, unknown> {
-  const out: Record<string, unknown> = { ...row };
+  // A reader's own reactions are theirs: a cached row keeps none (reads ask for them).
+  const { reaction_tally: _, ...own } = row as PostRow & { reaction_tally?: unknown };
+  const out: Record<string, unknown> = { ...own };
   for (const k of DATES) out[k] = row[k]?.toISOString() ?? null;
   for (const k of BYTES) out[k] = row[k] ? Buffer.from(row[k]).toString('base64') : null;
   return out;

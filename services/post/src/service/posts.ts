@@ -3,7 +3,7 @@ import { type BlockSource, type MembershipSource, type UserCirclesSource, assert
 import { CreatePostRequestSchema, EditPostRequestSchema } from '@hearth/contracts/gen/hearth/post/v1/post_service_pb.js';
 import { type Database, type FieldCipher, type PageCodec, assertVersion, newId } from '@hearth/db';
 import { LRUCache } from 'lru-cache';
-import { type TimePosition, postStore } from '../store/posts.js';
+import { type TalliedPostRow, type TimePosition, postStore } from '../store/posts.js';
 import { type ReactionTally, reactionStore } from '../store/reactions.js';
 import type { ContentState, Db, PostRow, PostsTables, Visibility } from '../store/schema.js';
 import { type ContentChecks, refuseBlocked } from './checks.js';
@@ -193,7 +193,7 @@ export class Posts {
     const publicOnly = !member && !actor.staff;
     const now = this.d.now();
     return this.page(actor, this.d.pages.circle, circleId, pageSize, pageToken, async (after, limit) => {
-      const read = () => postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly, now });
+      const read = () => postStore.circlePage(this.d.db.db, circleId, { after, limit, publicOnly, now, viewerId: actor.userId });
       if (after) return read();
       // The first page, the hot one, from the cache when it is current and nothing in it expired.
       const variant = `${publicOnly ? 'public' : 'all'}:${limit}`;
@@ -219,7 +219,7 @@ export class Posts {
     const circleIds = await this.d.userCircles.circleIds(actor.userId);
     const now = this.d.now();
     return this.page(actor, this.d.pages.feed, actor.userId, pageSize, pageToken, (after, limit) =>
-      postStore.feedPage(this.d.db.db, circleIds, { after, limit, now }),
+      postStore.feedPage(this.d.db.db, circleIds, { after, limit, now, viewerId: actor.userId }),
     );
   }
 
@@ -240,7 +240,7 @@ export class Posts {
       pageSize,
       defaultSize: DEFAULT_PAGE,
       pageToken,
-      read: (after, limit) => postStore.authorPage(this.d.db.db, userId, { after, limit, now, states, anonymous: self || actor.staff }),
+      read: (after, limit) => postStore.authorPage(this.d.db.db, userId, { after, limit, now, states, anonymous: self || actor.staff, viewerId: actor.userId }),
       keep: async (rows) => {
         if (self || actor.staff) return () => true;
         const seen = new Map<string, boolean>();
@@ -296,7 +296,7 @@ export class Posts {
   }
 
   private replay(actor: Actor, earlier: PostRow, asked: string): PostView {
-    const same = Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(asked, earlier.digest_key_id));
+    const same = this.d.cipher.digestMatches(asked, { digest: earlier.request_digest, keyId: earlier.digest_key_id });
     if (!same) throw new ConnectError('idempotency_key was already used for a different post', Code.AlreadyExists);
     return this.present(actor, earlier);
   }
@@ -315,9 +315,11 @@ export class Posts {
   }
 
   /** Rows as the caller sees them, with their reactions (one query for all of them). */
-  private async views(actor: Actor, rows: readonly PostRow[]): Promise<PostView[]> {
-    const tallies = await reactionStore.tallies(this.d.db.db, rows.map((r) => r.id), actor.userId);
-    return rows.map((r) => this.present(actor, r, tallies.get(r.id)));
+  private async views(actor: Actor, rows: ReadonlyArray<PostRow | TalliedPostRow>): Promise<PostView[]> {
+    // Lists read the tallies with their rows; the rest (one post, a cached page) ask here.
+    const missing = rows.filter((r) => !('reaction_tally' in r)).map((r) => r.id);
+    const asked = missing.length > 0 ? await reactionStore.tallies(this.d.db.db, missing, actor.userId) : new Map<string, ReactionTally>();
+    return rows.map((r) => this.present(actor, r, 'reaction_tally' in r ? tallyFrom(r.reaction_tally) : asked.get(r.id)));
   }
 
   /**
@@ -350,4 +352,9 @@ function checkLifetime(expireTime: Date, now: Date): void {
   const ms = expireTime.getTime() - now.getTime();
   if (ms >= MIN_LIFETIME_MS && ms <= MAX_LIFETIME_MS) return;
   throw fieldError([fieldViolation(CreatePostRequestSchema, 'expireTime', 'expire_time.window', 'expire_time must be between a minute and 90 days from now')]);
+}
+
+/** A tally read with its row, as the caller sees it. */
+function tallyFrom(rows: TalliedPostRow['reaction_tally']): ReactionTally {
+  return { counts: rows.map((t) => ({ kind: t.kind, count: t.n })), mine: rows.filter((t) => t.mine).map((t) => t.kind) };
 }

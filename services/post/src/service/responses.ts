@@ -153,7 +153,7 @@ export class Responses {
   }
 
   private async replay(actor: Actor, earlier: ResponseRow, asked: string): Promise<ResponseView> {
-    if (!Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(asked, earlier.digest_key_id))) {
+    if (!this.d.cipher.digestMatches(asked, { digest: earlier.request_digest, keyId: earlier.digest_key_id })) {
       throw new ConnectError('idempotency_key was already used for a different response', Code.AlreadyExists);
     }
     const post = await postStore.find(this.d.db.db, earlier.post_id, this.d.now());

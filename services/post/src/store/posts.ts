@@ -1,6 +1,15 @@
 import { type Insertable, type Updateable, sql } from 'kysely';
 import type { ContentState, Db, PostRow, PostsTable } from './schema.js';
 
+/** A page's row with its reactions as `viewerId` sees them, read in the same statement. */
+export type TalliedPostRow = PostRow & { readonly reaction_tally: ReadonlyArray<{ readonly kind: number; readonly n: number; readonly mine: boolean }> };
+
+/** The reactions of the row's post as `viewerId` sees them: counts by kind, theirs marked (ReactionKind order). */
+const tallyOf = (viewerId: string) => sql<TalliedPostRow['reaction_tally']>`(
+  select coalesce(json_agg(json_build_object('kind', t.kind, 'n', t.n, 'mine', t.mine) order by t.kind), '[]'::json)
+  from (select kind, count(*)::int as n, bool_or(user_id = ${viewerId}::uuid) as mine
+        from post_reactions r where r.post_id = posts.id group by kind) t)`;
+
 /** Where a newest-first page continues: after this (create_time, id). */
 export interface TimePosition {
   readonly time: Date;
@@ -74,12 +83,12 @@ export const postStore = {
    * `limit`: the newest `limit` of each circle by its own index, merged, so a page costs the
    * same however deep it is.
    */
-  async feedPage(db: Db, circleIds: readonly string[], opts: { after: TimePosition | undefined; limit: number; now: Date }): Promise<PostRow[]> {
+  async feedPage(db: Db, circleIds: readonly string[], opts: { after: TimePosition | undefined; limit: number; now: Date; viewerId: string }): Promise<TalliedPostRow[]> {
     if (circleIds.length === 0) return [];
     const after = opts.after ? sql`and (create_time, id) < (${opts.after.time}, ${opts.after.id}::uuid)` : sql``;
     // The candidates come from the index alone (posts_circle_time_idx includes expire_time);
     // only the page's own rows are read from the table.
-    const { rows } = await sql<PostRow>`
+    const { rows } = await sql<TalliedPostRow>`
       with page as (
         select p.create_time, p.id from unnest(${[...circleIds]}::uuid[]) as c(id)
         cross join lateral (
@@ -91,7 +100,7 @@ export const postStore = {
         order by p.create_time desc, p.id desc
         limit ${opts.limit}
       )
-      select posts.* from page join posts on posts.id = page.id
+      select posts.*, ${tallyOf(opts.viewerId)} as reaction_tally from page join posts on posts.id = page.id
       order by page.create_time desc, page.id desc`.execute(db);
     return rows;
   },
@@ -103,11 +112,12 @@ export const postStore = {
   async authorPage(
     db: Db,
     authorId: string,
-    opts: { after: TimePosition | undefined; limit: number; now: Date; states: readonly ContentState[]; anonymous: boolean },
-  ): Promise<PostRow[]> {
+    opts: { after: TimePosition | undefined; limit: number; now: Date; states: readonly ContentState[]; anonymous: boolean; viewerId: string },
+  ): Promise<TalliedPostRow[]> {
     let q = db
       .selectFrom('posts')
       .selectAll()
+      .select(tallyOf(opts.viewerId).as('reaction_tally'))
       .where('author_id', '=', authorId)
       .where('state', 'in', [...opts.states])
       .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', opts.now)]));
@@ -120,10 +130,15 @@ export const postStore = {
    * A circle's published, unexpired posts, newest first, after `after`, at most `limit`;
    * `publicOnly` for readers who are not members.
    */
-  async circlePage(db: Db, circleId: string, opts: { after: TimePosition | undefined; limit: number; publicOnly: boolean; now: Date }): Promise<PostRow[]> {
+  async circlePage(
+    db: Db,
+    circleId: string,
+    opts: { after: TimePosition | undefined; limit: number; publicOnly: boolean; now: Date; viewerId: string },
+  ): Promise<TalliedPostRow[]> {
     let q = db
       .selectFrom('posts')
       .selectAll()
+      .select(tallyOf(opts.viewerId).as('reaction_tally'))
       .where('circle_id', '=', circleId)
       .where('state', '=', 'published')
       .where((eb) => eb.or([eb('expire_time', 'is', null), eb('expire_time', '>', opts.now)]));

@@ -136,7 +136,7 @@ export class SupportOffers {
   }
 
   private replay(earlier: SupportOfferRow, asked: string): OfferView {
-    if (!Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(asked, earlier.digest_key_id))) {
+    if (!this.d.cipher.digestMatches(asked, { digest: earlier.request_digest, keyId: earlier.digest_key_id })) {
       throw new ConnectError('idempotency_key was already used for a different offer', Code.AlreadyExists);
     }
     return this.present(earlier);

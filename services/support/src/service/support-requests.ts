@@ -209,7 +209,7 @@ export class SupportRequests {
   }
 
   private replay(actor: Actor, earlier: SupportRequestRow, asked: string): RequestView {
-    if (!Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(asked, earlier.digest_key_id))) {
+    if (!this.d.cipher.digestMatches(asked, { digest: earlier.request_digest, keyId: earlier.digest_key_id })) {
       throw new ConnectError('idempotency_key was already used for a different request', Code.AlreadyExists);
     }
     return this.present(actor, earlier);

@@ -374,7 +374,7 @@ export class ChatMessages {
       earlier.circle_id === input.circleId &&
       earlier.request_digest !== null &&
       earlier.digest_key_id !== null &&
-      Buffer.from(earlier.request_digest).equals(this.d.cipher.digest(requestText(input), earlier.digest_key_id));
+      this.d.cipher.digestMatches(requestText(input), { digest: earlier.request_digest, keyId: earlier.digest_key_id });
     if (!same) {
       throw new ConnectError(
         'client_message_id was already used for a different message; give each new message an id of its own',
